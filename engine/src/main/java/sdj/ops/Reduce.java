@@ -1,0 +1,112 @@
+package sdj.ops;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import sdj.backend.cpu.Parallel;
+import sdj.tensor.Autograd;
+import sdj.tensor.Shape;
+import sdj.tensor.Tensor;
+
+/** Sums and means over dimensions, and the "sum back to a broadcast source shape" of gradients. */
+public final class Reduce {
+    private Reduce() {
+    }
+
+    public static Tensor sumAll(Tensor x) {
+        float[] v = x.floats();
+        double s = 0;
+        for (float f : v) {
+            s += f;
+        }
+        Tensor y = Tensor.scalar((float) s).reshape();
+        int[] shape = x.shape();
+        return Autograd.record(y, "sum", new Tensor[] {x}, g -> new Tensor[] {Tensor.full(g.item(), shape)});
+    }
+
+    public static Tensor meanAll(Tensor x) {
+        return sumAll(x).mul(1f / x.numel());
+    }
+
+    public static Tensor mean(Tensor x, int[] dims, boolean keepDim) {
+        long count = 1;
+        for (int d : dims) {
+            count *= x.size(d);
+        }
+        return sum(x, dims, keepDim).mul(1f / count);
+    }
+
+    /** Sum over the given dims. Accumulates in double so long reductions stay accurate. */
+    public static Tensor sum(Tensor x, int[] dims, boolean keepDim) {
+        int rank = x.dim();
+        boolean[] reduce = new boolean[rank];
+        for (int d : dims) {
+            reduce[Shape.wrap(d, rank)] = true;
+        }
+        // Move reduced dims last: then every output element is a contiguous run of `inner` values.
+        int[] perm = new int[rank];
+        int k = 0;
+        List<Integer> keptSizes = new ArrayList<>();
+        for (int d = 0; d < rank; d++) {
+            if (!reduce[d]) {
+                perm[k++] = d;
+                keptSizes.add(x.size(d));
+            }
+        }
+        int inner = 1;
+        for (int d = 0; d < rank; d++) {
+            if (reduce[d]) {
+                perm[k++] = d;
+                inner *= x.size(d);
+            }
+        }
+        float[] v;
+        try (var scope = Autograd.noGrad()) {
+            v = x.permute(perm).floats();
+        }
+        int outer = inner == 0 ? 0 : v.length / inner;
+        if (inner == 0) {
+            outer = (int) Shape.numel(keptSizes.stream().mapToInt(Integer::intValue).toArray());
+        }
+        float[] out = new float[outer];
+        int len = inner;
+        Parallel.range(outer, len, (lo, hi) -> {
+            for (int o = lo; o < hi; o++) {
+                double s = 0;
+                int base = o * len;
+                for (int i = 0; i < len; i++) {
+                    s += v[base + i];
+                }
+                out[o] = (float) s;
+            }
+        });
+        int[] keepShape = x.shape();
+        for (int d = 0; d < rank; d++) {
+            if (reduce[d]) {
+                keepShape[d] = 1;
+            }
+        }
+        int[] outShape = keepDim ? keepShape : keptSizes.stream().mapToInt(Integer::intValue).toArray();
+        Tensor y = Tensor.of(out, outShape);
+        int[] inShape = x.shape();
+        return Autograd.record(y, "sum_dims", new Tensor[] {x},
+                g -> new Tensor[] {g.reshape(keepShape).expand(inShape).contiguous()});
+    }
+
+    /** Sums a gradient of a broadcast result back to the shape of the operand that was broadcast. */
+    public static Tensor sumToShape(Tensor g, int[] shape) {
+        int[] gs = g.shape();
+        if (Arrays.equals(gs, shape)) {
+            return g;
+        }
+        int lead = gs.length - shape.length;
+        List<Integer> dims = new ArrayList<>();
+        for (int i = 0; i < gs.length; i++) {
+            if (i < lead || (shape[i - lead] == 1 && gs[i] != 1)) {
+                dims.add(i);
+            }
+        }
+        Tensor s = sum(g, dims.stream().mapToInt(Integer::intValue).toArray(), true);
+        return s.reshape(shape);
+    }
+}

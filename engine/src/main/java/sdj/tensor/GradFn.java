@@ -1,0 +1,27 @@
+package sdj.tensor;
+
+/**
+ * One recorded operation on the autograd tape: the inputs it read and how to turn the gradient of
+ * its output into gradients of those inputs (each in the input's own shape, or null when not needed).
+ */
+public final class GradFn {
+    /** Maps the output gradient to one gradient per input. */
+    @FunctionalInterface
+    public interface Backward {
+        Tensor[] apply(Tensor gradOutput);
+    }
+
+    final String name;
+    final Tensor[] inputs;
+    final Backward backward;
+
+    GradFn(String name, Tensor[] inputs, Backward backward) {
+        this.name = name;
+        this.inputs = inputs;
+        this.backward = backward;
+    }
+
+    public String name() {
+        return name;
+    }
+}

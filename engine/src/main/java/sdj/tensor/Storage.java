@@ -1,0 +1,135 @@
+package sdj.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * A flat run of elements of one dtype. Backed by a {@link MemorySegment}: either a heap segment over
+ * a {@code float[]} (what CPU ops produce, so the Vector API kernels and the GC handle it for free)
+ * or an off-heap/mapped segment (checkpoint tensors viewed in place, GPU staging buffers).
+ */
+public final class Storage {
+    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final MemorySegment segment;
+    private final DType dtype;
+    private final float[] heapFloats; // non-null when this is an fp32 heap storage
+
+    private Storage(MemorySegment segment, DType dtype, float[] heapFloats) {
+        this.segment = segment;
+        this.dtype = dtype;
+        this.heapFloats = heapFloats;
+    }
+
+    public static Storage ofFloats(float[] data) {
+        return new Storage(MemorySegment.ofArray(data), DType.F32, data);
+    }
+
+    /** Wraps little-endian bytes of the given dtype (e.g. a slice of a memory-mapped checkpoint). */
+    public static Storage ofSegment(MemorySegment segment, DType dtype) {
+        if (segment.byteSize() % dtype.byteSize != 0) {
+            throw new IllegalArgumentException("storage of " + segment.byteSize() + " bytes is not a whole number of "
+                    + dtype + " elements");
+        }
+        return new Storage(segment, dtype, null);
+    }
+
+    public static Storage allocate(DType dtype, long elements) {
+        if (dtype == DType.F32) {
+            return ofFloats(new float[Math.toIntExact(elements)]);
+        }
+        return new Storage(MemorySegment.ofArray(new byte[Math.toIntExact(elements * dtype.byteSize)]), dtype, null);
+    }
+
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public long elements() {
+        return segment.byteSize() / dtype.byteSize;
+    }
+
+    /** The backing array when this is an fp32 heap storage, else null. */
+    public float[] heapFloats() {
+        return heapFloats;
+    }
+
+    /** Reads element i converted to float. */
+    public float getFloat(long i) {
+        if (heapFloats != null) {
+            return heapFloats[(int) i];
+        }
+        return switch (dtype) {
+            case F32 -> segment.get(F32, i * 4);
+            case F16 -> Float.float16ToFloat(segment.get(I16, i * 2));
+            case BF16 -> Float.intBitsToFloat((segment.get(I16, i * 2) & 0xffff) << 16);
+            case F64 -> (float) segment.get(F64, i * 8);
+            case I64 -> (float) segment.get(I64, i * 8);
+            case I32 -> (float) segment.get(I32, i * 4);
+            case I16 -> segment.get(I16, i * 2);
+            case I8 -> segment.get(ValueLayout.JAVA_BYTE, i);
+            case U8 -> segment.get(ValueLayout.JAVA_BYTE, i) & 0xff;
+            case BOOL -> segment.get(ValueLayout.JAVA_BYTE, i) != 0 ? 1f : 0f;
+        };
+    }
+
+    /** Reads element i as a long (exact for the integer types). */
+    public long getLong(long i) {
+        return switch (dtype) {
+            case I64 -> segment.get(I64, i * 8);
+            case I32 -> segment.get(I32, i * 4);
+            case I16 -> segment.get(I16, i * 2);
+            case I8 -> segment.get(ValueLayout.JAVA_BYTE, i);
+            case U8, BOOL -> segment.get(ValueLayout.JAVA_BYTE, i) & 0xff;
+            default -> (long) getFloat(i);
+        };
+    }
+
+    /** Writes element i, rounding to this storage's dtype (fp16 round-to-nearest-even). */
+    public void setFloat(long i, float v) {
+        if (heapFloats != null) {
+            heapFloats[(int) i] = v;
+            return;
+        }
+        switch (dtype) {
+            case F32 -> segment.set(F32, i * 4, v);
+            case F16 -> segment.set(I16, i * 2, Float.floatToFloat16(v));
+            case BF16 -> segment.set(I16, i * 2, floatToBf16(v));
+            case F64 -> segment.set(F64, i * 8, v);
+            case I64 -> segment.set(I64, i * 8, (long) v);
+            case I32 -> segment.set(I32, i * 4, (int) v);
+            case I16 -> segment.set(I16, i * 2, (short) v);
+            case I8, U8 -> segment.set(ValueLayout.JAVA_BYTE, i, (byte) (int) v);
+            case BOOL -> segment.set(ValueLayout.JAVA_BYTE, i, (byte) (v != 0 ? 1 : 0));
+        }
+    }
+
+    public void setLong(long i, long v) {
+        switch (dtype) {
+            case I64 -> segment.set(I64, i * 8, v);
+            case I32 -> segment.set(I32, i * 4, (int) v);
+            case I16 -> segment.set(I16, i * 2, (short) v);
+            case I8, U8, BOOL -> segment.set(ValueLayout.JAVA_BYTE, i, (byte) v);
+            default -> setFloat(i, v);
+        }
+    }
+
+    /** fp32 → bf16 with round-to-nearest-even, NaN kept quiet. */
+    public static short floatToBf16(float v) {
+        int bits = Float.floatToRawIntBits(v);
+        if ((bits & 0x7fffffff) > 0x7f800000) {
+            return (short) ((bits >>> 16) | 0x40);
+        }
+        int rounding = 0x7fff + ((bits >>> 16) & 1);
+        return (short) ((bits + rounding) >>> 16);
+    }
+}

@@ -1,0 +1,77 @@
+package sdj.cli;
+
+import java.util.Locale;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import sdj.backend.cpu.Gemm;
+import sdj.backend.cpu.Parallel;
+import sdj.bench.Machine;
+import sdj.bench.Timing;
+
+/** `sdj bench KIND`: times one kernel at given shapes and prints GFLOP/s and the fraction of peak. */
+public final class BenchCommand implements Command {
+    @Override
+    public String name() {
+        return "bench";
+    }
+
+    @Override
+    public String summary() {
+        return "time a kernel (gemm, conv, attention) and print GFLOP/s and % of CPU peak";
+    }
+
+    @Override
+    public String positional() {
+        return "gemm|conv|attention";
+    }
+
+    @Override
+    public Options options() {
+        Options o = new Options();
+        o.addOption(Option.builder().longOpt("m").hasArg().desc("GEMM rows (default 1024)").build());
+        o.addOption(Option.builder().longOpt("n").hasArg().desc("GEMM columns (default 1024)").build());
+        o.addOption(Option.builder().longOpt("k").hasArg().desc("GEMM inner size (default 1024)").build());
+        o.addOption(Option.builder().longOpt("batch").hasArg().desc("batch (conv, attention; default 1)").build());
+        o.addOption(Option.builder().longOpt("channels").hasArg().desc("conv in/out channels (default 320)").build());
+        o.addOption(Option.builder().longOpt("size").hasArg().desc("conv spatial size (default 64)").build());
+        o.addOption(Option.builder().longOpt("kernel").hasArg().desc("conv kernel size (default 3)").build());
+        o.addOption(Option.builder().longOpt("heads").hasArg().desc("attention heads (default 8)").build());
+        o.addOption(Option.builder().longOpt("tokens").hasArg().desc("attention sequence length (default 4096)").build());
+        o.addOption(Option.builder().longOpt("head-dim").hasArg().desc("attention head size (default 40)").build());
+        o.addOption(Option.builder().longOpt("threads").hasArg().desc("worker threads (default: all cores)").build());
+        o.addOption(Option.builder().longOpt("seconds").hasArg().desc("minimum timed seconds (default 3)").build());
+        return o;
+    }
+
+    @Override
+    public int run(CommandLine cmd) throws Exception {
+        if (cmd.getArgs().length != 1) {
+            throw new UserError("say what to bench: gemm, conv or attention (e.g. 'sdj bench gemm --m 1024 --n 1024 --k 1024')");
+        }
+        if (cmd.hasOption("threads")) {
+            Parallel.setThreads(Flags.intOpt(cmd, "threads", 0));
+        }
+        double seconds = Double.parseDouble(cmd.getOptionValue("seconds", "3"));
+        String kind = cmd.getArgs()[0];
+        Timing.Result r = switch (kind) {
+            case "gemm" -> benchGemm(Flags.intOpt(cmd, "m", 1024), Flags.intOpt(cmd, "n", 1024),
+                    Flags.intOpt(cmd, "k", 1024), seconds);
+            default -> throw new UserError("unknown bench '" + kind + "': use gemm, conv or attention");
+        };
+        double peak = Machine.fp32PeakGflops(Parallel.threads());
+        System.out.println(r.label());
+        System.out.printf(Locale.ROOT, "time: %.3f ms per call (best of %d)%n", r.bestSeconds() * 1e3, r.calls());
+        System.out.printf(Locale.ROOT, "%.1f GFLOP/s = %.1f%% of fp32 peak %.0f GFLOP/s (%d threads, %s)%n",
+                r.gflops(), 100 * r.gflops() / peak, peak, Parallel.threads(), Machine.describe());
+        return 0;
+    }
+
+    private static Timing.Result benchGemm(int m, int n, int k, double seconds) {
+        float[] a = Timing.random(m * k, 1);
+        float[] b = Timing.random(k * n, 2);
+        float[] c = new float[m * n];
+        return Timing.time("gemm " + m + "x" + n + "x" + k, 2.0 * m * n * k, seconds,
+                () -> Gemm.sgemm(m, n, k, Gemm.Operand.rowMajor(a, 0, k), Gemm.Operand.rowMajor(b, 0, n), c, 0, n, false));
+    }
+}

@@ -1,0 +1,45 @@
+package sdj.cli;
+
+import org.apache.commons.cli.CommandLine;
+
+/** Typed flag parsing with one-sentence errors. */
+final class Flags {
+    private Flags() {
+    }
+
+    static int intOpt(CommandLine cmd, String name, int def) {
+        String v = cmd.getOptionValue(name);
+        if (v == null) {
+            return def;
+        }
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new UserError("--" + name + " needs a whole number, got '" + v + "'");
+        }
+    }
+
+    static double doubleOpt(CommandLine cmd, String name, double def) {
+        String v = cmd.getOptionValue(name);
+        if (v == null) {
+            return def;
+        }
+        try {
+            return Double.parseDouble(v.trim());
+        } catch (NumberFormatException e) {
+            throw new UserError("--" + name + " needs a number, got '" + v + "'");
+        }
+    }
+
+    static long longOpt(CommandLine cmd, String name, long def) {
+        String v = cmd.getOptionValue(name);
+        if (v == null) {
+            return def;
+        }
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new UserError("--" + name + " needs a whole number, got '" + v + "'");
+        }
+    }
+}
