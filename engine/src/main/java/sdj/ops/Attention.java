@@ -1,0 +1,121 @@
+package sdj.ops;
+
+import sdj.backend.cpu.Gemm;
+import sdj.backend.cpu.Parallel;
+import sdj.tensor.Autograd;
+import sdj.tensor.Shape;
+import sdj.tensor.Tensor;
+
+/**
+ * Scaled dot-product attention softmax(q·kᵀ·scale [+ causal mask])·v for q [B, H, Nq, d],
+ * k [B, H, Nk, d], v [B, H, Nk, dv]. Queries are processed in blocks of {@link #BLOCK} rows, so only
+ * a BLOCK×Nk slice of one head's score matrix exists at a time per thread (4 MiB at 4096 tokens);
+ * backward recomputes the probabilities block by block instead of storing them.
+ */
+public final class Attention {
+    static final int BLOCK = 256;
+
+    private Attention() {
+    }
+
+    public static Tensor sdpa(Tensor q, Tensor k, Tensor v, boolean causal) {
+        return sdpa(q, k, v, causal, (float) (1.0 / Math.sqrt(q.size(-1))));
+    }
+
+    public static Tensor sdpa(Tensor q, Tensor k, Tensor v, boolean causal, float scale) {
+        int[] qs = q.shape();
+        int[] ks = k.shape();
+        int[] vs = v.shape();
+        if (qs.length != 4 || ks.length != 4 || vs.length != 4 || qs[3] != ks[3] || ks[2] != vs[2] || qs[0] != ks[0]
+                || qs[1] != ks[1] || vs[0] != qs[0] || vs[1] != qs[1]) {
+            throw new IllegalArgumentException("attention shapes q " + Shape.str(qs) + ", k " + Shape.str(ks) + ", v "
+                    + Shape.str(vs) + " do not fit [B, H, N, d]");
+        }
+        Dims dm = new Dims(qs[0] * qs[1], qs[2], ks[2], qs[3], vs[3], causal, scale);
+        float[] qv = q.floats();
+        float[] kv = k.floats();
+        float[] vv = v.floats();
+        float[] out = new float[dm.heads * dm.nq * dm.dv];
+        int qBlocks = (dm.nq + BLOCK - 1) / BLOCK;
+        Parallel.range(dm.heads * qBlocks, 2L * BLOCK * dm.nk * (dm.d + dm.dv), (t0, t1) -> {
+            float[] scores = new float[BLOCK * dm.nk];
+            for (int t = t0; t < t1; t++) {
+                int h = t / qBlocks;
+                int q0 = (t % qBlocks) * BLOCK;
+                int rows = Math.min(BLOCK, dm.nq - q0);
+                probabilities(dm, qv, kv, h, q0, rows, scores);
+                Gemm.sgemm(rows, dm.dv, dm.nk, Gemm.Operand.rowMajor(scores, 0, dm.nk),
+                        Gemm.Operand.rowMajor(vv, h * dm.nk * dm.dv, dm.dv), out, (h * dm.nq + q0) * dm.dv, dm.dv, false);
+            }
+        });
+        Tensor y = Tensor.of(out, qs[0], qs[1], dm.nq, dm.dv);
+        return Autograd.record(y, "attention", new Tensor[] {q, k, v}, gy -> backward(dm, gy, q, k, v, qv, kv, vv, out));
+    }
+
+    private record Dims(int heads, int nq, int nk, int d, int dv, boolean causal, float scale) {
+    }
+
+    /** scores[rows, nk] = softmax(q[q0:q0+rows]·kᵀ·scale) for head h, causal-masked if asked. */
+    private static void probabilities(Dims dm, float[] qv, float[] kv, int h, int q0, int rows, float[] scores) {
+        Gemm.sgemm(rows, dm.nk, dm.d, Gemm.Operand.rowMajor(qv, (h * dm.nq + q0) * dm.d, dm.d),
+                Gemm.Operand.rowMajor(kv, h * dm.nk * dm.d, dm.d).t(), scores, 0, dm.nk, false);
+        for (int r = 0; r < rows; r++) {
+            int base = r * dm.nk;
+            for (int j = 0; j < dm.nk; j++) {
+                scores[base + j] *= dm.scale;
+            }
+            if (dm.causal) {
+                // query i sees keys 0..i (+ the offset when Nk > Nq, as for cached prefixes)
+                int limit = q0 + r + (dm.nk - dm.nq);
+                for (int j = limit + 1; j < dm.nk; j++) {
+                    scores[base + j] = Float.NEGATIVE_INFINITY;
+                }
+            }
+            Softmax.softmaxRow(scores, scores, base, dm.nk);
+        }
+    }
+
+    private static Tensor[] backward(Dims dm, Tensor gy, Tensor q, Tensor k, Tensor v, float[] qv, float[] kv, float[] vv,
+            float[] out) {
+        float[] g = gy.floats();
+        float[] gq = new float[qv.length];
+        float[] gk = new float[kv.length];
+        float[] gv = new float[vv.length];
+        Parallel.range(dm.heads, 4L * dm.nq * dm.nk * (dm.d + dm.dv), (h0, h1) -> {
+            float[] p = new float[BLOCK * dm.nk];
+            float[] dp = new float[BLOCK * dm.nk];
+            for (int h = h0; h < h1; h++) {
+                for (int q0 = 0; q0 < dm.nq; q0 += BLOCK) {
+                    int rows = Math.min(BLOCK, dm.nq - q0);
+                    probabilities(dm, qv, kv, h, q0, rows, p);
+                    int gOff = (h * dm.nq + q0) * dm.dv;
+                    Gemm.Operand gOut = Gemm.Operand.rowMajor(g, gOff, dm.dv);
+                    // dV += Pᵀ·dO
+                    Gemm.sgemm(dm.nk, dm.dv, rows, Gemm.Operand.rowMajor(p, 0, dm.nk).t(), gOut, gv, h * dm.nk * dm.dv,
+                            dm.dv, true);
+                    // dP = dO·Vᵀ ; dS = P ∘ (dP − rowsum(dO ∘ O)) · scale
+                    Gemm.sgemm(rows, dm.nk, dm.dv, gOut, Gemm.Operand.rowMajor(vv, h * dm.nk * dm.dv, dm.dv).t(), dp, 0,
+                            dm.nk, false);
+                    for (int r = 0; r < rows; r++) {
+                        double dot = 0;
+                        for (int j = 0; j < dm.dv; j++) {
+                            dot += g[gOff + r * dm.dv + j] * out[gOff + r * dm.dv + j];
+                        }
+                        float dt = (float) dot;
+                        int base = r * dm.nk;
+                        for (int j = 0; j < dm.nk; j++) {
+                            dp[base + j] = p[base + j] * (dp[base + j] - dt) * dm.scale;
+                        }
+                    }
+                    Gemm.Operand ds = Gemm.Operand.rowMajor(dp, 0, dm.nk);
+                    // dQ = dS·K ; dK += dSᵀ·Q
+                    Gemm.sgemm(rows, dm.d, dm.nk, ds, Gemm.Operand.rowMajor(kv, h * dm.nk * dm.d, dm.d), gq,
+                            (h * dm.nq + q0) * dm.d, dm.d, false);
+                    Gemm.sgemm(dm.nk, dm.d, rows, ds.t(), Gemm.Operand.rowMajor(qv, (h * dm.nq + q0) * dm.d, dm.d), gk,
+                            h * dm.nk * dm.d, dm.d, true);
+                }
+            }
+        });
+        return new Tensor[] {Tensor.of(gq, q.shape()), Tensor.of(gk, k.shape()), Tensor.of(gv, v.shape())};
+    }
+}

@@ -1,0 +1,197 @@
+package sdj.ops;
+
+import sdj.backend.cpu.Gemm;
+import sdj.backend.cpu.Parallel;
+import sdj.tensor.Autograd;
+import sdj.tensor.Shape;
+import sdj.tensor.Tensor;
+
+/**
+ * 2-D convolution (groups = 1) as im2col + GEMM, per image: out[O, P] = W[O, C·kh·kw] · cols[C·kh·kw, P]
+ * where P = Hout·Wout. A 1×1 stride-1 convolution skips im2col (the image already is the column
+ * matrix). Padding may be asymmetric (the VAE's downsample pads only right and bottom).
+ */
+public final class Conv {
+    private Conv() {
+    }
+
+    /** Geometry of one convolution: kernel, stride and the four paddings. */
+    record Geometry(int c, int h, int w, int kh, int kw, int stride, int padTop, int padLeft, int ho, int wo) {
+        static Geometry of(int[] x, int[] wt, int stride, int padTop, int padBottom, int padLeft, int padRight) {
+            int ho = (x[2] + padTop + padBottom - wt[2]) / stride + 1;
+            int wo = (x[3] + padLeft + padRight - wt[3]) / stride + 1;
+            if (ho <= 0 || wo <= 0) {
+                throw new IllegalArgumentException("conv2d kernel " + Shape.str(wt) + " does not fit input " + Shape.str(x));
+            }
+            return new Geometry(x[1], x[2], x[3], wt[2], wt[3], stride, padTop, padLeft, ho, wo);
+        }
+
+        int rows() {
+            return c * kh * kw;
+        }
+
+        int positions() {
+            return ho * wo;
+        }
+
+        boolean isPointwise() {
+            return kh == 1 && kw == 1 && stride == 1 && padTop == 0 && padLeft == 0;
+        }
+    }
+
+    public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding) {
+        return conv2d(x, weight, bias, stride, padding, padding, padding, padding);
+    }
+
+    public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int padTop, int padBottom, int padLeft,
+            int padRight) {
+        int[] xs = x.shape();
+        int[] ws = weight.shape();
+        if (xs.length != 4 || ws.length != 4 || xs[1] != ws[1]) {
+            throw new IllegalArgumentException("conv2d of input " + Shape.str(xs) + " with weight " + Shape.str(ws)
+                    + ": expected [N, C, H, W] and [O, C, kh, kw] with equal C");
+        }
+        Geometry g = Geometry.of(xs, ws, stride, padTop, padBottom, padLeft, padRight);
+        int n = xs[0];
+        int o = ws[0];
+        float[] xv = x.floats();
+        float[] wv = weight.floats();
+        float[] bv = bias == null ? null : bias.floats();
+        int p = g.positions();
+        float[] out = new float[n * o * p];
+        int inImage = g.c * g.h * g.w;
+        float[] cols = g.isPointwise() ? null : new float[g.rows() * p];
+        for (int b = 0; b < n; b++) {
+            Gemm.Operand colOperand;
+            if (cols == null) {
+                colOperand = Gemm.Operand.rowMajor(xv, b * inImage, p);
+            } else {
+                im2col(xv, b * inImage, g, cols);
+                colOperand = Gemm.Operand.rowMajor(cols, 0, p);
+            }
+            Gemm.sgemm(o, p, g.rows(), Gemm.Operand.rowMajor(wv, 0, g.rows()), colOperand, out, b * o * p, p, false);
+            if (bv != null) {
+                for (int oc = 0; oc < o; oc++) {
+                    float bb = bv[oc];
+                    int base = (b * o + oc) * p;
+                    for (int i = 0; i < p; i++) {
+                        out[base + i] += bb;
+                    }
+                }
+            }
+        }
+        Tensor y = Tensor.of(out, n, o, g.ho, g.wo);
+        Tensor[] inputs = bias == null ? new Tensor[] {x, weight} : new Tensor[] {x, weight, bias};
+        return Autograd.record(y, "conv2d", inputs, gy -> backward(gy, x, weight, bias, g, xv, wv));
+    }
+
+    private static Tensor[] backward(Tensor gy, Tensor x, Tensor weight, Tensor bias, Geometry g, float[] xv, float[] wv) {
+        int n = x.size(0);
+        int o = weight.size(0);
+        int p = g.positions();
+        int rows = g.rows();
+        int inImage = g.c * g.h * g.w;
+        float[] gv = gy.floats();
+        float[] gx = x.requiresGrad() ? new float[xv.length] : null;
+        float[] gw = weight.requiresGrad() ? new float[wv.length] : null;
+        float[] cols = new float[rows * p];
+        for (int b = 0; b < n; b++) {
+            Gemm.Operand gOut = Gemm.Operand.rowMajor(gv, b * o * p, p);
+            if (gw != null) {
+                Gemm.Operand colT;
+                if (g.isPointwise()) {
+                    colT = Gemm.Operand.rowMajor(xv, b * inImage, p).t();
+                } else {
+                    im2col(xv, b * inImage, g, cols);
+                    colT = Gemm.Operand.rowMajor(cols, 0, p).t();
+                }
+                // dW[O, rows] += gOut[O, P] · colsᵀ[P, rows]
+                Gemm.sgemm(o, rows, p, gOut, colT, gw, 0, rows, true);
+            }
+            if (gx != null) {
+                Gemm.Operand wT = Gemm.Operand.rowMajor(wv, 0, rows).t();
+                if (g.isPointwise()) {
+                    Gemm.sgemm(rows, p, o, wT, gOut, gx, b * inImage, p, false);
+                } else {
+                    // dCols[rows, P] = Wᵀ[rows, O] · gOut[O, P], then scattered back to the image
+                    Gemm.sgemm(rows, p, o, wT, gOut, cols, 0, p, false);
+                    col2im(cols, g, gx, b * inImage);
+                }
+            }
+        }
+        Tensor gb = null;
+        if (bias != null && bias.requiresGrad()) {
+            float[] sb = new float[o];
+            for (int b = 0; b < n; b++) {
+                for (int oc = 0; oc < o; oc++) {
+                    double s = 0;
+                    int base = (b * o + oc) * p;
+                    for (int i = 0; i < p; i++) {
+                        s += gv[base + i];
+                    }
+                    sb[oc] += (float) s;
+                }
+            }
+            gb = Tensor.of(sb, o);
+        }
+        return new Tensor[] {
+            gx == null ? null : Tensor.of(gx, x.shape()),
+            gw == null ? null : Tensor.of(gw, weight.shape()),
+            gb};
+    }
+
+    /** cols[(c·kh + i)·kw + j][oy·wo + ox] = x[c][oy·s + i − padTop][ox·s + j − padLeft] (0 outside). */
+    static void im2col(float[] x, int xOff, Geometry g, float[] cols) {
+        int p = g.positions();
+        Parallel.range(g.c, (long) g.kh * g.kw * p, (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                for (int i = 0; i < g.kh; i++) {
+                    for (int j = 0; j < g.kw; j++) {
+                        int row = ((c * g.kh + i) * g.kw + j) * p;
+                        for (int oy = 0; oy < g.ho; oy++) {
+                            int iy = oy * g.stride + i - g.padTop;
+                            int dst = row + oy * g.wo;
+                            if (iy < 0 || iy >= g.h) {
+                                java.util.Arrays.fill(cols, dst, dst + g.wo, 0f);
+                                continue;
+                            }
+                            int src = xOff + (c * g.h + iy) * g.w;
+                            for (int ox = 0; ox < g.wo; ox++) {
+                                int ix = ox * g.stride + j - g.padLeft;
+                                cols[dst + ox] = ix >= 0 && ix < g.w ? x[src + ix] : 0f;
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** The adjoint of im2col: adds each column entry back into the image position it was read from. */
+    static void col2im(float[] cols, Geometry g, float[] x, int xOff) {
+        int p = g.positions();
+        Parallel.range(g.c, (long) g.kh * g.kw * p, (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                for (int i = 0; i < g.kh; i++) {
+                    for (int j = 0; j < g.kw; j++) {
+                        int row = ((c * g.kh + i) * g.kw + j) * p;
+                        for (int oy = 0; oy < g.ho; oy++) {
+                            int iy = oy * g.stride + i - g.padTop;
+                            if (iy < 0 || iy >= g.h) {
+                                continue;
+                            }
+                            int src = row + oy * g.wo;
+                            int dst = xOff + (c * g.h + iy) * g.w;
+                            for (int ox = 0; ox < g.wo; ox++) {
+                                int ix = ox * g.stride + j - g.padLeft;
+                                if (ix >= 0 && ix < g.w) {
+                                    x[dst + ix] += cols[src + ox];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,64 @@
+package sdj.ops;
+
+import sdj.backend.cpu.Parallel;
+import sdj.tensor.Autograd;
+import sdj.tensor.Tensor;
+
+/** Softmax over the last dim (max-subtracted); backward dx = y·(g − Σ g·y). */
+public final class Softmax {
+    private Softmax() {
+    }
+
+    public static Tensor softmax(Tensor x) {
+        int d = x.size(-1);
+        float[] xv = x.floats();
+        float[] out = new float[xv.length];
+        int rows = xv.length / d;
+        Parallel.range(rows, d * 8L, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                softmaxRow(xv, out, r * d, d);
+            }
+        });
+        Tensor y = Tensor.of(out, x.shape());
+        return Autograd.record(y, "softmax", new Tensor[] {x}, gy -> {
+            float[] g = gy.floats();
+            float[] gx = new float[xv.length];
+            Parallel.range(rows, d * 4L, (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    int base = r * d;
+                    double dot = 0;
+                    for (int i = 0; i < d; i++) {
+                        dot += g[base + i] * out[base + i];
+                    }
+                    float dt = (float) dot;
+                    for (int i = 0; i < d; i++) {
+                        gx[base + i] = out[base + i] * (g[base + i] - dt);
+                    }
+                }
+            });
+            return new Tensor[] {Tensor.of(gx, x.shape())};
+        });
+    }
+
+    /** In-place-capable softmax of one row of length d (src and dst may be the same array). */
+    static void softmaxRow(float[] src, float[] dst, int base, int d) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < d; i++) {
+            max = Math.max(max, src[base + i]);
+        }
+        if (max == Float.NEGATIVE_INFINITY) {
+            java.util.Arrays.fill(dst, base, base + d, 0f); // a fully masked row attends to nothing
+            return;
+        }
+        double sum = 0;
+        for (int i = 0; i < d; i++) {
+            float e = (float) Math.exp(src[base + i] - max);
+            dst[base + i] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int i = 0; i < d; i++) {
+            dst[base + i] *= inv;
+        }
+    }
+}
