@@ -1,0 +1,94 @@
+package sdj.sd.clip;
+
+import java.util.ArrayList;
+import java.util.List;
+import sdj.nn.Heads;
+import sdj.nn.LayerNorm;
+import sdj.nn.Linear;
+import sdj.nn.ParameterStore;
+import sdj.nn.Params;
+import sdj.ops.Embedding;
+import sdj.ops.Unary;
+import sdj.tensor.Tensor;
+
+/**
+ * The CLIP text encoder of SD v1 under its checkpoint names
+ * ({@code cond_stage_model.transformer.text_model.*}): token + position embeddings, pre-LayerNorm
+ * blocks with causal self-attention and a quick-GELU MLP, and a final LayerNorm. Output: the last
+ * hidden state [B, 77, width] that the UNet cross-attends to.
+ */
+public final class ClipTextModel {
+    public static final String PREFIX = "cond_stage_model.transformer.text_model";
+
+    private final ClipConfig config;
+    private final Tensor tokenEmbedding;
+    private final Tensor positionEmbedding;
+    private final List<EncoderLayer> layers = new ArrayList<>();
+    private final LayerNorm finalLayerNorm;
+
+    public ClipTextModel(Params p, ClipConfig config) {
+        this.config = config;
+        Params emb = p.sub("embeddings");
+        this.tokenEmbedding = emb.sub("token_embedding").get("weight", ParameterStore.Init.NORMAL_002, config.vocab(),
+                config.width());
+        this.positionEmbedding = emb.sub("position_embedding").get("weight", ParameterStore.Init.NORMAL_002,
+                config.positions(), config.width());
+        for (int i = 0; i < config.layers(); i++) {
+            layers.add(new EncoderLayer(p.sub("encoder").sub("layers").sub(i), config));
+        }
+        this.finalLayerNorm = new LayerNorm(p.sub("final_layer_norm"), config.width(), 1e-5f);
+    }
+
+    public ClipConfig config() {
+        return config;
+    }
+
+    public Tensor tokenEmbedding() {
+        return tokenEmbedding;
+    }
+
+    /** ids [B, N] (N ≤ positions) → last hidden state [B, N, width]. */
+    public Tensor forward(Tensor ids) {
+        int n = ids.size(1);
+        Tensor x = Embedding.embedding(ids, tokenEmbedding).add(positionEmbedding.narrow(0, 0, n));
+        for (EncoderLayer layer : layers) {
+            x = layer.forward(x);
+        }
+        return finalLayerNorm.forward(x);
+    }
+
+    /** One pre-LayerNorm transformer block: x + attn(ln1(x)), then + mlp(ln2(x)). */
+    static final class EncoderLayer {
+        private final LayerNorm layerNorm1;
+        private final LayerNorm layerNorm2;
+        private final Linear qProj;
+        private final Linear kProj;
+        private final Linear vProj;
+        private final Linear outProj;
+        private final Linear fc1;
+        private final Linear fc2;
+        private final int heads;
+
+        EncoderLayer(Params p, ClipConfig c) {
+            int w = c.width();
+            Params attn = p.sub("self_attn");
+            this.qProj = new Linear(attn.sub("q_proj"), w, w, true);
+            this.kProj = new Linear(attn.sub("k_proj"), w, w, true);
+            this.vProj = new Linear(attn.sub("v_proj"), w, w, true);
+            this.outProj = new Linear(attn.sub("out_proj"), w, w, true);
+            this.layerNorm1 = new LayerNorm(p.sub("layer_norm1"), w, 1e-5f);
+            this.fc1 = new Linear(p.sub("mlp").sub("fc1"), w, 4 * w, true);
+            this.fc2 = new Linear(p.sub("mlp").sub("fc2"), 4 * w, w, true);
+            this.layerNorm2 = new LayerNorm(p.sub("layer_norm2"), w, 1e-5f);
+            this.heads = c.heads();
+        }
+
+        Tensor forward(Tensor x) {
+            Tensor h = layerNorm1.forward(x);
+            h = Heads.attend(qProj.forward(h), kProj.forward(h), vProj.forward(h), heads, true);
+            x = x.add(outProj.forward(h));
+            h = fc2.forward(Unary.quickGelu(fc1.forward(layerNorm2.forward(x))));
+            return x.add(h);
+        }
+    }
+}

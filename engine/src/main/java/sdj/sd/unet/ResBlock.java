@@ -1,0 +1,39 @@
+package sdj.sd.unet;
+
+import sdj.nn.Conv2d;
+import sdj.nn.GroupNorm;
+import sdj.nn.Linear;
+import sdj.nn.Params;
+import sdj.ops.Unary;
+import sdj.tensor.Tensor;
+
+/**
+ * CompVis ResBlock: in_layers (GroupNorm32, SiLU, conv3×3) + the projected time embedding,
+ * out_layers (GroupNorm32, SiLU, dropout, conv3×3), plus a 1×1 skip conv when channels change.
+ */
+final class ResBlock implements TimestepBlock {
+    private final GroupNorm inNorm;
+    private final Conv2d inConv;
+    private final Linear embLinear;
+    private final GroupNorm outNorm;
+    private final Conv2d outConv;
+    private final Conv2d skip;
+
+    ResBlock(Params p, int channels, int embDim, int outChannels) {
+        this.inNorm = new GroupNorm(p.sub("in_layers").sub(0), 32, channels, 1e-5f);
+        this.inConv = new Conv2d(p.sub("in_layers").sub(2), channels, outChannels, 3, 1, 1);
+        this.embLinear = new Linear(p.sub("emb_layers").sub(1), embDim, outChannels, true);
+        this.outNorm = new GroupNorm(p.sub("out_layers").sub(0), 32, outChannels, 1e-5f);
+        this.outConv = new Conv2d(p.sub("out_layers").sub(3), outChannels, outChannels, 3, 1, 1);
+        this.skip = channels == outChannels ? null : new Conv2d(p.sub("skip_connection"), channels, outChannels, 1, 1, 0);
+    }
+
+    @Override
+    public Tensor forward(Tensor x, Tensor emb, Tensor context) {
+        Tensor h = inConv.forward(Unary.silu(inNorm.forward(x)));
+        Tensor e = embLinear.forward(Unary.silu(emb)); // [B, out]
+        h = h.add(e.unsqueeze(-1).unsqueeze(-1));
+        h = outConv.forward(Unary.silu(outNorm.forward(h)));
+        return (skip == null ? x : skip.forward(x)).add(h);
+    }
+}

@@ -1,0 +1,97 @@
+package sdj.sd.unet;
+
+import java.util.ArrayList;
+import java.util.List;
+import sdj.nn.Conv2d;
+import sdj.nn.GroupNorm;
+import sdj.nn.Heads;
+import sdj.nn.LayerNorm;
+import sdj.nn.Linear;
+import sdj.nn.Params;
+import sdj.ops.F;
+import sdj.tensor.Tensor;
+
+/**
+ * CompVis SpatialTransformer (SD v1 form): GroupNorm(32, eps 1e-6) → proj_in 1×1 conv → tokens
+ * [B, H·W, C] → BasicTransformerBlocks (self-attention, cross-attention on the text context,
+ * GEGLU feed-forward, each pre-LayerNorm and residual) → proj_out 1×1 conv → + input.
+ */
+final class SpatialTransformer implements TimestepBlock {
+    private final GroupNorm norm;
+    private final Conv2d projIn;
+    private final List<BasicTransformerBlock> blocks = new ArrayList<>();
+    private final Conv2d projOut;
+
+    SpatialTransformer(Params p, int channels, int heads, int depth, int contextDim) {
+        this.norm = new GroupNorm(p.sub("norm"), 32, channels, 1e-6f);
+        this.projIn = new Conv2d(p.sub("proj_in"), channels, channels, 1, 1, 0);
+        for (int i = 0; i < depth; i++) {
+            blocks.add(new BasicTransformerBlock(p.sub("transformer_blocks").sub(i), channels, heads, contextDim));
+        }
+        this.projOut = new Conv2d(p.sub("proj_out"), channels, channels, 1, 1, 0);
+    }
+
+    @Override
+    public Tensor forward(Tensor x, Tensor emb, Tensor context) {
+        int b = x.size(0);
+        int c = x.size(1);
+        int h = x.size(2);
+        int w = x.size(3);
+        Tensor t = projIn.forward(norm.forward(x)).reshape(b, c, h * w).transpose(1, 2).contiguous();
+        for (BasicTransformerBlock block : blocks) {
+            t = block.forward(t, context);
+        }
+        Tensor back = t.transpose(1, 2).reshape(b, c, h, w);
+        return projOut.forward(back).add(x);
+    }
+
+    /** attn1 (self), attn2 (cross), ff (GEGLU), each behind its LayerNorm with a residual. */
+    static final class BasicTransformerBlock {
+        private final CrossAttention attn1;
+        private final CrossAttention attn2;
+        private final LayerNorm norm1;
+        private final LayerNorm norm2;
+        private final LayerNorm norm3;
+        private final Linear ffIn;
+        private final Linear ffOut;
+
+        BasicTransformerBlock(Params p, int dim, int heads, int contextDim) {
+            this.attn1 = new CrossAttention(p.sub("attn1"), dim, dim, heads);
+            this.attn2 = new CrossAttention(p.sub("attn2"), dim, contextDim, heads);
+            this.norm1 = new LayerNorm(p.sub("norm1"), dim, 1e-5f);
+            this.norm2 = new LayerNorm(p.sub("norm2"), dim, 1e-5f);
+            this.norm3 = new LayerNorm(p.sub("norm3"), dim, 1e-5f);
+            int inner = 4 * dim;
+            this.ffIn = new Linear(p.sub("ff").sub("net").sub(0).sub("proj"), dim, 2 * inner, true);
+            this.ffOut = new Linear(p.sub("ff").sub("net").sub(2), inner, dim, true);
+        }
+
+        Tensor forward(Tensor x, Tensor context) {
+            Tensor h = norm1.forward(x);
+            x = x.add(attn1.forward(h, h));
+            x = x.add(attn2.forward(norm2.forward(x), context));
+            return x.add(ffOut.forward(F.geglu(ffIn.forward(norm3.forward(x)))));
+        }
+    }
+
+    /** Multi-head attention with bias-free q/k/v projections and a biased output projection (to_out.0). */
+    static final class CrossAttention {
+        final Linear toQ;
+        final Linear toK;
+        final Linear toV;
+        final Linear toOut;
+        private final int heads;
+
+        CrossAttention(Params p, int queryDim, int contextDim, int heads) {
+            this.toQ = new Linear(p.sub("to_q"), queryDim, queryDim, false);
+            this.toK = new Linear(p.sub("to_k"), contextDim, queryDim, false);
+            this.toV = new Linear(p.sub("to_v"), contextDim, queryDim, false);
+            this.toOut = new Linear(p.sub("to_out").sub(0), queryDim, queryDim, true);
+            this.heads = heads;
+        }
+
+        Tensor forward(Tensor x, Tensor context) {
+            return toOut.forward(Heads.attend(toQ.forward(x), toK.forward(context), toV.forward(context), heads, false));
+        }
+    }
+}

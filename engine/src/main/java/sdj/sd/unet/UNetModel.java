@@ -1,0 +1,136 @@
+package sdj.sd.unet;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import sdj.nn.Conv2d;
+import sdj.nn.GroupNorm;
+import sdj.nn.Linear;
+import sdj.nn.Params;
+import sdj.ops.Join;
+import sdj.ops.Resample;
+import sdj.ops.Unary;
+import sdj.tensor.Tensor;
+
+/**
+ * The SD v1 denoiser, CompVis {@code UNetModel} under {@code model.diffusion_model.*}: a timestep
+ * embedding MLP, input blocks (res blocks + spatial transformers, three stride-2 downsamples), a
+ * middle block, and output blocks that concatenate the matching input-block activations and
+ * upsample (nearest ×2 + conv). Predicts the noise ε of x_t.
+ */
+public final class UNetModel {
+    public static final String PREFIX = "model.diffusion_model";
+
+    private final UNetConfig config;
+    private final Linear timeEmbed0;
+    private final Linear timeEmbed2;
+    private final List<List<TimestepBlock>> inputBlocks = new ArrayList<>();
+    private final List<TimestepBlock> middleBlock = new ArrayList<>();
+    private final List<List<TimestepBlock>> outputBlocks = new ArrayList<>();
+    private final GroupNorm outNorm;
+    private final Conv2d outConv;
+
+    public UNetModel(Params p, UNetConfig c) {
+        this.config = c;
+        int mc = c.modelChannels();
+        int ted = c.timeEmbedDim();
+        this.timeEmbed0 = new Linear(p.sub("time_embed").sub(0), mc, ted, true);
+        this.timeEmbed2 = new Linear(p.sub("time_embed").sub(2), ted, ted, true);
+
+        Params in = p.sub("input_blocks");
+        List<Integer> skipChannels = new ArrayList<>();
+        inputBlocks.add(List.of(conv(in.sub(0).sub(0), c.inChannels(), mc, 1)));
+        skipChannels.add(mc);
+        int ch = mc;
+        int ds = 1;
+        for (int level = 0; level < c.channelMult().length; level++) {
+            for (int r = 0; r < c.numResBlocks(); r++) {
+                Params blk = in.sub(inputBlocks.size());
+                List<TimestepBlock> layers = new ArrayList<>();
+                int out = c.channelMult()[level] * mc;
+                layers.add(new ResBlock(blk.sub(0), ch, ted, out));
+                ch = out;
+                if (c.attentionAt(ds)) {
+                    layers.add(transformer(blk.sub(1), ch));
+                }
+                inputBlocks.add(layers);
+                skipChannels.add(ch);
+            }
+            if (level != c.channelMult().length - 1) {
+                Conv2d op = new Conv2d(in.sub(inputBlocks.size()).sub(0).sub("op"), ch, ch, 3, 2, 1);
+                inputBlocks.add(List.of((x, e, ctx) -> op.forward(x)));
+                skipChannels.add(ch);
+                ds *= 2;
+            }
+        }
+
+        Params mid = p.sub("middle_block");
+        middleBlock.add(new ResBlock(mid.sub(0), ch, ted, ch));
+        middleBlock.add(transformer(mid.sub(1), ch));
+        middleBlock.add(new ResBlock(mid.sub(2), ch, ted, ch));
+
+        Params outP = p.sub("output_blocks");
+        for (int level = c.channelMult().length - 1; level >= 0; level--) {
+            for (int i = 0; i <= c.numResBlocks(); i++) {
+                Params blk = outP.sub(outputBlocks.size());
+                List<TimestepBlock> layers = new ArrayList<>();
+                int skipCh = skipChannels.remove(skipChannels.size() - 1);
+                int out = mc * c.channelMult()[level];
+                layers.add(new ResBlock(blk.sub(0), ch + skipCh, ted, out));
+                ch = out;
+                if (c.attentionAt(ds)) {
+                    layers.add(transformer(blk.sub(1), ch));
+                }
+                if (level > 0 && i == c.numResBlocks()) {
+                    Conv2d up = new Conv2d(blk.sub(layers.size()).sub("conv"), ch, ch, 3, 1, 1);
+                    layers.add((x, e, ctx) -> up.forward(Resample.upsampleNearest2x(x)));
+                    ds /= 2;
+                }
+                outputBlocks.add(layers);
+            }
+        }
+        this.outNorm = new GroupNorm(p.sub("out").sub(0), 32, ch, 1e-5f);
+        this.outConv = new Conv2d(p.sub("out").sub(2), mc, c.outChannels(), 3, 1, 1);
+    }
+
+    private static TimestepBlock conv(Params p, int in, int out, int stride) {
+        Conv2d conv = new Conv2d(p, in, out, 3, stride, 1);
+        return (x, e, ctx) -> conv.forward(x);
+    }
+
+    private SpatialTransformer transformer(Params p, int ch) {
+        return new SpatialTransformer(p, ch, config.headsAt(ch), config.transformerDepth(), config.contextDim());
+    }
+
+    public UNetConfig config() {
+        return config;
+    }
+
+    /**
+     * ε prediction for latents x [B, C, H, W] at (possibly fractional) timesteps t [B] with text
+     * context [B, N, contextDim].
+     */
+    public Tensor forward(Tensor x, float[] timesteps, Tensor context) {
+        Tensor emb = timeEmbed2.forward(Unary.silu(timeEmbed0.forward(
+                TimestepEmbedding.sinusoidal(timesteps, config.modelChannels()))));
+        Deque<Tensor> skips = new ArrayDeque<>();
+        Tensor h = x;
+        for (List<TimestepBlock> block : inputBlocks) {
+            h = run(block, h, emb, context);
+            skips.push(h);
+        }
+        h = run(middleBlock, h, emb, context);
+        for (List<TimestepBlock> block : outputBlocks) {
+            h = run(block, Join.cat(List.of(h, skips.pop()), 1), emb, context);
+        }
+        return outConv.forward(Unary.silu(outNorm.forward(h)));
+    }
+
+    private static Tensor run(List<TimestepBlock> layers, Tensor h, Tensor emb, Tensor context) {
+        for (TimestepBlock layer : layers) {
+            h = layer.forward(h, emb, context);
+        }
+        return h;
+    }
+}

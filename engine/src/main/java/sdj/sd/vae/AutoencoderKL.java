@@ -1,0 +1,50 @@
+package sdj.sd.vae;
+
+import sdj.nn.Conv2d;
+import sdj.nn.Params;
+import sdj.tensor.Tensor;
+
+/**
+ * The SD v1 KL autoencoder under {@code first_stage_model.*}: images in [−1, 1] ↔ latents at 1/8
+ * resolution. {@link #encodeMoments} returns quant_conv(encoder(x)) = [mean, logvar] along channels;
+ * {@link #decode} is decoder(post_quant_conv(z)). The 0.18215 latent scale is the pipeline's job.
+ */
+public final class AutoencoderKL {
+    public static final String PREFIX = "first_stage_model";
+    public static final float SD_V1_SCALE_FACTOR = 0.18215f;
+
+    private final VaeConfig config;
+    private final Encoder encoder;
+    private final Decoder decoder;
+    private final Conv2d quantConv;
+    private final Conv2d postQuantConv;
+
+    public AutoencoderKL(Params p, VaeConfig c) {
+        this.config = c;
+        this.encoder = new Encoder(p.sub("encoder"), c);
+        this.decoder = new Decoder(p.sub("decoder"), c);
+        int moments = c.doubleZ() ? 2 * c.zChannels() : c.zChannels();
+        this.quantConv = new Conv2d(p.sub("quant_conv"), moments, 2 * c.embedDim(), 1, 1, 0);
+        this.postQuantConv = new Conv2d(p.sub("post_quant_conv"), c.embedDim(), c.zChannels(), 1, 1, 0);
+    }
+
+    public VaeConfig config() {
+        return config;
+    }
+
+    /** image [B, 3, H, W] → moments [B, 2·embed, H/8, W/8] (mean then log-variance). */
+    public Tensor encodeMoments(Tensor image) {
+        return quantConv.forward(encoder.forward(image));
+    }
+
+    /** The mean of the latent distribution (what img2img uses; deterministic). */
+    public Tensor encodeMean(Tensor image) {
+        Tensor moments = encodeMoments(image);
+        return moments.narrow(1, 0, config.embedDim()).contiguous();
+    }
+
+    /** latents z [B, embed, h, w] → image [B, 3, 8h, 8w] in about [−1, 1]. */
+    public Tensor decode(Tensor z) {
+        return decoder.forward(postQuantConv.forward(z));
+    }
+}

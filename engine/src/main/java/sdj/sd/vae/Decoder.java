@@ -1,0 +1,63 @@
+package sdj.sd.vae;
+
+import java.util.ArrayList;
+import java.util.List;
+import sdj.nn.Conv2d;
+import sdj.nn.GroupNorm;
+import sdj.nn.Params;
+import sdj.ops.Resample;
+import sdj.ops.Unary;
+import sdj.tensor.Tensor;
+
+/** VAE decoder: conv_in, mid block, up levels (deepest first) of ResnetBlocks with nearest ×2 + conv upsamples. */
+final class Decoder {
+    private final Conv2d convIn;
+    private final ResnetBlock midBlock1;
+    private final AttnBlock midAttn;
+    private final ResnetBlock midBlock2;
+    /** Indexed by level as in the checkpoint ({@code up.0} is the full-resolution level). */
+    private final List<List<ResnetBlock>> upBlocks = new ArrayList<>();
+    private final List<Conv2d> upsamples = new ArrayList<>();
+    private final GroupNorm normOut;
+    private final Conv2d convOut;
+
+    Decoder(Params p, VaeConfig c) {
+        int levels = c.chMult().length;
+        int blockIn = c.ch() * c.chMult()[levels - 1];
+        this.convIn = new Conv2d(p.sub("conv_in"), c.zChannels(), blockIn, 3, 1, 1);
+        this.midBlock1 = new ResnetBlock(p.sub("mid").sub("block_1"), blockIn, blockIn);
+        this.midAttn = new AttnBlock(p.sub("mid").sub("attn_1"), blockIn);
+        this.midBlock2 = new ResnetBlock(p.sub("mid").sub("block_2"), blockIn, blockIn);
+        for (int i = 0; i < levels; i++) {
+            upBlocks.add(null);
+            upsamples.add(null);
+        }
+        for (int level = levels - 1; level >= 0; level--) {
+            Params up = p.sub("up").sub(level);
+            int blockOut = c.ch() * c.chMult()[level];
+            List<ResnetBlock> blocks = new ArrayList<>();
+            for (int i = 0; i <= c.numResBlocks(); i++) {
+                blocks.add(new ResnetBlock(up.sub("block").sub(i), blockIn, blockOut));
+                blockIn = blockOut;
+            }
+            upBlocks.set(level, blocks);
+            upsamples.set(level, level == 0 ? null : new Conv2d(up.sub("upsample").sub("conv"), blockIn, blockIn, 3, 1, 1));
+        }
+        this.normOut = new GroupNorm(p.sub("norm_out"), 32, blockIn, 1e-6f);
+        this.convOut = new Conv2d(p.sub("conv_out"), blockIn, c.outChannels(), 3, 1, 1);
+    }
+
+    Tensor forward(Tensor z) {
+        Tensor h = midBlock2.forward(midAttn.forward(midBlock1.forward(convIn.forward(z))));
+        for (int level = upBlocks.size() - 1; level >= 0; level--) {
+            for (ResnetBlock b : upBlocks.get(level)) {
+                h = b.forward(h);
+            }
+            Conv2d up = upsamples.get(level);
+            if (up != null) {
+                h = up.forward(Resample.upsampleNearest2x(h));
+            }
+        }
+        return convOut.forward(Unary.silu(normOut.forward(h)));
+    }
+}

@@ -1,0 +1,30 @@
+package sdj.sd.vae;
+
+import sdj.nn.Conv2d;
+import sdj.nn.GroupNorm;
+import sdj.nn.Params;
+import sdj.ops.Unary;
+import sdj.tensor.Tensor;
+
+/** VAE ResnetBlock (no time embedding): x + conv2(swish(norm2(conv1(swish(norm1(x)))))), 1×1 nin_shortcut on channel change. */
+final class ResnetBlock {
+    private final GroupNorm norm1;
+    private final Conv2d conv1;
+    private final GroupNorm norm2;
+    private final Conv2d conv2;
+    private final Conv2d ninShortcut;
+
+    ResnetBlock(Params p, int in, int out) {
+        this.norm1 = new GroupNorm(p.sub("norm1"), 32, in, 1e-6f);
+        this.conv1 = new Conv2d(p.sub("conv1"), in, out, 3, 1, 1);
+        this.norm2 = new GroupNorm(p.sub("norm2"), 32, out, 1e-6f);
+        this.conv2 = new Conv2d(p.sub("conv2"), out, out, 3, 1, 1);
+        this.ninShortcut = in == out ? null : new Conv2d(p.sub("nin_shortcut"), in, out, 1, 1, 0);
+    }
+
+    Tensor forward(Tensor x) {
+        Tensor h = conv1.forward(Unary.silu(norm1.forward(x)));
+        h = conv2.forward(Unary.silu(norm2.forward(h)));
+        return (ninShortcut == null ? x : ninShortcut.forward(x)).add(h);
+    }
+}

@@ -1,0 +1,127 @@
+package sdj.sd.verify;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import sdj.ops.F;
+import sdj.sd.StableDiffusionModel;
+import sdj.tensor.Autograd;
+import sdj.tensor.Tensor;
+
+/**
+ * Recomputes the outputs of a reference file (sd-tiny's {@code reference.safetensors} layout) from
+ * its inputs with our networks and compares: {@code clip.*}, {@code unet.*}, {@code vae.*} and
+ * {@code grad.*} (the loss, dloss/dx and every listed weight gradient).
+ */
+public final class Verifier {
+    private final StableDiffusionModel model;
+    private final Map<String, Tensor> ref;
+    private final double toleranceScale;
+
+    /**
+     * @param toleranceScale 1 for fp32 weights; larger when the checkpoint holds rounded (fp16)
+     *     weights while the reference was made with fp32 ones
+     */
+    public Verifier(StableDiffusionModel model, Map<String, Tensor> reference, double toleranceScale) {
+        this.model = model;
+        this.ref = reference;
+        this.toleranceScale = toleranceScale;
+    }
+
+    /** Runs every check the reference has inputs for, reporting each as it completes. */
+    public List<Check> run(Consumer<Check> onCheck) {
+        List<Check> checks = new ArrayList<>();
+        Consumer<Check> add = c -> {
+            checks.add(c);
+            onCheck.accept(c);
+        };
+        if (ref.containsKey("clip.input_ids")) {
+            verifyClip(add);
+        }
+        if (ref.containsKey("unet.x")) {
+            verifyUnet(add);
+        }
+        if (ref.containsKey("vae.z") || ref.containsKey("vae.image")) {
+            verifyVae(add);
+        }
+        if (ref.containsKey("grad.target")) {
+            verifyGradients(add);
+        }
+        return checks;
+    }
+
+    public Check.Tolerance forward() {
+        return Check.Tolerance.FORWARD.scaled(toleranceScale);
+    }
+
+    public Check.Tolerance gradient() {
+        return Check.Tolerance.GRADIENT.scaled(toleranceScale);
+    }
+
+    private void verifyClip(Consumer<Check> add) {
+        try (var g = Autograd.noGrad()) {
+            Tensor hidden = model.clip().forward(ref.get("clip.input_ids"));
+            add.accept(compare("clip.last_hidden_state", hidden, forward()));
+        }
+    }
+
+    private Tensor unetEps(Tensor x) {
+        return model.unet().forward(x, ref.get("unet.t").toFloatArray(), ref.get("unet.context"));
+    }
+
+    private void verifyUnet(Consumer<Check> add) {
+        try (var g = Autograd.noGrad()) {
+            add.accept(compare("unet.eps", unetEps(ref.get("unet.x")), forward()));
+        }
+    }
+
+    private void verifyVae(Consumer<Check> add) {
+        try (var g = Autograd.noGrad()) {
+            if (ref.containsKey("vae.z")) {
+                add.accept(compare("vae.decoded", model.vae().decode(ref.get("vae.z")), forward()));
+            }
+            if (ref.containsKey("vae.image")) {
+                add.accept(compare("vae.moments", model.vae().encodeMoments(ref.get("vae.image")), forward()));
+            }
+        }
+    }
+
+    private void verifyGradients(Consumer<Check> add) {
+        String prefix = "grad.";
+        Map<String, Tensor> params = model.parameters();
+        List<String> weightNames = new ArrayList<>();
+        for (String k : ref.keySet()) {
+            if (k.startsWith(prefix + "model.")) {
+                String name = k.substring(prefix.length());
+                Tensor p = params.get(name);
+                if (p == null) {
+                    add.accept(new Check(k + " (no such parameter)", Double.NaN, Double.NaN, false));
+                    continue;
+                }
+                p.zeroGrad();
+                p.requiresGrad(true);
+                weightNames.add(name);
+            }
+        }
+        Tensor x = Tensor.of(ref.get("unet.x").toFloatArray(), ref.get("unet.x").shape()).requiresGrad(true);
+        Tensor loss = F.mseLoss(unetEps(x), ref.get("grad.target"));
+        add.accept(compare("grad.loss", loss.reshape(1), forward()));
+        loss.backward();
+        add.accept(compare("grad.x", x.grad(), gradient()));
+        for (String name : weightNames) {
+            Tensor p = params.get(name);
+            add.accept(compare(prefix + name, p.grad(), gradient()));
+            p.requiresGrad(false);
+            p.zeroGrad();
+        }
+    }
+
+    private Check compare(String name, Tensor actual, Check.Tolerance tol) {
+        Tensor expected = ref.get(name);
+        if (actual == null) {
+            return new Check(name + " (no gradient reached it)", Double.NaN, Double.NaN, false);
+        }
+        return Check.compare(name, actual.floats(), expected.toFloatArray(), tol);
+    }
+}
