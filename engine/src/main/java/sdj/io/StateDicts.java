@@ -1,0 +1,67 @@
+package sdj.io;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import sdj.tensor.Tensor;
+
+/** The one way the rest of sdj loads and saves weights, whatever the file format. */
+public final class StateDicts {
+    private StateDicts() {
+    }
+
+    public enum Format {
+        TORCH, SAFETENSORS
+    }
+
+    /**
+     * The named tensors of a .ckpt/.pt (its "state_dict", else its top-level tensors) or a
+     * .safetensors file, as zero-copy views of the mapped file. The format is told by the content,
+     * so a misnamed file still loads.
+     */
+    public static LinkedHashMap<String, Tensor> load(Path path) throws IOException {
+        MemorySegment file = MappedFile.map(path);
+        return switch (sniff(file)) {
+            case TORCH -> TorchCheckpoint.read(file, path.toString()).stateDict();
+            case SAFETENSORS -> SafeTensors.read(file, path.toString()).tensors();
+        };
+    }
+
+    /** Zip or bare pickle → PyTorch; anything else is tried as safetensors (which validates strictly). */
+    static Format sniff(MemorySegment file) {
+        if (file.byteSize() >= 2) {
+            int b0 = file.get(ValueLayout.JAVA_BYTE, 0) & 0xff;
+            int b1 = file.get(ValueLayout.JAVA_BYTE, 1) & 0xff;
+            if ((b0 == 'P' && b1 == 'K') || b0 == 0x80) {
+                return Format.TORCH;
+            }
+        }
+        return Format.SAFETENSORS;
+    }
+
+    /** The format a file name asks for: .safetensors, or a PyTorch checkpoint (.ckpt, .pt, .pth, .bin). */
+    public static Format formatOf(Path path) throws CheckpointException {
+        String n = path.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        if (n.endsWith(".safetensors")) {
+            return Format.SAFETENSORS;
+        }
+        if (n.endsWith(".ckpt") || n.endsWith(".pt") || n.endsWith(".pth") || n.endsWith(".bin")) {
+            return Format.TORCH;
+        }
+        throw new CheckpointException(path + ": unknown file type; name it .safetensors or .ckpt");
+    }
+
+    /** Saves tensors in the format the extension names (a .ckpt holds {"state_dict": tensors}). */
+    public static void save(Path path, Map<String, Tensor> tensors) throws IOException {
+        if (formatOf(path) == Format.SAFETENSORS) {
+            SafeTensors.write(path, tensors, Map.of());
+        } else {
+            Map<String, Object> root = new LinkedHashMap<>();
+            root.put("state_dict", new LinkedHashMap<>(tensors));
+            TorchCheckpointWriter.write(path, root);
+        }
+    }
+}
