@@ -8,6 +8,8 @@ import sdj.backend.cpu.Gemm;
 import sdj.backend.cpu.Parallel;
 import sdj.bench.Machine;
 import sdj.bench.Timing;
+import sdj.bench.UNetBench;
+import sdj.sd.unet.UNetConfig;
 
 /** `sdj bench KIND`: times one kernel at given shapes and prints GFLOP/s and the fraction of peak. */
 public final class BenchCommand implements Command {
@@ -18,12 +20,12 @@ public final class BenchCommand implements Command {
 
     @Override
     public String summary() {
-        return "time a kernel (gemm, conv, attention) and print GFLOP/s and % of CPU peak";
+        return "time a kernel (gemm, conv, attention) or a UNet forward; prints GFLOP/s and % of CPU peak";
     }
 
     @Override
     public String positional() {
-        return "gemm|conv|attention";
+        return "gemm|conv|attention|unet";
     }
 
     @Override
@@ -40,6 +42,9 @@ public final class BenchCommand implements Command {
         o.addOption(Option.builder().longOpt("tokens").hasArg().desc("attention sequence length (default 4096)").build());
         o.addOption(Option.builder().longOpt("head-dim").hasArg().desc("attention head size (default 40)").build());
         o.addOption(Option.builder().longOpt("threads").hasArg().desc("worker threads (default: all cores)").build());
+        o.addOption(Option.builder().longOpt("config").hasArg().desc("unet: model config JSON (default: SD v1 sizes)").build());
+        o.addOption(Option.builder().longOpt("latent").hasArg().desc("unet: latent size (default 64 = 512x512 images)").build());
+        o.addOption(Option.builder().longOpt("runs").hasArg().desc("unet: timed forwards (default 2)").build());
         o.addOption(Option.builder().longOpt("seconds").hasArg().desc("minimum timed seconds (default 3)").build());
         return o;
     }
@@ -57,14 +62,37 @@ public final class BenchCommand implements Command {
         Timing.Result r = switch (kind) {
             case "gemm" -> benchGemm(Flags.intOpt(cmd, "m", 1024), Flags.intOpt(cmd, "n", 1024),
                     Flags.intOpt(cmd, "k", 1024), seconds);
-            default -> throw new UserError("unknown bench '" + kind + "': use gemm, conv or attention");
+            case "conv" -> sdj.bench.KernelBenches.conv(Flags.intOpt(cmd, "batch", 1), Flags.intOpt(cmd, "channels", 320),
+                    Flags.intOpt(cmd, "size", 64), Flags.intOpt(cmd, "kernel", 3), seconds);
+            case "attention" -> sdj.bench.KernelBenches.attention(Flags.intOpt(cmd, "batch", 1),
+                    Flags.intOpt(cmd, "heads", 8), Flags.intOpt(cmd, "tokens", 4096), Flags.intOpt(cmd, "head-dim", 40),
+                    seconds);
+            case "unet" -> {
+                benchUnet(cmd);
+                yield null;
+            }
+            default -> throw new UserError("unknown bench '" + kind + "': use gemm, conv, attention or unet");
         };
+        if (r == null) {
+            return 0;
+        }
         double peak = Machine.fp32PeakGflops(Parallel.threads());
         System.out.println(r.label());
         System.out.printf(Locale.ROOT, "time: %.3f ms per call (best of %d)%n", r.bestSeconds() * 1e3, r.calls());
         System.out.printf(Locale.ROOT, "%.1f GFLOP/s = %.1f%% of fp32 peak %.0f GFLOP/s (%d threads, %s)%n",
                 r.gflops(), 100 * r.gflops() / peak, peak, Parallel.threads(), Machine.describe());
         return 0;
+    }
+
+    private static void benchUnet(CommandLine cmd) throws Exception {
+        int latent = Flags.intOpt(cmd, "latent", 64);
+        int batch = Flags.intOpt(cmd, "batch", 1);
+        UNetConfig config = cmd.hasOption("config") ? sdj.sd.ModelConfigFiles.read(java.nio.file.Path.of(cmd.getOptionValue("config"))).unet()
+                : UNetConfig.SD_V1;
+        System.out.printf(Locale.ROOT, "UNet (model_channels %d, context %d) random weights, latent %dx%d, batch %d, %d threads%n",
+                config.modelChannels(), config.contextDim(), latent, latent, batch, Parallel.threads());
+        UNetBench.Result r = UNetBench.run(config, latent, batch, Flags.intOpt(cmd, "runs", 2), 1);
+        System.out.println(UNetBench.describe(r, Machine.fp32PeakGflops(Parallel.threads())));
     }
 
     private static Timing.Result benchGemm(int m, int n, int k, double seconds) {

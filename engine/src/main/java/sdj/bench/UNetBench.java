@@ -1,0 +1,67 @@
+package sdj.bench;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.util.Locale;
+import sdj.nn.ParameterStore;
+import sdj.sd.unet.UNetConfig;
+import sdj.sd.unet.UNetModel;
+import sdj.tensor.Autograd;
+import sdj.tensor.Tensor;
+
+/**
+ * One full UNet forward with random weights at a given latent size: seconds per forward, the
+ * achieved GFLOP/s (from a counted FLOP total) and the JVM's peak heap use.
+ */
+public final class UNetBench {
+    private UNetBench() {
+    }
+
+    public record Result(double seconds, double gflop, long peakHeapBytes, int runs) {
+    }
+
+    public static Result run(UNetConfig config, int latent, int batch, int runs, long seed) {
+        UNetModel unet = new UNetModel(ParameterStore.random(seed).root().sub(UNetModel.PREFIX), config);
+        Tensor x = Tensor.of(Timing.random(batch * config.inChannels() * latent * latent, 7), batch, config.inChannels(),
+                latent, latent);
+        Tensor context = Tensor.of(Timing.random(batch * 77 * config.contextDim(), 8), batch, 77, config.contextDim());
+        float[] t = new float[batch];
+        java.util.Arrays.fill(t, 500f);
+        resetPeaks();
+        double best = Double.MAX_VALUE;
+        try (var g = Autograd.noGrad()) {
+            for (int i = 0; i < runs; i++) {
+                long t0 = System.nanoTime();
+                unet.forward(x, t, context);
+                best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+            }
+        }
+        return new Result(best, UNetFlops.count(config, latent, batch) / 1e9, peakHeap(), runs);
+    }
+
+    public static String describe(Result r, double peakGflops) {
+        double rate = r.gflop() / r.seconds();
+        return String.format(Locale.ROOT, "%.2f s per UNet forward (best of %d), %.1f GFLOP per forward, %.1f GFLOP/s = %.1f%% "
+                + "of fp32 peak, peak heap %.2f GiB", r.seconds(), r.runs(), r.gflop(), rate, 100 * rate / peakGflops,
+                r.peakHeapBytes() / (double) (1L << 30));
+    }
+
+    private static void resetPeaks() {
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                pool.resetPeakUsage();
+            }
+        }
+    }
+
+    private static long peakHeap() {
+        long sum = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                sum += pool.getPeakUsage().getUsed();
+            }
+        }
+        return sum;
+    }
+}

@@ -1,0 +1,63 @@
+package sdj.sd;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import sdj.io.Json;
+import sdj.sd.clip.ClipConfig;
+import sdj.sd.unet.UNetConfig;
+import sdj.sd.vae.VaeConfig;
+
+/**
+ * Reads model configs: a JSON file {@code {"unet": {...}, "vae": {...}, "clip": {...}}} with the
+ * CompVis parameter names (see models/sd-v1.json), or the same three objects stored as JSON
+ * strings in a reference file's {@code __metadata__}. A missing section takes the SD v1 values.
+ */
+public final class ModelConfigFiles {
+    private ModelConfigFiles() {
+    }
+
+    public static ModelConfigs read(Path file) throws IOException {
+        Map<String, Object> root;
+        try {
+            root = Json.parseObject(Files.readString(file));
+        } catch (IllegalArgumentException e) {
+            throw new IOException("model config " + file + " is not valid JSON: " + e.getMessage(), e);
+        }
+        return fromSections(section(root.get("unet")), section(root.get("vae")), section(root.get("clip")), file.toString());
+    }
+
+    /** From safetensors metadata whose values "unet", "vae", "clip" hold JSON objects. */
+    public static ModelConfigs fromMetadata(Map<String, String> metadata, String origin) {
+        return fromSections(parse(metadata.get("unet"), origin), parse(metadata.get("vae"), origin),
+                parse(metadata.get("clip"), origin), origin);
+    }
+
+    private static Map<String, Object> parse(String json, String origin) {
+        if (json == null) {
+            return Map.of();
+        }
+        try {
+            return Json.parseObject(json);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("model config in the metadata of " + origin + " is not valid JSON: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> section(Object o) {
+        return o instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+    }
+
+    private static ModelConfigs fromSections(Map<String, Object> unet, Map<String, Object> vae, Map<String, Object> clip,
+            String origin) {
+        try {
+            return new ModelConfigs(UNetConfig.fromMap(unet), VaeConfig.fromMap(vae), ClipConfig.fromMap(clip));
+        } catch (ClassCastException e) {
+            throw new IllegalArgumentException("model config " + origin + " has a value of the wrong type (numbers and "
+                    + "lists of numbers expected)", e);
+        }
+    }
+}
