@@ -80,15 +80,26 @@ class BinaryTest {
         assertValues(expected, shape(2, 3, 4), b.mul(a), EXACT);
     }
 
-    static Stream<Arguments> broadcastCases() {
-        int[][][] shapes = {
-            {{2, 3}, {2, 3}}, {{2, 3}, {3}}, {{3}, {2, 3}}, {{2, 1, 4}, {3, 1}}, {{3, 1}, {2, 1, 4}},
-            {{2, 3}, {}}, {{}, {2, 3}}, {{2, 3}, {2, 1}}};
+    private static final int[][][] BROADCAST_SHAPES = {
+        {{2, 3}, {2, 3}}, {{2, 3}, {3}}, {{3}, {2, 3}}, {{2, 1, 4}, {3, 1}}, {{3, 1}, {2, 1, 4}},
+        {{2, 3}, {}}, {{}, {2, 3}}, {{2, 3}, {2, 1}}};
+    /** Forward only: large enough for the elementwise loops to split over threads. */
+    private static final int[][][] LARGE_SHAPES = {{{100, 200}, {100, 200}}, {{100, 200}, {200}}};
+
+    private static Stream<Arguments> cases(int[][][] shapes) {
         return Stream.of(Op.values()).flatMap(op -> Stream.of(shapes).map(s -> Arguments.of(op, s[0], s[1])));
     }
 
+    static Stream<Arguments> broadcastCases() {
+        return cases(BROADCAST_SHAPES);
+    }
+
+    static Stream<Arguments> forwardCases() {
+        return Stream.concat(cases(BROADCAST_SHAPES), cases(LARGE_SHAPES));
+    }
+
     @ParameterizedTest(name = "{0} {1} {2}")
-    @MethodSource("broadcastCases")
+    @MethodSource("forwardCases")
     void forwardMatchesBroadcastReference(Op op, int[] sa, int[] sb) {
         Tensor a = Rand.uniform(3, sa);
         Tensor b = Rand.uniform(4, 0.5, 1.5, sb);

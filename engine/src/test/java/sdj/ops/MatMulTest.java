@@ -86,6 +86,8 @@ class MatMulTest {
         checkProduct(Rand.uniform(5, 2, 1, 4, 5), Rand.uniform(6, 3, 5, 2)); // broadcast batch [2,1]×[3]
         checkProduct(Rand.uniform(7, 4, 5), Rand.uniform(8, 2, 5, 3)); // 2D × batched
         checkProduct(Rand.uniform(9, 2, 3, 4, 5), Rand.uniform(10, 5, 6)); // ND × 2D
+        checkProduct(Rand.uniform(15, 2, 5, 4).transpose(1, 2), Rand.uniform(16, 5, 6)); // non-contiguous ND × 2D
+        checkProduct(Rand.uniform(17, 3, 64, 40), Rand.uniform(18, 3, 40, 50)); // large enough for the batch threads
         checkProduct(Rand.uniform(11, 5, 4).transpose(0, 1), Rand.uniform(12, 3, 5).transpose(0, 1)); // views
         checkProduct(Rand.uniform(13, 2, 5, 4).transpose(1, 2), Rand.uniform(14, 2, 3, 5).permute(0, 2, 1));
     }
@@ -105,6 +107,7 @@ class MatMulTest {
     @Test
     void gradientsNDTimes2D() {
         GradCheck.check(in -> in[0].matmul(in[1]), Rand.param(9, 2, 3, 4), Rand.param(10, 4, 5));
+        GradCheck.check(in -> in[0].transpose(1, 2).matmul(in[1]), Rand.param(19, 2, 4, 3), Rand.param(20, 4, 5));
     }
 
     @Test

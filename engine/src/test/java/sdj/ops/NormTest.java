@@ -89,6 +89,15 @@ class NormTest {
     }
 
     @Test
+    void groupNormOfSdSizedGroupsAgainstNaive() {
+        // 32 channels in 8 groups over 16×16: rows large enough to be split over threads
+        Tensor x = Rand.uniform(14, 2, 32, 16, 16);
+        Tensor gamma = Rand.uniform(15, 32);
+        Tensor beta = Rand.uniform(16, 32);
+        assertValues(naiveGroupNorm(x, 8, gamma, beta, EPS), x.shape(), F.groupNorm(x, 8, gamma, beta, EPS), FP32);
+    }
+
+    @Test
     void groupNormHandValues() {
         // one image, 2 channels of 2 values, 1 group: mean 2.5, variance 1.25 as in layerNormHandValues
         double a = 3 / Math.sqrt(5);

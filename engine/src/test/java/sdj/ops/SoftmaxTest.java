@@ -42,6 +42,8 @@ class SoftmaxTest {
         assertValues(naiveSoftmax(OpAssert.doubles(x), 5), shape(2, 3, 5), F.softmax(x), FP32);
         Tensor xt = x.transpose(1, 2); // [2, 5, 3], non-contiguous
         assertValues(naiveSoftmax(OpAssert.doubles(xt), 3), shape(2, 5, 3), F.softmax(xt), FP32);
+        Tensor big = Rand.uniform(4, 300, 77); // rows split over threads
+        assertValues(naiveSoftmax(OpAssert.doubles(big), 77), shape(300, 77), F.softmax(big), FP32);
     }
 
     @Test

@@ -58,7 +58,7 @@ class UnaryTest {
     @ParameterizedTest
     @EnumSource(value = Fn.class, names = "GELU", mode = EnumSource.Mode.EXCLUDE)
     void forwardMatchesDoubleReference(Fn fn) {
-        Tensor x = Rand.uniform(11, fn.lo, fn.hi, 3, 5);
+        Tensor x = Rand.uniform(11, fn.lo, fn.hi, 40, 250); // 10⁴ elements: split over threads
         double[] xv = OpAssert.doubles(x);
         double[] expected = new double[xv.length];
         for (int i = 0; i < xv.length; i++) {
