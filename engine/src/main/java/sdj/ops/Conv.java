@@ -34,8 +34,9 @@ public final class Conv {
             return ho * wo;
         }
 
+        /** 1×1, stride 1 and no padding on any side (ho == h, wo == w rules out bottom/right padding). */
         boolean isPointwise() {
-            return kh == 1 && kw == 1 && stride == 1 && padTop == 0 && padLeft == 0;
+            return kh == 1 && kw == 1 && stride == 1 && padTop == 0 && padLeft == 0 && ho == h && wo == w;
         }
     }
 

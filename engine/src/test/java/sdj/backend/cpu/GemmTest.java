@@ -1,0 +1,146 @@
+package sdj.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class GemmTest {
+    /**
+     * fp32 accumulation of k products of values in [-1, 1]: the error grows like √k·2^-24·|partial sums|,
+     * about 1e-6 at k = 300; 2e-5·max(1, |c|) keeps a margin of ten and still fails any wrong element.
+     */
+    private static final double TOL = 2e-5;
+    private static final int[] SIZES = {1, 5, 6, 7, 31, 32, 33};
+
+    private static float[] random(long seed, int n) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        float[] d = new float[n];
+        for (int i = 0; i < n; i++) {
+            d[i] = (float) rng.nextDouble(-1, 1);
+        }
+        return d;
+    }
+
+    /** C[i][j] = c0[i][j] + Σ_l A(i, l)·B(l, j) in double, reading the operands through their strides. */
+    private static double[] naive(int m, int n, int k, Gemm.Operand a, Gemm.Operand b, float[] c0, int cOff, int ldc) {
+        double[] out = new double[m * n];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = c0 == null ? 0 : c0[cOff + i * ldc + j];
+                for (int l = 0; l < k; l++) {
+                    s += (double) a.data()[a.off() + i * a.rs() + l * a.cs()] * b.data()[b.off() + l * b.rs() + j * b.cs()];
+                }
+                out[i * n + j] = s;
+            }
+        }
+        return out;
+    }
+
+    private static void assertMatrix(double[] expected, float[] c, int cOff, int ldc, int m, int n) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double e = expected[i * n + j];
+                float got = c[cOff + i * ldc + j];
+                if (!(Math.abs(got - e) <= TOL * Math.max(1, Math.abs(e)))) {
+                    fail(String.format("C[%d][%d] of %dx%d: expected %.7g, got %.7g", i, j, m, n, e, got));
+                }
+            }
+        }
+    }
+
+    /**
+     * Runs C (+)= A·B with A and B optionally stored transposed, both at a nonzero offset, and C a
+     * sub-block (offset 3, leading dimension n + 2) of a larger buffer whose other entries must stay put.
+     */
+    private static void check(int m, int n, int k, boolean transA, boolean transB, boolean accumulate) {
+        Gemm.Operand a = operand(random(1, m * k + 4), m, k, transA);
+        Gemm.Operand b = operand(random(2, k * n + 4), k, n, transB);
+        int ldc = n + 2;
+        int cOff = 3;
+        float[] c = random(3, cOff + m * ldc);
+        float[] before = c.clone();
+        double[] expected = naive(m, n, k, a, b, accumulate ? before : null, cOff, ldc);
+        Gemm.sgemm(m, n, k, a, b, c, cOff, ldc, accumulate);
+        assertMatrix(expected, c, cOff, ldc, m, n);
+        for (int i = 0; i < c.length; i++) {
+            int row = (i - cOff) / ldc;
+            int col = (i - cOff) % ldc;
+            if (i < cOff || col >= n || row >= m) {
+                if (c[i] != before[i]) {
+                    fail("element " + i + " outside C was written");
+                }
+            }
+        }
+    }
+
+    /** A rows×cols matrix at offset 4, stored row-major or (transposed) column-major and read via t(). */
+    private static Gemm.Operand operand(float[] data, int rows, int cols, boolean transposed) {
+        return transposed ? Gemm.Operand.rowMajor(data, 4, rows).t() : Gemm.Operand.rowMajor(data, 4, cols);
+    }
+
+    static Stream<Arguments> smallSizes() {
+        return IntStream.of(SIZES).boxed().flatMap(m -> IntStream.of(SIZES).boxed().flatMap(
+                n -> IntStream.of(SIZES).mapToObj(k -> Arguments.of(m, n, k))));
+    }
+
+    @ParameterizedTest(name = "{0}x{1}x{2}")
+    @MethodSource("smallSizes")
+    void awkwardSmallSizes(int m, int n, int k) {
+        check(m, n, k, false, false, false);
+    }
+
+    @ParameterizedTest(name = "{0}x{1}x{2}")
+    @MethodSource("smallSizes")
+    void transposedOperandsAndAccumulate(int m, int n, int k) {
+        boolean transA = (m + n + k) % 2 == 0;
+        check(m, n, k, transA, !transA, true);
+    }
+
+    @Test
+    void sizesCrossingTheCacheBlocks() {
+        // k > KC = 256, m > MC = 120, n > NC = 2048
+        check(97, 300, 300, false, false, false);
+        check(300, 97, 33, true, false, true);
+        check(33, 2100, 300, false, true, false);
+        check(7, 2049, 257, true, true, true);
+    }
+
+    @Test
+    void degenerateSizes() {
+        check(5, 7, 0, false, false, false); // k = 0 clears C
+        check(5, 7, 0, false, false, true); // ... or leaves it when accumulating
+        check(0, 7, 5, false, false, false);
+    }
+
+    @Test
+    void multiThreadedMatchesSingleThreadedExactly() {
+        // splitting along M or N does not change any element's summation order, so results are bit-identical
+        int saved = Parallel.threads();
+        try {
+            int[][] shapes = {{300, 97, 300}, {5, 3000, 300}, {130, 130, 130}};
+            for (int[] s : shapes) {
+                Parallel.setThreads(1);
+                float[] single = product(s[0], s[1], s[2]);
+                Parallel.setThreads(4);
+                float[] multi = product(s[0], s[1], s[2]);
+                assertArrayEquals(single, multi, "threads changed the result for " + s[0] + "x" + s[1] + "x" + s[2]);
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
+    private static float[] product(int m, int n, int k) {
+        float[] c = new float[m * n];
+        Gemm.sgemm(m, n, k, Gemm.Operand.rowMajor(random(4, m * k), 0, k), Gemm.Operand.rowMajor(random(5, k * n), 0, n),
+                c, 0, n, false);
+        return c;
+    }
+}
