@@ -1,0 +1,64 @@
+package sdj.sd.sample;
+
+import sdj.random.TorchGenerator;
+import sdj.tensor.Tensor;
+
+/**
+ * What DDIM and PLMS share: CompVis's uniform DDIM timesteps walked from the noisiest down, the
+ * variance-preserving latent (xT used as is), and q_sample noising for img2img/inpainting.
+ */
+abstract class DdimFamilySampler implements Sampler {
+    protected final SamplerOptions options;
+
+    DdimFamilySampler(SamplerOptions options) {
+        this.options = options;
+    }
+
+    protected abstract double eta();
+
+    /** One sampling run's state; {@code index} is the position in the ascending DDIM arrays. */
+    protected interface Run {
+        float[] step(float[] x, int index);
+    }
+
+    protected abstract Run newRun(DdimSchedule ddim, EpsModel model, int[] shape, TorchGenerator rng);
+
+    final DdimSchedule ddim(int steps) {
+        return new DdimSchedule(options.schedule(), steps, eta());
+    }
+
+    @Override
+    public int stepCount(int steps) {
+        return ddim(steps).size();
+    }
+
+    @Override
+    public Tensor sample(EpsModel model, Tensor xT, int steps, TorchGenerator rng, ProgressListener progress) {
+        return sampleFrom(model, xT, steps, 0, rng, progress);
+    }
+
+    @Override
+    public Tensor sampleFrom(EpsModel model, Tensor xStart, int steps, int startIndex, TorchGenerator rng,
+            ProgressListener progress) {
+        int[] shape = SamplerSupport.checkLatent(xStart);
+        DdimSchedule ddim = ddim(steps);
+        int n = ddim.size();
+        SamplerSupport.checkStart(startIndex, n);
+        Run run = newRun(ddim, model, shape, rng);
+        float[] x = xStart.toFloatArray();
+        for (int i = startIndex; i < n; i++) {
+            x = SamplerSupport.hook(options.hook(), x, shape, i);
+            x = run.step(x, n - 1 - i);
+            progress.onStep(i - startIndex + 1, n - startIndex);
+        }
+        return Tensor.of(x, shape);
+    }
+
+    @Override
+    public Tensor noise(Tensor x0, Tensor noise, int steps, int stepIndex) {
+        DdimSchedule ddim = ddim(steps);
+        SamplerSupport.checkStart(stepIndex, ddim.size() - 1);
+        double a = ddim.alphas[ddim.size() - 1 - stepIndex];
+        return QSample.noise(x0, noise, a);
+    }
+}
