@@ -35,7 +35,7 @@ public final class DpmPp2mSampler extends KDiffusionSampler {
                 double tNext = lambda(sigmas[i + 1]);
                 double h = tNext - t;
                 float ratio = sigmas[i + 1] / sigmas[i]; // σ(t_next)/σ(t)
-                float phi = (float) -Math.expm1(-h);
+                float phi = (float) -Math.expm1(-h); // 1 − σ_next/σ
                 float[] target = denoised;
                 if (oldDenoised[0] != null) {
                     double hLast = t - lambda(sigmas[i - 1]);
@@ -48,7 +48,7 @@ public final class DpmPp2mSampler extends KDiffusionSampler {
                     }
                 }
                 for (int k = 0; k < x.length; k++) {
-                    out[k] = ratio * x[k] - phi * target[k];
+                    out[k] = ratio * x[k] + phi * target[k];
                 }
             }
             oldDenoised[0] = denoised;
