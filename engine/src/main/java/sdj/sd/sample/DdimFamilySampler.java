@@ -57,8 +57,10 @@ abstract class DdimFamilySampler implements Sampler {
     @Override
     public Tensor noise(Tensor x0, Tensor noise, int steps, int stepIndex) {
         DdimSchedule ddim = ddim(steps);
-        SamplerSupport.checkStart(stepIndex, ddim.size() - 1);
-        double a = ddim.alphas[ddim.size() - 1 - stepIndex];
+        int n = ddim.size();
+        SamplerSupport.checkStart(stepIndex, n);
+        // index n is the level after the last step: ᾱ_0 (CompVis's final alphas_prev)
+        double a = stepIndex == n ? ddim.alphasPrev[0] : ddim.alphas[n - 1 - stepIndex];
         return QSample.noise(x0, noise, a);
     }
 }

@@ -89,7 +89,9 @@ public final class DdpmSampler implements Sampler {
     @Override
     public Tensor noise(Tensor x0, Tensor noise, int steps, int stepIndex) {
         int[] ts = timesteps(steps);
-        SamplerSupport.checkStart(stepIndex, ts.length - 1);
-        return QSample.noise(x0, noise, options.schedule().alphaCumprod(ts[ts.length - 1 - stepIndex]));
+        int n = ts.length;
+        SamplerSupport.checkStart(stepIndex, n);
+        double a = stepIndex == n ? 1.0 : options.schedule().alphaCumprod(ts[n - 1 - stepIndex]); // n: clean
+        return QSample.noise(x0, noise, a);
     }
 }

@@ -60,8 +60,8 @@ abstract class KDiffusionSampler implements Sampler {
 
     @Override
     public Tensor noise(Tensor x0, Tensor noise, int steps, int stepIndex) {
-        SamplerSupport.checkStart(stepIndex, steps - 1);
-        float sigma = sigmas(steps)[stepIndex];
+        SamplerSupport.checkStart(stepIndex, steps);
+        float sigma = sigmas(steps)[stepIndex]; // index n is the final σ = 0
         float[] a = x0.toFloatArray();
         float[] e = noise.toFloatArray();
         float[] out = new float[a.length];

@@ -50,7 +50,7 @@ public final class LmsSampler extends KDiffusionSampler {
             double prod = 1;
             for (int k = 0; k < order; k++) {
                 if (k != j) {
-                    prod *= (tau - t[i - k]) / (t[i - j] - t[i - k]);
+                    prod *= (tau - t[i - k]) / ((double) t[i - j] - t[i - k]);
                 }
             }
             sum += GL_WEIGHTS[q] * prod;

@@ -27,6 +27,7 @@ public interface Sampler {
     /**
      * Clean latents x0 noised to the level the sampler's latent has before step {@code stepIndex}:
      * {@code q_sample} √ᾱ·x0 + √(1−ᾱ)·ε for the DDPM/DDIM family, x0 + σ·ε for k-diffusion samplers.
+     * {@code stepIndex == stepCount(steps)} (strength 0) is the level after the last step.
      */
     Tensor noise(Tensor x0, Tensor noise, int steps, int stepIndex);
 
