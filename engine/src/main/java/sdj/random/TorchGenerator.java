@@ -5,8 +5,8 @@ import sdj.tensor.Tensor;
 
 /**
  * PyTorch's CPU generator, bit for bit: {@code torch.manual_seed(s); torch.randn(shape)} gives the
- * same fp32 values here (PyTorch 1.13 and 2.x on x86 CPUs with AVX2, which is every machine the
- * reference data came from). Same seed, same starting noise as the Python tools.
+ * same fp32 values here as PyTorch on x86 CPUs with AVX2 (the kernel torch dispatches to there;
+ * checked against PyTorch 1.13 output). Same seed, same starting noise as the Python tools.
  *
  * <p>randn has two paths in torch, kept apart here:
  * <ul>

@@ -6,6 +6,10 @@ import sdj.tensor.Tensor;
 /**
  * What DDIM and PLMS share: CompVis's uniform DDIM timesteps walked from the noisiest down, the
  * variance-preserving latent (xT used as is), and q_sample noising for img2img/inpainting.
+ *
+ * <p>img2img noises to exactly the level of the first step run. CompVis's {@code stochastic_encode}
+ * noises to {@code ddim_alphas[t_enc]}, one DDIM step noisier than where {@code decode} starts;
+ * we do not copy that off-by-one.
  */
 abstract class DdimFamilySampler implements Sampler {
     protected final SamplerOptions options;
