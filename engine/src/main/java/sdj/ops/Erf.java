@@ -5,16 +5,28 @@ final class Erf {
     private Erf() {
     }
 
+    private static final int SERIES_TERMS = 64;
+    private static final double[] INV_N = new double[SERIES_TERMS];
+    private static final double[] INV_2N_PLUS_1 = new double[SERIES_TERMS];
+
+    static {
+        for (int n = 1; n < SERIES_TERMS; n++) {
+            INV_N[n] = 1.0 / n;
+            INV_2N_PLUS_1[n] = 1.0 / (2 * n + 1);
+        }
+    }
+
     static double erf(double x) {
         double ax = Math.abs(x);
-        if (ax < 0.5) {
-            // Maclaurin series converges fast here: erf(x) = 2/sqrt(pi) * sum (-1)^n x^(2n+1) / (n! (2n+1))
+        if (ax < 2.5) {
+            // Maclaurin series erf(x) = 2/√π Σ (−1)^n x^(2n+1) / (n!(2n+1)); below 2.5 it needs < 60 terms
+            // and loses at most ~3 digits to cancellation, far below fp32 resolution.
             double x2 = x * x;
             double term = x;
             double sum = x;
-            for (int n = 1; n < 30; n++) {
-                term *= -x2 / n;
-                double add = term / (2 * n + 1);
+            for (int n = 1; n < SERIES_TERMS; n++) {
+                term *= -x2 * INV_N[n];
+                double add = term * INV_2N_PLUS_1[n];
                 sum += add;
                 if (Math.abs(add) < 1e-17 * Math.abs(sum)) {
                     break;
@@ -22,11 +34,12 @@ final class Erf {
             }
             return 2 / Math.sqrt(Math.PI) * sum;
         }
+        // The continued fraction converges quickly from 2.5 up (tens of terms).
         double r = erfcPositive(ax);
         return x > 0 ? 1 - r : r - 1;
     }
 
-    /** erfc for x ≥ 0.5 by the continued fraction (Lentz), accurate to ~1e-15. */
+    /** erfc for x ≥ 2.5 by the continued fraction (Lentz), accurate to ~1e-15. */
     private static double erfcPositive(double x) {
         if (x > 27) {
             return 0;

@@ -146,6 +146,23 @@ public final class Gemm {
         for (int jr = 0; jr < nc; jr += NR) {
             int base = jr * kc;
             int cols = Math.min(NR, nc - jr);
+            if (b.rs == 1 && b.cs != 1) {
+                // B is a transposed row-major matrix (e.g. a Linear weight read as Wᵀ): walk each column
+                // along k, which is contiguous in memory, instead of striding across rows.
+                for (int j = 0; j < NR; j++) {
+                    if (j >= cols) {
+                        for (int p = 0; p < kc; p++) {
+                            dst[base + p * NR + j] = 0f;
+                        }
+                        continue;
+                    }
+                    int s = b.off + pc + (jc + jr + j) * b.cs;
+                    for (int p = 0; p < kc; p++) {
+                        dst[base + p * NR + j] = src[s + p];
+                    }
+                }
+                continue;
+            }
             for (int p = 0; p < kc; p++) {
                 int d = base + p * NR;
                 int s = b.off + (pc + p) * b.rs + (jc + jr) * b.cs;
@@ -209,26 +226,21 @@ public final class Gemm {
         FloatVector.fromArray(S, c, i + L).add(v1).intoArray(c, i + L);
     }
 
-    /** Partial tiles at the matrix edges: same arithmetic into a scratch tile, then copied out. */
+    /**
+     * Partial tiles at the matrix edges. The packed panels are zero-padded to full MR×NR, so the
+     * full register kernel runs into a scratch tile and only the valid mr×nr corner is added to C.
+     */
     private static void edgeKernel(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] c, int cIndex, int ldc,
             int mr, int nr) {
-        float[] tile = new float[MR * NR];
-        for (int p = 0; p < kc; p++) {
-            int ai = aBase + p * MR;
-            int bi = bBase + p * NR;
-            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
-            FloatVector b1 = FloatVector.fromArray(S, pb, bi + L);
-            for (int r = 0; r < mr; r++) {
-                FloatVector a = FloatVector.broadcast(S, pa[ai + r]);
-                int t = r * NR;
-                a.fma(b0, FloatVector.fromArray(S, tile, t)).intoArray(tile, t);
-                a.fma(b1, FloatVector.fromArray(S, tile, t + L)).intoArray(tile, t + L);
-            }
-        }
+        float[] tile = EDGE_TILE.get();
+        java.util.Arrays.fill(tile, 0f);
+        kernel(kc, pa, aBase, pb, bBase, tile, 0, NR);
         for (int r = 0; r < mr; r++) {
             for (int j = 0; j < nr; j++) {
                 c[cIndex + r * ldc + j] += tile[r * NR + j];
             }
         }
     }
+
+    private static final ThreadLocal<float[]> EDGE_TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
 }
