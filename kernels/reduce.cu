@@ -19,7 +19,7 @@ __device__ void sum_keep_middle_impl(const T* x, float* out, long long outer, lo
         acc += to_f32(x[(o * mid + m) * inner + i]);
     }
     acc = block_sum(acc, scratch);
-    if (threadIdx.x == 0) out[m] = beta * out[m] + acc;
+    if (threadIdx.x == 0) out[m] = beta != 0.f ? beta * out[m] + acc : acc;  // never read uninitialised memory
 }
 
 #define REDUCE_ENTRIES(suffix, T)                                                                        \

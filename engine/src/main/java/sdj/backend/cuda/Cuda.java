@@ -50,6 +50,7 @@ public final class Cuda {
             LOG.log(System.Logger.Level.INFO, "CUDA device: {0}", device);
         } catch (Throwable t) { // UnsatisfiedLinkError, NoClassDefFoundError, CudaException...
             device = null;
+            LOG.log(System.Logger.Level.DEBUG, "CUDA probe failed", t);
             if (reason == null) {
                 reason = describe(t);
             }

@@ -1,6 +1,6 @@
 package sdj.backend.cuda;
 
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
 
@@ -106,14 +106,10 @@ public final class CudaTensor implements AutoCloseable {
         checkOpen();
         device.makeCurrent();
         Storage storage = Storage.allocate(dtype, numel());
-        if (dtype == DType.F32) {
-            CudaCheck.ok(cuMemcpyDtoHAsync(Pointer.to(storage.heapFloats()), ptr, bytes(), device.stream()),
-                    "cuMemcpyDtoHAsync");
-        } else {
-            CudaCheck.ok(cuMemcpyDtoHAsync(hostPointer(storage.segment()), ptr, bytes(), device.stream()),
-                    "cuMemcpyDtoHAsync");
-        }
+        // Finish queued kernels first; a synchronous copy into a Java array cannot be truly async anyway.
         device.synchronize();
+        Pointer host = dtype == DType.F32 ? Pointer.to(storage.heapFloats()) : hostPointer(storage.segment());
+        CudaCheck.ok(cuMemcpyDtoH(host, ptr, bytes()), "cuMemcpyDtoH(" + bytes() + " bytes)");
         return new Tensor(storage, shape, Shape.contiguousStrides(shape), 0);
     }
 
