@@ -1,0 +1,34 @@
+package sdj.backend.cuda;
+
+/** Grid and block sizes of one launch (1-D blocks), with the common shapes our kernels use. */
+record LaunchShape(int gridX, int gridY, int gridZ, int blockX, int sharedBytes) {
+    /** Grid-stride kernels need no more blocks than this to fill an H100/H200 many times over. */
+    private static final long MAX_STRIDED_BLOCKS = 65_535;
+
+    /** n elements, one per thread, in a grid-stride loop: 256 threads per block. */
+    static LaunchShape elementwise(long n) {
+        long blocks = Math.max(1, Math.min((n + 255) / 256, MAX_STRIDED_BLOCKS));
+        return new LaunchShape((int) blocks, 1, 1, 256, 0);
+    }
+
+    /** One block of 256 threads per row (reductions, softmax, norms). */
+    static LaunchShape perRow(long rows) {
+        if (rows > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(rows + " rows exceed one grid dimension");
+        }
+        return new LaunchShape((int) rows, 1, 1, 256, 0);
+    }
+
+    static LaunchShape grid(int x, int y, int z, int block, int sharedBytes) {
+        return new LaunchShape(x, y, z, block, sharedBytes);
+    }
+
+    static int ceilDiv(long a, long b) {
+        return Math.toIntExact((a + b - 1) / b);
+    }
+
+    @Override
+    public String toString() {
+        return "grid (" + gridX + ", " + gridY + ", " + gridZ + ") block " + blockX + " smem " + sharedBytes;
+    }
+}

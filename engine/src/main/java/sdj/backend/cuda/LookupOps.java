@@ -1,0 +1,57 @@
+package sdj.backend.cuda;
+
+import sdj.tensor.DType;
+
+/** Launches embedding.cu (gather / scatter-add) and upsample.cu (nearest, integer factor). */
+final class LookupOps {
+    private LookupOps() {
+    }
+
+    /** weight [V, D], ids int32 of any shape → [...ids shape, D]. */
+    static CudaTensor embedding(CudaTensor weight, CudaTensor ids) {
+        requireIds(ids);
+        long n = ids.numel();
+        int dim = weight.size(1);
+        int[] outShape = java.util.Arrays.copyOf(ids.shape(), ids.dim() + 1);
+        outShape[ids.dim()] = dim;
+        CudaTensor out = CudaTensor.empty(weight.device(), weight.dtype(), outShape);
+        weight.device().kernel("embedding", "embedding_forward_" + Precision.suffix(weight.dtype())).launch(
+                LaunchShape.elementwise(n * dim), weight.ptr(), ids.ptr(), out.ptr(), n, (long) weight.size(0), (long) dim);
+        return out;
+    }
+
+    /** The fp32 gradient of an embedding table [vocab, D] from dout [...ids shape, D]. */
+    static CudaTensor embeddingBackward(CudaTensor dout, CudaTensor ids, int vocab) {
+        requireIds(ids);
+        long n = ids.numel();
+        int dim = dout.size(-1);
+        CudaTensor dweight = CudaTensor.zeros(dout.device(), DType.F32, vocab, dim);
+        dout.device().kernel("embedding", "embedding_backward_" + Precision.suffix(dout.dtype())).launch(
+                LaunchShape.elementwise(n * dim), dout.ptr(), ids.ptr(), dweight.ptr(), n, (long) vocab, (long) dim);
+        return dweight;
+    }
+
+    /** [N, C, H, W] → [N, C, H·s, W·s]. */
+    static CudaTensor upsampleNearest(CudaTensor x, int scale) {
+        int[] s = x.shape();
+        CudaTensor out = CudaTensor.empty(x.device(), x.dtype(), s[0], s[1], s[2] * scale, s[3] * scale);
+        x.device().kernel("upsample", "upsample_nearest_forward_" + Precision.suffix(x.dtype())).launch(
+                LaunchShape.elementwise(out.numel()), x.ptr(), out.ptr(), (long) s[0] * s[1], s[2], s[3], scale);
+        return out;
+    }
+
+    static CudaTensor upsampleNearestBackward(CudaTensor dout, int scale) {
+        int[] s = dout.shape();
+        CudaTensor dx = CudaTensor.empty(dout.device(), dout.dtype(), s[0], s[1], s[2] / scale, s[3] / scale);
+        dout.device().kernel("upsample", "upsample_nearest_backward_" + Precision.suffix(dout.dtype())).launch(
+                LaunchShape.elementwise(dx.numel()), dout.ptr(), dx.ptr(), (long) s[0] * s[1], s[2] / scale,
+                s[3] / scale, scale);
+        return dx;
+    }
+
+    private static void requireIds(CudaTensor ids) {
+        if (ids.dtype() != DType.I32) {
+            throw new IllegalArgumentException("embedding ids must be an I32 device tensor, got " + ids);
+        }
+    }
+}

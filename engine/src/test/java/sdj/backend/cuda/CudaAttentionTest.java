@@ -1,0 +1,143 @@
+package sdj.backend.cuda;
+
+import static sdj.backend.cuda.CudaTestSupport.assertClose;
+import static sdj.backend.cuda.CudaTestSupport.opsOrSkip;
+import static sdj.backend.cuda.CudaTestSupport.random;
+import static sdj.backend.cuda.CudaTestSupport.rounded;
+import static sdj.backend.cuda.CudaTestSupport.upload;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import sdj.tensor.DType;
+
+/**
+ * Fused attention forward and backward against the textbook computation (full score matrix,
+ * softmax, weighted sum) on [B, H, N, D] tensors and on [B, N, H*D] linear outputs.
+ */
+class CudaAttentionTest {
+    /** Results of the reference: o and the three gradients, all in q/k/v's own [B, H, N, D] layout. */
+    record Reference(float[] o, float[] dq, float[] dk, float[] dv) {
+    }
+
+    static Reference reference(float[] q, float[] k, float[] v, float[] dout, int bh, int nq, int nk, int d, float scale,
+                               boolean causal) {
+        float[] o = new float[bh * nq * d];
+        float[] dq = new float[bh * nq * d];
+        float[] dk = new float[bh * nk * d];
+        float[] dv = new float[bh * nk * d];
+        double[] p = new double[nk];
+        double[] dp = new double[nk];
+        for (int h = 0; h < bh; h++) {
+            int qb = h * nq * d;
+            int kb = h * nk * d;
+            for (int i = 0; i < nq; i++) {
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < nk; j++) {
+                    if (causal && j > i) {
+                        p[j] = Double.NEGATIVE_INFINITY;
+                        continue;
+                    }
+                    double s = 0;
+                    for (int e = 0; e < d; e++) {
+                        s += q[qb + i * d + e] * k[kb + j * d + e];
+                    }
+                    p[j] = scale * s;
+                    max = Math.max(max, p[j]);
+                }
+                double sum = 0;
+                for (int j = 0; j < nk; j++) {
+                    p[j] = Math.exp(p[j] - max);
+                    sum += p[j];
+                }
+                double rowDot = 0; // Σ_j P_ij dP_ij
+                for (int j = 0; j < nk; j++) {
+                    p[j] /= sum;
+                    double s = 0;
+                    for (int e = 0; e < d; e++) {
+                        s += dout[qb + i * d + e] * v[kb + j * d + e];
+                    }
+                    dp[j] = s;
+                    rowDot += p[j] * s;
+                }
+                for (int j = 0; j < nk; j++) {
+                    double ds = p[j] * (dp[j] - rowDot);
+                    for (int e = 0; e < d; e++) {
+                        o[qb + i * d + e] += (float) (p[j] * v[kb + j * d + e]);
+                        dq[qb + i * d + e] += (float) (scale * ds * k[kb + j * d + e]);
+                        dk[kb + j * d + e] += (float) (scale * ds * q[qb + i * d + e]);
+                        dv[kb + j * d + e] += (float) (p[j] * dout[qb + i * d + e]);
+                    }
+                }
+            }
+        }
+        return new Reference(o, dq, dk, dv);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"F32,false", "F32,true", "F16,false", "F16,true", "BF16,false", "BF16,true"})
+    void eightHeads1024TokensDim40(DType dtype, boolean causal) {
+        CudaOps ops = opsOrSkip();
+        int heads = 8;
+        int n = 1024;
+        int d = 40;
+        float scale = (float) (1 / Math.sqrt(d));
+        float[] q = rounded(random(61, heads * n * d, 2f), dtype);
+        float[] k = rounded(random(62, heads * n * d, 2f), dtype);
+        float[] v = rounded(random(63, heads * n * d, 1f), dtype);
+        float[] dout = rounded(random(64, heads * n * d, 1f), dtype);
+        Reference ref = reference(q, k, v, dout, heads, n, n, d, scale, causal);
+        try (CudaTensor dq = upload(ops, q, dtype, 1, heads, n, d); CudaTensor dk = upload(ops, k, dtype, 1, heads, n, d);
+             CudaTensor dv = upload(ops, v, dtype, 1, heads, n, d);
+             CudaTensor dO = upload(ops, dout, dtype, 1, heads, n, d);
+             CudaOps.AttentionResult r = ops.attention(dq, dk, dv, scale, causal)) {
+            String what = "attention causal=" + causal;
+            assertClose(ref.o(), r.out().toFloatArray(), dtype, what);
+            CudaOps.AttentionGrads g = ops.attentionBackward(dq, dk, dv, r, dO, 0, scale, causal);
+            assertClose(ref.dq(), g.dq().toFloatArray(), dtype, what + " dq");
+            assertClose(ref.dk(), g.dk().toFloatArray(), dtype, what + " dk");
+            assertClose(ref.dv(), g.dv().toFloatArray(), dtype, what + " dv");
+        }
+    }
+
+    /** Cross-attention from linear outputs: q [B, 256, 8*160], k/v [B, 77, 8*160] (head dim 160 needs > 48 KB smem). */
+    @ParameterizedTest
+    @CsvSource({"F32", "F16", "BF16"})
+    void crossAttentionOnLinearLayoutWithHeadDim160(DType dtype) {
+        CudaOps ops = opsOrSkip();
+        int b = 2;
+        int heads = 8;
+        int nq = 256;
+        int nk = 77;
+        int d = 160;
+        float scale = (float) (1 / Math.sqrt(d));
+        float[] q = rounded(random(65, b * nq * heads * d, 1f), dtype);
+        float[] k = rounded(random(66, b * nk * heads * d, 1f), dtype);
+        float[] v = rounded(random(67, b * nk * heads * d, 1f), dtype);
+        float[] dout = rounded(random(68, b * nq * heads * d, 1f), dtype);
+        Reference ref = reference(toHeads(q, b, nq, heads, d), toHeads(k, b, nk, heads, d), toHeads(v, b, nk, heads, d),
+                toHeads(dout, b, nq, heads, d), b * heads, nq, nk, d, scale, false);
+        try (CudaTensor dq = upload(ops, q, dtype, b, nq, heads * d); CudaTensor dk = upload(ops, k, dtype, b, nk, heads * d);
+             CudaTensor dv = upload(ops, v, dtype, b, nk, heads * d);
+             CudaTensor dO = upload(ops, dout, dtype, b, nq, heads * d);
+             CudaOps.AttentionResult r = ops.attention(dq, dk, dv, heads, scale, false)) {
+            assertClose(ref.o(), toHeads(r.out().toFloatArray(), b, nq, heads, d), dtype, "cross-attention");
+            CudaOps.AttentionGrads g = ops.attentionBackward(dq, dk, dv, r, dO, heads, scale, false);
+            assertClose(ref.dq(), toHeads(g.dq().toFloatArray(), b, nq, heads, d), dtype, "cross-attention dq");
+            assertClose(ref.dk(), toHeads(g.dk().toFloatArray(), b, nk, heads, d), dtype, "cross-attention dk");
+            assertClose(ref.dv(), toHeads(g.dv().toFloatArray(), b, nk, heads, d), dtype, "cross-attention dv");
+        }
+    }
+
+    /** [B, N, H*D] → [B, H, N, D]. */
+    static float[] toHeads(float[] x, int b, int n, int heads, int d) {
+        float[] out = new float[x.length];
+        for (int bi = 0; bi < b; bi++) {
+            for (int t = 0; t < n; t++) {
+                for (int h = 0; h < heads; h++) {
+                    System.arraycopy(x, ((bi * n + t) * heads + h) * d, out, ((bi * heads + h) * n + t) * d, d);
+                }
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,82 @@
+package sdj.backend.cuda;
+
+import static sdj.backend.cuda.CudaTestSupport.assertClose;
+import static sdj.backend.cuda.CudaTestSupport.opsOrSkip;
+import static sdj.backend.cuda.CudaTestSupport.random;
+import static sdj.backend.cuda.CudaTestSupport.rounded;
+import static sdj.backend.cuda.CudaTestSupport.upload;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import sdj.tensor.DType;
+
+/** Row softmax forward/backward and the sum reductions. */
+class CudaSoftmaxReduceTest {
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
+    void softmaxRowsOfCrossAttentionScores(DType dtype) {
+        CudaOps ops = opsOrSkip();
+        int rows = 8 * 1024;
+        int cols = 77;
+        float scale = 0.125f;
+        float[] x = rounded(random(31, rows * cols, 20f), dtype);
+        float[] dy = rounded(random(32, rows * cols, 1f), dtype);
+        float[] y = new float[x.length];
+        float[] dx = new float[x.length];
+        for (int r = 0; r < rows; r++) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (int c = 0; c < cols; c++) {
+                max = Math.max(max, scale * x[r * cols + c]);
+            }
+            double sum = 0;
+            for (int c = 0; c < cols; c++) {
+                sum += Math.exp(scale * x[r * cols + c] - max);
+            }
+            double dot = 0;
+            for (int c = 0; c < cols; c++) {
+                y[r * cols + c] = (float) (Math.exp(scale * x[r * cols + c] - max) / sum);
+                dot += y[r * cols + c] * dy[r * cols + c];
+            }
+            for (int c = 0; c < cols; c++) {
+                dx[r * cols + c] = (float) (scale * y[r * cols + c] * (dy[r * cols + c] - dot));
+            }
+        }
+        float[] yRounded = rounded(y, dtype); // backward consumes the stored (rounded) forward output
+        try (CudaTensor dX = upload(ops, x, dtype, rows, cols); CudaTensor out = ops.softmax(dX, scale);
+             CudaTensor dY = upload(ops, dy, dtype, rows, cols)) {
+            assertClose(y, out.toFloatArray(), dtype, "softmax");
+            try (CudaTensor yDev = upload(ops, yRounded, dtype, rows, cols);
+                 CudaTensor grad = ops.softmaxBackward(yDev, dY, scale)) {
+                assertClose(dx, grad.toFloatArray(), dtype, "softmax backward");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
+    void sumsOverEachAxisGroup(DType dtype) {
+        CudaOps ops = opsOrSkip();
+        int n = 2;
+        int c = 320;
+        int hw = 256;
+        float[] x = rounded(random(33, n * c * hw, 1f), dtype);
+        double total = 0;
+        float[] lastDim = new float[n * c];
+        float[] toLast = new float[hw];
+        float[] perChannel = new float[c];
+        for (int i = 0; i < x.length; i++) {
+            total += x[i];
+            lastDim[i / hw] += x[i];
+            toLast[i % hw] += x[i];
+            perChannel[(i / hw) % c] += x[i];
+        }
+        // Sums are fp32 on the device whatever the input dtype, so fp32 tolerance applies.
+        try (CudaTensor dX = upload(ops, x, dtype, n, c, hw); CudaTensor s = ops.sum(dX);
+             CudaTensor s1 = ops.sumLastDim(dX); CudaTensor s2 = ops.sumToLastDim(dX); CudaTensor s3 = ops.sumPerChannel(dX)) {
+            assertClose(new float[] {(float) total}, s.toFloatArray(), 1e-3f, "sum all " + dtype);
+            assertClose(lastDim, s1.toFloatArray(), DType.F32, "sum last dim " + dtype);
+            assertClose(toLast, s2.toFloatArray(), DType.F32, "sum to last dim " + dtype);
+            assertClose(perChannel, s3.toFloatArray(), DType.F32, "sum per channel " + dtype);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+// Embedding lookup: out[i, :] = weight[ids[i], :] for weight [V, D] and int32 ids [n].
+// Backward scatters rows of dout into an fp32 dweight with atomics (ids repeat, e.g. padding tokens).
+// Launch for both: 1-D grid-stride over n*D elements, 256 threads. Out-of-range ids give zero rows
+// (forward) and are skipped (backward); the host validates ids before launching.
+#include "common.cuh"
+
+template <typename T>
+__device__ void embedding_forward_impl(const T* weight, const int* ids, T* out, long long n, long long V, long long D) {
+    FOR_EACH_INDEX(i, n * D) {
+        long long row = i / D, col = i % D;
+        int id = ids[row];
+        out[i] = (id >= 0 && id < V) ? weight[(long long)id * D + col] : from_f32<T>(0.f);
+    }
+}
+
+template <typename T>
+__device__ void embedding_backward_impl(const T* dout, const int* ids, float* dweight, long long n, long long V, long long D) {
+    FOR_EACH_INDEX(i, n * D) {
+        long long row = i / D, col = i % D;
+        int id = ids[row];
+        if (id >= 0 && id < V) atomicAdd(&dweight[(long long)id * D + col], to_f32(dout[i]));
+    }
+}
+
+#define EMBEDDING_ENTRIES(suffix, T)                                                                          \
+    extern "C" __global__ void embedding_forward_##suffix(const T* weight, const int* ids, T* out, long long n, \
+                                                          long long V, long long D) {                         \
+        embedding_forward_impl<T>(weight, ids, out, n, V, D);                                                 \
+    }                                                                                                         \
+    extern "C" __global__ void embedding_backward_##suffix(const T* dout, const int* ids, float* dweight,    \
+                                                           long long n, long long V, long long D) {           \
+        embedding_backward_impl<T>(dout, ids, dweight, n, V, D);                                              \
+    }
+FOR_EACH_DTYPE(EMBEDDING_ENTRIES)
