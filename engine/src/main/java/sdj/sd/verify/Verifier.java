@@ -5,6 +5,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import sdj.ops.F;
+import sdj.random.TorchGenerator;
+import sdj.sd.sample.CfgEpsModel;
+import sdj.sd.sample.EpsModel;
+import sdj.sd.sample.ProgressListener;
+import sdj.sd.sample.Sampler;
+import sdj.sd.sample.SamplerOptions;
+import sdj.sd.sample.Samplers;
+import sdj.sd.sample.Schedule;
 import sdj.sd.StableDiffusionModel;
 import sdj.tensor.Autograd;
 import sdj.tensor.Tensor;
@@ -12,7 +20,8 @@ import sdj.tensor.Tensor;
 /**
  * Recomputes the outputs of a reference file (sd-tiny's {@code reference.safetensors} layout) from
  * its inputs with our networks and compares: {@code clip.*}, {@code unet.*}, {@code vae.*} and
- * {@code grad.*} (the loss, dloss/dx and every listed weight gradient).
+ * {@code grad.*} (the loss, dloss/dx and every listed weight gradient) and {@code sample.*} (10-step CompVis
+ * DDIM and PLMS with guidance 7.5).
  */
 public final class Verifier {
     private final StableDiffusionModel model;
@@ -47,6 +56,11 @@ public final class Verifier {
         }
         if (ref.containsKey("grad.target")) {
             verifyGradients(add);
+        }
+        for (String sampler : new String[] {"ddim", "plms"}) {
+            if (ref.containsKey("sample." + sampler + "10")) {
+                verifySampler(sampler, 10, add);
+            }
         }
         return checks;
     }
@@ -114,6 +128,22 @@ public final class Verifier {
             add.accept(compare(prefix + name, p.grad(), gradient()));
             p.requiresGrad(false);
             p.zeroGrad();
+        }
+    }
+
+    /**
+     * CompVis sampling with eta 0 and guidance 7.5 from {@code sample.xT}, context [uncond; cond],
+     * using the checkpoint's ᾱ schedule when it has one.
+     */
+    private void verifySampler(String name, int steps, Consumer<Check> add) {
+        float[] ac = model.alphasCumprod();
+        Schedule schedule = ac != null ? new Schedule(ac) : Schedule.sdV1();
+        Sampler sampler = Samplers.byName(name, SamplerOptions.defaults().withSchedule(schedule));
+        try (var g = Autograd.noGrad()) {
+            Tensor context = F.cat(List.of(ref.get("sample.uncond"), ref.get("sample.cond")), 0);
+            EpsModel eps = new CfgEpsModel((x, t, ctx) -> model.unet().forward(x, t, ctx), context, 7.5f);
+            Tensor out = sampler.sample(eps, ref.get("sample.xT"), steps, new TorchGenerator(0), ProgressListener.NONE);
+            add.accept(compare("sample." + name + steps, out, Check.Tolerance.SAMPLER.scaled(toleranceScale)));
         }
     }
 
