@@ -59,12 +59,17 @@ class RoundTripTest {
     static byte[] bytesOf(Tensor t) {
         int es = t.dtype().byteSize;
         byte[] out = new byte[Math.toIntExact(t.numel() * es)];
+        if (t.isContiguous()) {
+            MemorySegment.copy(t.storage().segment(), t.offset() * es, MemorySegment.ofArray(out), 0, out.length);
+            return out;
+        }
         int[] shape = t.shape();
+        int[] strides = t.strides();
         int[] idx = new int[shape.length];
         for (int i = 0; i < t.numel(); i++) {
             long p = t.offset();
             for (int d = 0; d < shape.length; d++) {
-                p += (long) idx[d] * t.strides()[d];
+                p += (long) idx[d] * strides[d];
             }
             MemorySegment.copy(t.storage().segment(), p * es, MemorySegment.ofArray(out), (long) i * es, es);
             for (int d = shape.length - 1; d >= 0; d--) {
