@@ -15,7 +15,9 @@ import org.apache.commons.cli.ParseException;
 public final class Sdj {
     /** Every subcommand, in the order `sdj --help` lists them. */
     static final List<Command> COMMANDS = List.of(
-            new BenchCommand());
+            new BenchCommand(),
+            new InspectCommand(),
+            new ConvertCommand());
 
     private Sdj() {
     }
