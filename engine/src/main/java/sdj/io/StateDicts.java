@@ -30,12 +30,20 @@ public final class StateDicts {
         };
     }
 
-    /** Zip or bare pickle → PyTorch; anything else is tried as safetensors (which validates strictly). */
+    /** The format of a file judged by its first bytes (see {@link #sniff}). */
+    public static Format formatOfContent(Path path) throws IOException {
+        return sniff(MappedFile.map(path));
+    }
+
+    /**
+     * Zip local header or the legacy torch.save prelude (PROTO 2, LONG1 of 10 bytes) → PyTorch;
+     * anything else is tried as safetensors, which validates strictly. Neither prefix can start a
+     * safetensors file: as a header length it would exceed the 100 MB header cap.
+     */
     static Format sniff(MemorySegment file) {
-        if (file.byteSize() >= 2) {
-            int b0 = file.get(ValueLayout.JAVA_BYTE, 0) & 0xff;
-            int b1 = file.get(ValueLayout.JAVA_BYTE, 1) & 0xff;
-            if ((b0 == 'P' && b1 == 'K') || b0 == 0x80) {
+        if (file.byteSize() >= 4) {
+            int head = file.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN), 0);
+            if (head == 0x504b0304 || head == 0x80028a0a) {
                 return Format.TORCH;
             }
         }

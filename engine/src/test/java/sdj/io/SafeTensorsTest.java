@@ -50,4 +50,19 @@ class SafeTensorsTest {
         }
         assertEquals(49406L, flat[0]);
     }
+
+    @Test
+    void headerLengthStartingLikeAPickleIsStillSafetensors(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        // A header length whose low byte is 0x80 (the pickle PROTO opcode) must not be taken for torch.save.
+        java.nio.file.Path p = dir.resolve("x.safetensors");
+        for (int pad = 0; pad < 300; pad++) {
+            SafeTensors.write(p, Map.of("w", Tensor.arange(3)), Map.of("pad", "x".repeat(pad)));
+            if ((Files.readAllBytes(p)[0] & 0xff) == 0x80) {
+                assertArrayEquals(new float[] {0, 1, 2}, StateDicts.load(p).get("w").toFloatArray());
+                return;
+            }
+        }
+        throw new AssertionError("no padding gave a header length ending in 0x80");
+    }
 }

@@ -70,7 +70,7 @@ public final class ConvertCommand implements Command {
         long t0 = System.nanoTime();
         Object root;
         Map<String, String> metadata = Map.of();
-        if (StateDicts.formatOf(in) == StateDicts.Format.SAFETENSORS) {
+        if (StateDicts.formatOfContent(in) == StateDicts.Format.SAFETENSORS) {
             SafeTensors st = SafeTensors.open(in);
             root = Map.of("state_dict", st.tensors());
             metadata = st.metadata();

@@ -58,7 +58,7 @@ public final class InspectCommand implements Command {
         Map<String, Tensor> tensors;
         List<String> header;
         String kind;
-        if (StateDicts.formatOf(file) == StateDicts.Format.SAFETENSORS) {
+        if (StateDicts.formatOfContent(file) == StateDicts.Format.SAFETENSORS) {
             SafeTensors st = SafeTensors.open(file);
             tensors = st.tensors();
             kind = "safetensors";
