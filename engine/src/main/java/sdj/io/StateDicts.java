@@ -3,6 +3,7 @@ package sdj.io;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -24,22 +25,42 @@ public final class StateDicts {
      */
     public static LinkedHashMap<String, Tensor> load(Path path) throws IOException {
         MemorySegment file = MappedFile.map(path);
-        return switch (sniff(file)) {
+        return switch (sniff(file, path)) {
             case TORCH -> TorchCheckpoint.read(file, path.toString()).stateDict();
             case SAFETENSORS -> SafeTensors.read(file, path.toString()).tensors();
         };
     }
 
-    /** Zip or bare pickle → PyTorch; anything else is tried as safetensors (which validates strictly). */
-    static Format sniff(MemorySegment file) {
-        if (file.byteSize() >= 2) {
-            int b0 = file.get(ValueLayout.JAVA_BYTE, 0) & 0xff;
-            int b1 = file.get(ValueLayout.JAVA_BYTE, 1) & 0xff;
-            if ((b0 == 'P' && b1 == 'K') || b0 == 0x80) {
+    /** The format of a file judged by its first bytes (see {@link #sniff}). */
+    public static Format formatOfContent(Path path) throws IOException {
+        return sniff(MappedFile.map(path), path);
+    }
+
+    /**
+     * A zip local header or the legacy torch.save prelude (PROTO 2, LONG1 of 10 bytes) means PyTorch;
+     * a sane header length followed by '{' means safetensors (neither PyTorch prefix read as a
+     * header length fits the 100 MB header cap, so the two cannot be confused). Content that is
+     * neither goes to the reader the extension names, whose error then says what is wrong.
+     */
+    static Format sniff(MemorySegment file, Path path) {
+        long size = file.byteSize();
+        if (size >= 4) {
+            int head = file.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), 0);
+            if (head == 0x504b0304 || head == 0x80028a0a) {
                 return Format.TORCH;
             }
         }
-        return Format.SAFETENSORS;
+        if (size >= 9) {
+            long headerLen = file.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
+            if (headerLen > 0 && headerLen <= SafeTensors.MAX_HEADER && file.get(ValueLayout.JAVA_BYTE, 8) == '{') {
+                return Format.SAFETENSORS;
+            }
+        }
+        try {
+            return formatOf(path);
+        } catch (CheckpointException unknownExtension) {
+            return Format.SAFETENSORS;
+        }
     }
 
     /** The format a file name asks for: .safetensors, or a PyTorch checkpoint (.ckpt, .pt, .pth, .bin). */

@@ -26,15 +26,15 @@ final class TensorBytes {
             throw new IOException("writing tensor files needs a little-endian machine");
         }
         CRC32 crc = new CRC32();
-        byte[] buf = new byte[CHUNK];
-        MemorySegment bufSeg = MemorySegment.ofArray(buf);
         int es = t.dtype().byteSize;
+        byte[] buf = new byte[(int) Math.clamp(byteSize(t), es, CHUNK)];
+        MemorySegment bufSeg = MemorySegment.ofArray(buf);
         MemorySegment src = t.storage().segment();
         if (t.isContiguous()) {
             long start = t.offset() * es;
             long total = byteSize(t);
             for (long done = 0; done < total; ) {
-                int n = (int) Math.min(CHUNK, total - done);
+                int n = (int) Math.min(buf.length, total - done);
                 MemorySegment.copy(src, start + done, bufSeg, 0, n);
                 emit(buf, n, crc, out);
                 done += n;
@@ -50,7 +50,7 @@ final class TensorBytes {
         for (long i = 0, n = t.numel(); i < n; i++) {
             MemorySegment.copy(src, p * es, bufSeg, fill, es);
             fill += es;
-            if (fill + es > CHUNK) {
+            if (fill + es > buf.length) {
                 emit(buf, fill, crc, out);
                 fill = 0;
             }

@@ -96,7 +96,7 @@ public final class TorchCheckpoint {
     }
 
     private static void checkMagic(MemorySegment file, String source) throws CheckpointException {
-        if (file.byteSize() >= 2 && (file.get(ValueLayout.JAVA_BYTE, 0) & 0xff) == 0x80) {
+        if (file.byteSize() >= 2 && (file.get(ValueLayout.JAVA_BYTE, 0) & 0xff) == 0x80) { // pickle PROTO opcode
             throw new CheckpointException(source + ": legacy torch.save format (a bare pickle from torch<1.6), which sdj "
                     + "does not read; re-save it with torch>=1.6 (torch.save(torch.load(f), f2)) or convert it to .safetensors");
         }

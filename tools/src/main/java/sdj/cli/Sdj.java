@@ -16,7 +16,9 @@ public final class Sdj {
     /** Every subcommand, in the order `sdj --help` lists them. */
     static final List<Command> COMMANDS = List.of(
             new BenchCommand(),
-            new TokenizeCommand());
+            new TokenizeCommand(),
+            new InspectCommand(),
+            new ConvertCommand());
 
     private Sdj() {
     }
