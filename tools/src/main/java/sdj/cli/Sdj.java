@@ -18,7 +18,8 @@ public final class Sdj {
             new BenchCommand(),
             new TokenizeCommand(),
             new InspectCommand(),
-            new ConvertCommand());
+            new ConvertCommand(),
+            new VerifyCommand());
 
     private Sdj() {
     }
