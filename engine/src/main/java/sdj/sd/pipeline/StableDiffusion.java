@@ -1,0 +1,133 @@
+package sdj.sd.pipeline;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import sdj.io.StateDicts;
+import sdj.ops.Join;
+import sdj.random.TorchGenerator;
+import sdj.sd.ModelConfigs;
+import sdj.sd.StableDiffusionModel;
+import sdj.sd.clip.ClipTokenizer;
+import sdj.sd.sample.CfgEpsModel;
+import sdj.sd.sample.EpsModel;
+import sdj.sd.sample.ProgressListener;
+import sdj.sd.sample.Sampler;
+import sdj.sd.sample.SamplerOptions;
+import sdj.sd.sample.Samplers;
+import sdj.sd.sample.Schedule;
+import sdj.sd.sample.StepHook;
+import sdj.sd.vae.AutoencoderKL;
+import sdj.tensor.Autograd;
+import sdj.tensor.Tensor;
+
+/**
+ * The library entry point: a loaded SD v1 model plus tokenizer that turns a {@link GenerationRequest}
+ * into images.
+ *
+ * <pre>{@code
+ * StableDiffusion sd = StableDiffusion.load(Path.of("models/sd-v1-4.ckpt"), ModelConfigs.SD_V1, tokenizer);
+ * List<GeneratedImage> images = sd.txt2img(GenerationRequest.txt2img("a photo of a cat"), ProgressListener.NONE);
+ * }</pre>
+ *
+ * <p>Seeds: image i of the run (over all batches) starts from {@code torch.manual_seed(seed + i);
+ * torch.randn(4, H/8, W/8)}, so any single image can be reproduced alone with its own seed. Ancestral
+ * samplers draw their per-step noise from a generator seeded with the batch's first seed.
+ */
+public final class StableDiffusion {
+    private final StableDiffusionModel model;
+    private final TextConditioning text;
+    private final Schedule schedule;
+
+    public StableDiffusion(StableDiffusionModel model, ClipTokenizer tokenizer) {
+        this.model = model;
+        this.text = new TextConditioning(model.clip(), tokenizer);
+        float[] ac = model.alphasCumprod();
+        this.schedule = ac != null ? new Schedule(ac) : Schedule.sdV1();
+    }
+
+    /** Loads a checkpoint (.ckpt or .safetensors) with the given base configs (sizes are detected from the weights). */
+    public static StableDiffusion load(Path checkpoint, ModelConfigs configs, ClipTokenizer tokenizer) throws IOException {
+        var stateDict = StateDicts.load(checkpoint);
+        return new StableDiffusion(StableDiffusionModel.fromStateDict(stateDict, configs, checkpoint.toString()), tokenizer);
+    }
+
+    public StableDiffusionModel model() {
+        return model;
+    }
+
+    /** One finished image: pixels [1, 3, H, W] in [−1, 1] and the seed that reproduces it. */
+    public record GeneratedImage(Tensor pixels, long seed, int index) {
+    }
+
+    /** Told when a batch starts, so a progress display can label it. */
+    public interface Listener extends ProgressListener {
+        default void onBatch(int batch, int batches) {
+        }
+    }
+
+    /** txt2img, or img2img/inpainting when the request carries an init image. */
+    public List<GeneratedImage> generate(GenerationRequest r, Listener listener) {
+        SamplerOptions options = SamplerOptions.defaults().withSchedule(schedule).withEta(r.eta()).withKarras(r.karras());
+        Sampler sampler = Samplers.byName(r.sampler(), options);
+        List<GeneratedImage> out = new ArrayList<>();
+        try (var g = Autograd.noGrad()) {
+            Tensor[] contexts = text.encodePair(r.prompt(), r.negativePrompt());
+            Tensor context = batchContext(contexts[1], contexts[0], r.batchSize());
+            EpsModel eps = new CfgEpsModel((x, t, ctx) -> model.unet().forward(x, t, ctx), context, r.scale());
+            Tensor initLatent = r.initImage() == null ? null
+                    : model.vae().encodeMean(r.initImage()).mul(AutoencoderKL.SD_V1_SCALE_FACTOR);
+            int h = r.height() / 8;
+            int w = r.width() / 8;
+            for (int batch = 0; batch < r.batchCount(); batch++) {
+                listener.onBatch(batch + 1, r.batchCount());
+                long firstSeed = r.seedOf(batch * r.batchSize());
+                Tensor noise = TorchGenerator.batchNoise(firstSeed, r.batchSize(), 4, h, w);
+                TorchGenerator rng = new TorchGenerator(firstSeed);
+                Tensor latents = initLatent == null
+                        ? sampler.sample(eps, noise, r.steps(), rng, listener)
+                        : fromImage(sampler, options, eps, initLatent, noise, r, rng, listener);
+                for (int i = 0; i < r.batchSize(); i++) {
+                    Tensor z = latents.narrow(0, i, 1).mul(1f / AutoencoderKL.SD_V1_SCALE_FACTOR);
+                    int index = batch * r.batchSize() + i;
+                    out.add(new GeneratedImage(model.vae().decode(z), r.seedOf(index), index));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * img2img: noise the image latents to the strength's starting step and denoise from there. With
+     * a mask, the known region (mask 0) is pasted back, noised to the current level, before every
+     * step and once more at the end (CompVis-style latent inpainting with a standard checkpoint).
+     */
+    private static Tensor fromImage(Sampler sampler, SamplerOptions options, EpsModel eps, Tensor initLatent, Tensor noise, GenerationRequest r,
+            TorchGenerator rng, ProgressListener progress) {
+        int b = noise.size(0);
+        Tensor x0 = initLatent.expand(b, initLatent.size(1), initLatent.size(2), initLatent.size(3)).contiguous();
+        int start = sampler.startIndexForStrength(r.steps(), r.strength());
+        Tensor xStart = sampler.noise(x0, noise, r.steps(), start);
+        if (r.mask() == null) {
+            return sampler.sampleFrom(eps, xStart, r.steps(), start, rng, progress);
+        }
+        Tensor keep = Tensor.ones(r.mask().shape()).sub(r.mask());
+        StepHook paste = (x, stepIndex) -> x.mul(r.mask()).add(sampler.noise(x0, noise, r.steps(), stepIndex).mul(keep));
+        Sampler masked = Samplers.byName(sampler.name(), options.withHook(paste));
+        Tensor x = masked.sampleFrom(eps, xStart, r.steps(), start, rng, progress);
+        return x.mul(r.mask()).add(x0.mul(keep));
+    }
+
+    /** [uncond × B; cond × B] along the batch axis, the order CompVis samplers expect. */
+    private static Tensor batchContext(Tensor uncond, Tensor cond, int batch) {
+        List<Tensor> parts = new ArrayList<>();
+        for (int i = 0; i < batch; i++) {
+            parts.add(uncond);
+        }
+        for (int i = 0; i < batch; i++) {
+            parts.add(cond);
+        }
+        return Join.cat(parts, 0);
+    }
+}
