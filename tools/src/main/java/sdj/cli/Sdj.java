@@ -15,6 +15,8 @@ import org.apache.commons.cli.ParseException;
 public final class Sdj {
     /** Every subcommand, in the order `sdj --help` lists them. */
     static final List<Command> COMMANDS = List.of(
+            new Txt2ImgCommand(),
+            new Img2ImgCommand(),
             new BenchCommand(),
             new TokenizeCommand(),
             new InspectCommand(),

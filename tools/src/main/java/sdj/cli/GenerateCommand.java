@@ -1,0 +1,200 @@
+package sdj.cli;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import sdj.backend.cpu.Parallel;
+import sdj.image.Images;
+import sdj.image.PngWriter;
+import sdj.sd.ModelConfigFiles;
+import sdj.sd.ModelConfigs;
+import sdj.sd.clip.ClipTokenizer;
+import sdj.sd.pipeline.GenerationRequest;
+import sdj.sd.pipeline.StableDiffusion;
+
+/**
+ * What txt2img and img2img share: the CompVis/A1111 flags, model loading with a clear message when
+ * the checkpoint is missing, the progress bar, and numbered PNGs carrying A1111 "parameters" text.
+ */
+abstract class GenerateCommand implements Command {
+    static final String DEFAULT_CKPT = "models/sd-v1-4.ckpt";
+
+    /** Flags both commands take. */
+    Options commonOptions() {
+        Options o = new Options();
+        o.addOption(Option.builder().longOpt("prompt").hasArg().required().desc("what to draw").build());
+        o.addOption(Option.builder().longOpt("negative-prompt").hasArg().desc("what to steer away from (default empty)")
+                .build());
+        o.addOption(Option.builder().longOpt("ckpt").hasArg().desc("checkpoint (default " + DEFAULT_CKPT + ")").build());
+        o.addOption(Option.builder().longOpt("config").hasArg()
+                .desc("model config JSON (default models/sd-v1.json; sizes are also detected from the weights)").build());
+        o.addOption(Option.builder().longOpt("vocab").hasArg().desc("CLIP BPE vocabulary (default models/clip/...)").build());
+        o.addOption(Option.builder().longOpt("sampler").hasArg()
+                .desc("ddim|plms|euler|euler_a|heun|lms|dpmpp_2m|ddpm (default " + defaultSampler() + ")").build());
+        o.addOption(Option.builder().longOpt("karras").desc("Karras sigma schedule (k-diffusion samplers)").build());
+        o.addOption(Option.builder().longOpt("steps").hasArg().desc("sampling steps (default 50)").build());
+        o.addOption(Option.builder().longOpt("scale").hasArg().desc("classifier-free guidance scale (default 7.5)").build());
+        o.addOption(Option.builder().longOpt("eta").hasArg().desc("DDIM eta (default 0)").build());
+        o.addOption(Option.builder().longOpt("seed").hasArg().desc("seed of the first image; image i uses seed+i (default 42)")
+                .build());
+        o.addOption(Option.builder().longOpt("W").hasArg().desc("image width, a multiple of 8 (default 512)").build());
+        o.addOption(Option.builder().longOpt("H").hasArg().desc("image height, a multiple of 8 (default 512)").build());
+        o.addOption(Option.builder().longOpt("n-samples").hasArg().desc("images per batch (default 1)").build());
+        o.addOption(Option.builder().longOpt("n-iter").hasArg().desc("number of batches (default 1)").build());
+        o.addOption(Option.builder().longOpt("outdir").hasArg().desc("output folder (default " + defaultOutdir() + ")")
+                .build());
+        o.addOption(Option.builder().longOpt("threads").hasArg().desc("CPU threads (default: all cores)").build());
+        o.addOption(Option.builder().longOpt("device").hasArg().desc("cpu (default)").build());
+        return o;
+    }
+
+    abstract String defaultOutdir();
+
+    String defaultSampler() {
+        return "plms";
+    }
+
+    /** The request from the shared flags (no init image). */
+    GenerationRequest baseRequest(CommandLine cmd, int defaultW, int defaultH) {
+        int w = Flags.intOpt(cmd, "W", defaultW);
+        int h = Flags.intOpt(cmd, "H", defaultH);
+        if (w % 8 != 0 || h % 8 != 0 || w <= 0 || h <= 0) {
+            throw new UserError("--W and --H must be positive multiples of 8, got " + w + "x" + h);
+        }
+        try {
+            return new GenerationRequest(cmd.getOptionValue("prompt"), cmd.getOptionValue("negative-prompt", ""),
+                    cmd.getOptionValue("sampler", defaultSampler()), cmd.hasOption("karras"), Flags.intOpt(cmd, "steps", 50),
+                    (float) Flags.doubleOpt(cmd, "scale", 7.5), Flags.longOpt(cmd, "seed", 42), w, h,
+                    Flags.intOpt(cmd, "n-samples", 1), Flags.intOpt(cmd, "n-iter", 1), Flags.doubleOpt(cmd, "eta", 0),
+                    null, 0.75, null);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+    }
+
+    /** Loads the model named by --ckpt, or says exactly where the weights belong. */
+    StableDiffusion loadModel(CommandLine cmd) throws IOException {
+        if (cmd.hasOption("threads")) {
+            Parallel.setThreads(Flags.intOpt(cmd, "threads", Parallel.threads()));
+        }
+        String device = cmd.getOptionValue("device", "cpu");
+        if (!device.equals("cpu")) {
+            throw new UserError("--device " + device + " is not wired into generation yet; use --device cpu");
+        }
+        Path ckpt = checkpointPath(cmd);
+        ModelConfigs configs = ModelConfigs.SD_V1;
+        if (cmd.hasOption("config")) {
+            configs = ModelConfigFiles.read(Path.of(cmd.getOptionValue("config")));
+        }
+        ClipTokenizer tokenizer = ClipTokenizer.load(ClipVocabLocator.locate(cmd.getOptionValue("vocab")));
+        long t0 = System.nanoTime();
+        StableDiffusion sd = StableDiffusion.load(ckpt, configs, tokenizer);
+        System.err.printf(Locale.ROOT, "loaded %s in %.1f s%n", ckpt, (System.nanoTime() - t0) / 1e9);
+        return sd;
+    }
+
+    static Path checkpointPath(CommandLine cmd) {
+        if (cmd.hasOption("ckpt")) {
+            return VerifyCommand.existing(cmd.getOptionValue("ckpt"), "--ckpt");
+        }
+        Path p = Path.of(System.getProperty("sdj.root", ".")).resolve(DEFAULT_CKPT);
+        if (!Files.isRegularFile(p)) {
+            throw new UserError("no checkpoint at " + p + ": put the Stable Diffusion v1.4 weights there (sd-v1-4.ckpt, "
+                    + "4.27 GB, the CompVis release on Hugging Face: CompVis/stable-diffusion-v-1-4-original) or pass "
+                    + "--ckpt FILE (.ckpt or .safetensors of any SD v1.x model); sdj never downloads weights");
+        }
+        return p;
+    }
+
+    /** Runs the request with a progress bar and writes numbered PNGs; prints each path. */
+    int generateAndSave(StableDiffusion sd, GenerationRequest r, CommandLine cmd, Path checkpoint) throws IOException {
+        Path outdir = Path.of(cmd.getOptionValue("outdir", defaultOutdir()));
+        Path samples = outdir.resolve("samples");
+        Files.createDirectories(samples);
+        ProgressBar bar = new ProgressBar(System.err);
+        List<StableDiffusion.GeneratedImage> images = sd.generate(r, bar);
+        bar.finish();
+        int next = nextIndex(samples);
+        String hash = modelHash(checkpoint);
+        List<Path> written = new ArrayList<>();
+        for (StableDiffusion.GeneratedImage img : images) {
+            BufferedImage pixels = Images.fromTensor(img.pixels(), 0);
+            Path file = samples.resolve(String.format(Locale.ROOT, "%05d.png", next++));
+            Map<String, String> text = new LinkedHashMap<>();
+            text.put("parameters", parameters(r, img.seed(), hash, checkpoint));
+            PngWriter.write(file, pixels, text);
+            written.add(file);
+            System.out.println(file);
+        }
+        return written.isEmpty() ? 1 : 0;
+    }
+
+    /** AUTOMATIC1111's "parameters" text: prompt, "Negative prompt: …", then the settings line. */
+    static String parameters(GenerationRequest r, long seed, String hash, Path checkpoint) {
+        StringBuilder sb = new StringBuilder(r.prompt());
+        if (!r.negativePrompt().isEmpty()) {
+            sb.append("\nNegative prompt: ").append(r.negativePrompt());
+        }
+        String model = checkpoint.getFileName().toString().replaceFirst("\\.(ckpt|safetensors)$", "");
+        sb.append(String.format(Locale.ROOT, "\nSteps: %d, Sampler: %s, CFG scale: %s, Seed: %d, Size: %dx%d, Model hash: %s, "
+                + "Model: %s", r.steps(), samplerLabel(r), trim(r.scale()), seed, r.width(), r.height(), hash, model));
+        if (r.initImage() != null) {
+            sb.append(", Denoising strength: ").append(trim((float) r.strength()));
+        }
+        return sb.toString();
+    }
+
+    /** The sampler names A1111 writes. */
+    static String samplerLabel(GenerationRequest r) {
+        String base = switch (r.sampler()) {
+            case "ddim" -> "DDIM";
+            case "plms" -> "PLMS";
+            case "euler" -> "Euler";
+            case "euler_a" -> "Euler a";
+            case "heun" -> "Heun";
+            case "lms" -> "LMS";
+            case "dpmpp_2m" -> "DPM++ 2M";
+            case "ddpm" -> "DDPM";
+            default -> r.sampler();
+        };
+        return r.karras() ? base + " Karras" : base;
+    }
+
+    private static String trim(float v) {
+        return v == Math.rint(v) ? String.valueOf((int) v) + ".0" : String.valueOf(v);
+    }
+
+    /**
+     * A1111's legacy model hash: the first 8 hex digits of SHA-256 over the 64 KiB at offset 1 MiB
+     * (cheap even for 4 GB files; the full-file AutoV2 hash would read everything).
+     */
+    static String modelHash(Path checkpoint) throws IOException {
+        try (InputStream in = Files.newInputStream(checkpoint)) {
+            in.skipNBytes(Math.min(0x100000, Files.size(checkpoint)));
+            byte[] block = in.readNBytes(0x10000);
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            return HexFormat.of().formatHex(sha.digest(block)).substring(0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    /** Continues numbering after the PNGs already in the folder, as CompVis's base_count does. */
+    static int nextIndex(Path samples) throws IOException {
+        try (var files = Files.list(samples)) {
+            return (int) files.filter(p -> p.getFileName().toString().matches("\\d{5}\\.png")).count();
+        }
+    }
+}
