@@ -30,28 +30,9 @@ class IoCommandsTest {
         return p;
     }
 
-    record Run(int status, String out, String err) {
-    }
-
-    static synchronized Run sdj(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Sdj.run(args);
-            return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
     @Test
     void inspectCheckpointListsEntriesTensorsAndTotals() {
-        Run r = sdj("inspect", sdTiny("model.ckpt").toString());
+        CliRun r = CliRun.sdj("inspect", sdTiny("model.ckpt").toString());
         assertEquals(0, r.status(), r.err());
         List<String> lines = r.out().lines().toList();
         assertTrue(lines.get(0).matches(".*model\\.ckpt \\(PyTorch checkpoint, archive 'model'\\): opened in [0-9.]+ ms"), lines.get(0));
@@ -65,11 +46,11 @@ class IoCommandsTest {
 
     @Test
     void inspectFiltersAndShowsSafetensorsMetadata() {
-        Run r = sdj("inspect", sdTiny("model.ckpt").toString(), "--filter", "^model\\.diffusion_model\\.out\\.");
+        CliRun r = CliRun.sdj("inspect", sdTiny("model.ckpt").toString(), "--filter", "^model\\.diffusion_model\\.out\\.");
         assertEquals(0, r.status(), r.err());
         // out.0 is a 32-channel GroupNorm (32 + 32), out.2 a 4x32x3x3 conv with bias (1152 + 4).
         assertEquals("4 tensors, 1220 parameters, 4880 bytes", r.out().lines().toList().getLast());
-        Run s = sdj("inspect", sdTiny("reference.safetensors").toString(), "--filter", "^unet\\.t$");
+        CliRun s = CliRun.sdj("inspect", sdTiny("reference.safetensors").toString(), "--filter", "^unet\\.t$");
         assertEquals(0, s.status(), s.err());
         assertTrue(s.out().contains("metadata clip: {\"width\": 64, \"layers\": 2, \"heads\": 4}"), s.out());
         assertTrue(s.out().contains("unet.t I64 [2]\n1 tensors, 2 parameters, 16 bytes"), s.out());
@@ -78,7 +59,7 @@ class IoCommandsTest {
     @Test
     void convertToHalfSafetensorsMatchesPyTorchsOwnHalfCheckpoint() throws Exception {
         Path out = dir.resolve("m16.safetensors");
-        Run r = sdj("convert", sdTiny("model.ckpt").toString(), out.toString(), "--dtype", "f16");
+        CliRun r = CliRun.sdj("convert", sdTiny("model.ckpt").toString(), out.toString(), "--dtype", "f16");
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("not copied: global_step"), r.out());
         Map<String, Tensor> ours = SafeTensors.open(out).tensors();
@@ -102,8 +83,8 @@ class IoCommandsTest {
     void convertCheckpointToCheckpointKeepsGlobalStepUnlessOnlyStateDict() throws Exception {
         Path full = dir.resolve("full.ckpt");
         Path only = dir.resolve("only.ckpt");
-        assertEquals(0, sdj("convert", sdTiny("model-fp16.ckpt").toString(), full.toString(), "--dtype", "f32").status());
-        assertEquals(0, sdj("convert", sdTiny("model-fp16.ckpt").toString(), only.toString(), "--only-state-dict").status());
+        assertEquals(0, CliRun.sdj("convert", sdTiny("model-fp16.ckpt").toString(), full.toString(), "--dtype", "f32").status());
+        assertEquals(0, CliRun.sdj("convert", sdTiny("model-fp16.ckpt").toString(), only.toString(), "--only-state-dict").status());
         Map<?, ?> fullRoot = (Map<?, ?>) TorchCheckpoint.open(full).root();
         assertEquals(470000L, fullRoot.get("global_step"));
         assertEquals(List.of("state_dict"), List.copyOf(((Map<?, ?>) TorchCheckpoint.open(only).root()).keySet()));
@@ -120,17 +101,17 @@ class IoCommandsTest {
 
     @Test
     void errorsAreOneSentenceNamingTheFile() throws Exception {
-        Run missing = sdj("inspect", dir.resolve("nope.ckpt").toString());
+        CliRun missing = CliRun.sdj("inspect", dir.resolve("nope.ckpt").toString());
         assertEquals(1, missing.status());
         assertTrue(missing.err().contains("nope.ckpt: no such file"), missing.err());
         Path junk = Files.writeString(dir.resolve("junk.ckpt"), "hello, not a checkpoint");
-        Run bad = sdj("inspect", junk.toString());
+        CliRun bad = CliRun.sdj("inspect", junk.toString());
         assertEquals(1, bad.status());
         assertTrue(bad.err().startsWith("sdj inspect: " + junk + ": not a PyTorch checkpoint"), bad.err());
         assertEquals(1, bad.err().lines().count());
-        Run dtype = sdj("convert", sdTiny("model.ckpt").toString(), dir.resolve("x.safetensors").toString(), "--dtype", "q4");
+        CliRun dtype = CliRun.sdj("convert", sdTiny("model.ckpt").toString(), dir.resolve("x.safetensors").toString(), "--dtype", "q4");
         assertTrue(dtype.err().contains("--dtype must be f16, bf16 or f32"), dtype.err());
-        Run ext = sdj("convert", sdTiny("model.ckpt").toString(), dir.resolve("x.onnx").toString());
+        CliRun ext = CliRun.sdj("convert", sdTiny("model.ckpt").toString(), dir.resolve("x.onnx").toString());
         assertTrue(ext.err().contains("x.onnx: unknown file type"), ext.err());
     }
 }
