@@ -35,7 +35,10 @@ class ClipVocabLocatorTest {
 
     @Test
     void nothingFoundSaysWhereToPutTheFile() {
-        UserError e = assertThrows(UserError.class, () -> ClipVocabLocator.locate(null, null, dir));
-        assertTrue(e.getMessage().contains(dir.resolve("models/clip").resolve(ClipVocabLocator.FILE).toString()), e.getMessage());
+        // A root two levels down, so its ../shared is inside the temp folder and certainly absent.
+        Path root = dir.resolve("outer/repo");
+        UserError e = assertThrows(UserError.class, () -> ClipVocabLocator.locate(null, null, root));
+        assertTrue(e.getMessage().contains(root.resolve("models/clip").resolve(ClipVocabLocator.FILE).toString()),
+                e.getMessage());
     }
 }
