@@ -1,6 +1,7 @@
 package sdj.sd.clip;
 
 import java.util.Map;
+import static sdj.sd.ConfigValues.intOf;
 
 /**
  * Sizes of the CLIP text transformer. SD v1 uses OpenAI's ViT-L/14 text tower: width 768, 12 layers,
@@ -20,10 +21,5 @@ public record ClipConfig(int vocab, int positions, int width, int layers, int he
         return new ClipConfig(
                 intOf(m, "vocab", SD_V1.vocab), intOf(m, "context", SD_V1.positions), intOf(m, "width", SD_V1.width),
                 intOf(m, "layers", SD_V1.layers), intOf(m, "heads", SD_V1.heads));
-    }
-
-    static int intOf(Map<String, Object> m, String key, int def) {
-        Object v = m.get(key);
-        return v == null ? def : ((Number) v).intValue();
     }
 }

@@ -1,7 +1,8 @@
 package sdj.sd.unet;
 
-import java.util.List;
 import java.util.Map;
+import static sdj.sd.ConfigValues.intOf;
+import static sdj.sd.ConfigValues.intsOf;
 
 /**
  * The CompVis {@code UNetModel} parameters that shape the network (names as in the LDM yaml).
@@ -40,23 +41,5 @@ public record UNetConfig(int inChannels, int outChannels, int modelChannels, int
                 intOf(m, "num_res_blocks", d.numResBlocks), intsOf(m, "channel_mult", d.channelMult),
                 intOf(m, "num_heads", d.numHeads), intOf(m, "num_head_channels", d.numHeadChannels),
                 intOf(m, "transformer_depth", d.transformerDepth), intOf(m, "context_dim", d.contextDim));
-    }
-
-    static int intOf(Map<String, Object> m, String key, int def) {
-        Object v = m.get(key);
-        return v == null ? def : ((Number) v).intValue();
-    }
-
-    static int[] intsOf(Map<String, Object> m, String key, int[] def) {
-        Object v = m.get(key);
-        if (v == null) {
-            return def;
-        }
-        List<?> list = (List<?>) v;
-        int[] out = new int[list.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = ((Number) list.get(i)).intValue();
-        }
-        return out;
     }
 }

@@ -1,7 +1,8 @@
 package sdj.sd.vae;
 
-import java.util.List;
 import java.util.Map;
+import static sdj.sd.ConfigValues.intOf;
+import static sdj.sd.ConfigValues.intsOf;
 
 /**
  * CompVis AutoencoderKL ddconfig: SD v1 uses ch 128, ch_mult [1,2,4,4], 2 res blocks, 4 latent
@@ -18,23 +19,5 @@ public record VaeConfig(int inChannels, int outChannels, int ch, int[] chMult, i
         return new VaeConfig(intOf(m, "in_channels", d.inChannels), intOf(m, "out_ch", d.outChannels), intOf(m, "ch", d.ch),
                 intsOf(m, "ch_mult", d.chMult), intOf(m, "num_res_blocks", d.numResBlocks), z,
                 intOf(m, "embed_dim", z), !Boolean.FALSE.equals(m.get("double_z")));
-    }
-
-    private static int intOf(Map<String, Object> m, String key, int def) {
-        Object v = m.get(key);
-        return v == null ? def : ((Number) v).intValue();
-    }
-
-    private static int[] intsOf(Map<String, Object> m, String key, int[] def) {
-        Object v = m.get(key);
-        if (v == null) {
-            return def;
-        }
-        List<?> list = (List<?>) v;
-        int[] out = new int[list.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = ((Number) list.get(i)).intValue();
-        }
-        return out;
     }
 }
