@@ -37,11 +37,6 @@ abstract class DdimFamilySampler implements Sampler {
     }
 
     @Override
-    public Tensor sample(EpsModel model, Tensor xT, int steps, TorchGenerator rng, ProgressListener progress) {
-        return sampleFrom(model, xT, steps, 0, rng, progress);
-    }
-
-    @Override
     public Tensor sampleFrom(EpsModel model, Tensor xStart, int steps, int startIndex, TorchGenerator rng,
             ProgressListener progress) {
         int[] shape = SamplerSupport.checkLatent(xStart);

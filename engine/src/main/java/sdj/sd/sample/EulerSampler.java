@@ -18,12 +18,16 @@ public final class EulerSampler extends KDiffusionSampler {
         return (x, i) -> {
             float[] denoised = model.denoise(x, sigmas[i]);
             float[] d = CompVisDenoiser.toD(x, denoised, sigmas[i]);
-            float dt = sigmas[i + 1] - sigmas[i];
-            float[] out = new float[x.length];
-            for (int k = 0; k < x.length; k++) {
-                out[k] = x[k] + d[k] * dt;
-            }
-            return out;
+            return step(x, d, sigmas[i + 1] - sigmas[i]);
         };
+    }
+
+    /** One Euler step x + d·dt (also the predictor of Heun's method). */
+    static float[] step(float[] x, float[] d, float dt) {
+        float[] out = new float[x.length];
+        for (int k = 0; k < x.length; k++) {
+            out[k] = x[k] + d[k] * dt;
+        }
+        return out;
     }
 }

@@ -22,10 +22,7 @@ public final class HeunSampler extends KDiffusionSampler {
             float[] denoised = model.denoise(x, sigmas[i]);
             float[] d = CompVisDenoiser.toD(x, denoised, sigmas[i]);
             float dt = sigmas[i + 1] - sigmas[i];
-            float[] x2 = new float[x.length];
-            for (int k = 0; k < x.length; k++) {
-                x2[k] = x[k] + d[k] * dt;
-            }
+            float[] x2 = EulerSampler.step(x, d, dt);
             if (sigmas[i + 1] == 0f) {
                 return x2;
             }

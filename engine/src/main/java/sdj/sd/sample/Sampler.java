@@ -14,8 +14,13 @@ public interface Sampler {
     /** Steps actually run for a requested count (CompVis DDIM spacing can give one more). */
     int stepCount(int steps);
 
-    /** txt2img: samples from unit-variance noise xT (scaled to the first noise level as the method needs). */
-    Tensor sample(EpsModel model, Tensor xT, int steps, TorchGenerator rng, ProgressListener progress);
+    /**
+     * txt2img: samples from unit-variance noise xT (scaled to the first noise level as the method needs).
+     * For the DDPM/DDIM family that level is xT itself, so this is the whole schedule from step 0.
+     */
+    default Tensor sample(EpsModel model, Tensor xT, int steps, TorchGenerator rng, ProgressListener progress) {
+        return sampleFrom(model, xT, steps, 0, rng, progress);
+    }
 
     /**
      * Runs steps {@code startIndex .. stepCount-1} from {@code xStart}, a latent already at the noise
