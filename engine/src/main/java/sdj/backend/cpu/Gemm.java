@@ -22,8 +22,8 @@ public final class Gemm {
     // Tuned on Zen 5 (48 KiB L1d, 1 MiB L2): a KC×NR B micro-panel plus an MR×KC A micro-panel fit L1,
     // the MC×KC A block fits L2, the KC×NC B block is shared by both cores from L3.
     private static final int KC = 256;
-    private static final int MC = 192; // multiple of MR;
-    private static final int NC = 4096;
+    private static final int MC = 192 / MR * MR;
+    private static final int NC = 4096 / NR * NR; // whole register panels
 
     private Gemm() {
     }
