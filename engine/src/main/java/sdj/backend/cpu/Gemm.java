@@ -131,6 +131,9 @@ public final class Gemm {
                     int cIndex = cOff + (ic + ir) * ldc + jc + jr;
                     if (mr == MR && nr == NR) {
                         kernel(kc, pa, ir * kc, pb, jr * kc, c, cIndex, ldc);
+                    } else if (mr == MR && nr == 2 * L) {
+                        // a last panel of two vectors (n = 320, 1280, ... with NR = 48): no scratch needed
+                        kernel2(kc, pa, ir * kc, pb, jr * kc, c, cIndex, ldc);
                     } else {
                         edgeKernel(kc, pa, ir * kc, pb, jr * kc, c, cIndex, ldc, mr, nr);
                     }
@@ -247,6 +250,42 @@ public final class Gemm {
         FloatVector.fromArray(S, c, i).add(v0).intoArray(c, i);
         FloatVector.fromArray(S, c, i + L).add(v1).intoArray(c, i + L);
         FloatVector.fromArray(S, c, i + 2 * L).add(v2).intoArray(c, i + 2 * L);
+    }
+
+    /** The MR×(2·lanes) tile over the first two vectors of a zero-padded last panel. */
+    private static void kernel2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] c, int cIndex, int ldc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        int ai = aBase;
+        int bi = bBase;
+        for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bi + L);
+            FloatVector a;
+            a = FloatVector.broadcast(S, pa[ai]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(S, pa[ai + 1]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(S, pa[ai + 2]);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(S, pa[ai + 3]);
+            c30 = a.fma(b0, c30);
+            c31 = a.fma(b1, c31);
+        }
+        addTo(c, cIndex, c00, c01);
+        addTo(c, cIndex + ldc, c10, c11);
+        addTo(c, cIndex + 2 * ldc, c20, c21);
+        addTo(c, cIndex + 3 * ldc, c30, c31);
+    }
+
+    private static void addTo(float[] c, int i, FloatVector v0, FloatVector v1) {
+        FloatVector.fromArray(S, c, i).add(v0).intoArray(c, i);
+        FloatVector.fromArray(S, c, i + L).add(v1).intoArray(c, i + L);
     }
 
     /**
