@@ -111,6 +111,7 @@ class GemmTest {
         check(33, 4200, 300, false, true, false);
         check(7, 4097, 257, true, true, true);
         check(200, 4200, 40, false, true, false); // big enough to pack B in parallel and split rows
+        check(37, 320, 70, true, false, false); // last register panel two vectors wide
     }
 
     @Test
