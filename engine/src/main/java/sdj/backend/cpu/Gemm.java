@@ -196,8 +196,10 @@ public final class Gemm {
             for (int p = 0; p < kc; p++) {
                 int d = base + p * NR;
                 int s = b.off + (pc + p) * b.rs + (jc + jr) * b.cs;
-                if (b.cs == 1 && cols == NR) {
-                    System.arraycopy(src, s, dst, d, NR);
+                if (b.cs == 1) {
+                    // contiguous rows; a narrow last panel (e.g. attention's P·V with 40 columns) is zero-padded
+                    System.arraycopy(src, s, dst, d, cols);
+                    java.util.Arrays.fill(dst, d + cols, d + NR, 0f);
                 } else {
                     for (int j = 0; j < cols; j++) {
                         dst[d + j] = src[s + j * b.cs];
