@@ -108,4 +108,36 @@ final class VectorMath {
             }
         }
     }
+
+    /** dst[i] = exp(src[i] − max) over [base, base+d); returns Σ dst[i], accumulated in double. */
+    static double expShifted(float[] src, float[] dst, int base, int d, float max) {
+        DoubleVector sum = DoubleVector.zero(D);
+        int i = 0;
+        for (int end = FD.loopBound(d); i < end; i += FD.length()) {
+            FloatVector e = FloatVector.fromArray(FD, src, base + i).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(dst, base + i);
+            sum = sum.add(e.convertShape(VectorOperators.F2D, D, 0));
+        }
+        double total = sum.reduceLanes(VectorOperators.ADD);
+        for (; i < d; i++) {
+            float e = (float) Math.exp(src[base + i] - max);
+            dst[base + i] = e;
+            total += e;
+        }
+        return total;
+    }
+
+    /** The largest of src[base, base+d). */
+    static float max(float[] src, int base, int d) {
+        FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (int end = F.loopBound(d); i < end; i += F.length()) {
+            m = m.max(FloatVector.fromArray(F, src, base + i));
+        }
+        float max = m.reduceLanes(VectorOperators.MAX);
+        for (; i < d; i++) {
+            max = Math.max(max, src[base + i]);
+        }
+        return max;
+    }
 }
