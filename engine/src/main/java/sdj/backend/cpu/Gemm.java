@@ -56,6 +56,20 @@ public final class Gemm {
         if (k == 0) {
             return;
         }
+        if (narrowN(m, n, k)) {
+            // Few columns would mostly fill zero padding in the NR-wide register panels (a conv at 4×4 or
+            // 8×8, attention's P·V with 40 columns): compute Cᵀ = Bᵀ·Aᵀ, where they become rows, and add
+            // it back transposed. Every element sums in the same order, so results are identical.
+            float[] ct = new float[n * m];
+            sgemm(n, m, k, b.t(), a.t(), ct, 0, m, false);
+            for (int i = 0; i < m; i++) {
+                int row = cOff + i * ldc;
+                for (int j = 0; j < n; j++) {
+                    c[row + j] += ct[j * m + i];
+                }
+            }
+            return;
+        }
         boolean parallel = Parallel.threads() > 1 && 2L * m * n * k >= 2_000_000;
         // Split rows unless there are too few of them to give every thread several register tiles.
         boolean splitM = m >= MR * Parallel.threads() * 4;
@@ -92,6 +106,15 @@ public final class Gemm {
                 }
             }
         }
+    }
+
+    /**
+     * True when padding n to whole NR panels would waste half the panel or more and m is wide enough
+     * to swap in. (At a third, e.g. n = 64, the transposed A operand's strided packing costs more.)
+     */
+    private static boolean narrowN(int m, int n, int k) {
+        int paddedN = roundUp(n, NR);
+        return k >= 16 && m >= 4 * NR && 2L * (paddedN - n) >= paddedN;
     }
 
     /** Batched product over independent matrices, parallel across the batch. */
