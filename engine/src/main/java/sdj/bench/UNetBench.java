@@ -31,6 +31,12 @@ public final class UNetBench {
         resetPeaks();
         double best = Double.MAX_VALUE;
         try (var g = Autograd.noGrad()) {
+            // One untimed forward creates the ~3.4 GB of lazily initialised weights and compiles the
+            // kernels; the GC then moves the weights to the old generation. Otherwise young collections
+            // inside the timed forwards copy them (0.5–1.3 s pauses with ParallelGC): start-up cost, not
+            // the steady state of a sampling loop.
+            unet.forward(x, t, context);
+            System.gc();
             for (int i = 0; i < runs; i++) {
                 long t0 = System.nanoTime();
                 unet.forward(x, t, context);

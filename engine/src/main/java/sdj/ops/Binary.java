@@ -17,7 +17,7 @@ public final class Binary {
     }
 
     public static Tensor add(Tensor a, Tensor b) {
-        Tensor y = compute(a, b, Float::sum);
+        Tensor y = compute(a, b, Float::sum, VectorMath.ADD);
         return Autograd.record(y, "add", new Tensor[] {a, b}, g -> new Tensor[] {
             a.requiresGrad() ? Reduce.sumToShape(g, a.shape()) : null,
             b.requiresGrad() ? Reduce.sumToShape(g, b.shape()) : null});
@@ -31,7 +31,7 @@ public final class Binary {
     }
 
     public static Tensor mul(Tensor a, Tensor b) {
-        Tensor y = compute(a, b, (x, z) -> x * z);
+        Tensor y = compute(a, b, (x, z) -> x * z, VectorMath::mul);
         return Autograd.record(y, "mul", new Tensor[] {a, b}, g -> new Tensor[] {
             a.requiresGrad() ? Reduce.sumToShape(compute(g, b, (x, z) -> x * z), a.shape()) : null,
             b.requiresGrad() ? Reduce.sumToShape(compute(g, a, (x, z) -> x * z), b.shape()) : null});
@@ -51,19 +51,41 @@ public final class Binary {
         });
     }
 
-    /** Applies op elementwise over the broadcast shape of a and b. Not recorded. */
+    /** A vectorized op over same-shape arrays, out[lo, hi) = x[lo, hi) op z[lo, hi). */
+    @FunctionalInterface
+    interface ArrayOp {
+        void apply(float[] x, float[] z, float[] out, int lo, int hi);
+    }
+
     static Tensor compute(Tensor a, Tensor b, Op op) {
+        return compute(a, b, op, null);
+    }
+
+    /**
+     * Applies op elementwise over the broadcast shape of a and b; vop, when given, is the same op
+     * vectorized (it also serves a's rows plus a trailing-dimension bias). Not recorded.
+     */
+    static Tensor compute(Tensor a, Tensor b, Op op, ArrayOp vop) {
         int[] outShape = Shape.broadcast(a.shape(), b.shape());
         int n = Math.toIntExact(Shape.numel(outShape));
         float[] out = new float[n];
         if (Arrays.equals(a.shape(), outShape) && Arrays.equals(b.shape(), outShape)) {
             float[] x = a.floats();
             float[] z = b.floats();
-            Parallel.range(n, 2, (lo, hi) -> {
-                for (int i = lo; i < hi; i++) {
-                    out[i] = op.apply(x[i], z[i]);
-                }
-            });
+            if (vop != null) {
+                Parallel.range(n, 2, (lo, hi) -> vop.apply(x, z, out, lo, hi));
+            } else {
+                Parallel.range(n, 2, (lo, hi) -> {
+                    for (int i = lo; i < hi; i++) {
+                        out[i] = op.apply(x[i], z[i]);
+                    }
+                });
+            }
+        } else if (vop == VectorMath.ADD && isRowBias(a, b, outShape)) {
+            float[] x = a.floats();
+            float[] bias = b.floats();
+            int p = bias.length;
+            Parallel.range(n / p, 2L * p, (lo, hi) -> VectorMath.addRows(x, bias, out, lo, hi));
         } else if (b.numel() == 1 && Arrays.equals(a.shape(), outShape)) {
             float[] x = a.floats();
             float s = b.floats()[0];
@@ -82,5 +104,12 @@ public final class Binary {
             });
         }
         return Tensor.of(out, outShape);
+    }
+
+    /** b is a bias over a's last dimension: shape [..1.., C] against a of shape [.., C]. */
+    private static boolean isRowBias(Tensor a, Tensor b, int[] outShape) {
+        int[] bs = b.shape();
+        return Arrays.equals(a.shape(), outShape) && bs.length > 0 && bs[bs.length - 1] == outShape[outShape.length - 1]
+                && b.numel() == bs[bs.length - 1] && b.numel() > 1;
     }
 }

@@ -42,21 +42,12 @@ public final class Softmax {
 
     /** In-place-capable softmax of one row of length d (src and dst may be the same array). */
     static void softmaxRow(float[] src, float[] dst, int base, int d) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < d; i++) {
-            max = Math.max(max, src[base + i]);
-        }
+        float max = VectorMath.max(src, base, d);
         if (max == Float.NEGATIVE_INFINITY) {
             java.util.Arrays.fill(dst, base, base + d, 0f); // a fully masked row attends to nothing
             return;
         }
-        double sum = 0;
-        for (int i = 0; i < d; i++) {
-            float e = (float) Math.exp(src[base + i] - max);
-            dst[base + i] = e;
-            sum += e;
-        }
-        float inv = (float) (1.0 / sum);
+        float inv = (float) (1.0 / VectorMath.expShifted(src, dst, base, d, max));
         for (int i = 0; i < d; i++) {
             dst[base + i] *= inv;
         }

@@ -25,14 +25,24 @@ public final class Unary {
     private static final float SQRT_2_OVER_PI = 0.7978845608028654f;
     private static final float INV_SQRT_2 = 0.7071067811865476f;
 
+    /** A vectorized forward over in[lo, hi) → out[lo, hi). */
+    @FunctionalInterface
+    interface ArrayFn {
+        void apply(float[] in, float[] out, int lo, int hi);
+    }
+
     static Tensor map(Tensor x, String name, Fn f, Derivative df) {
-        float[] in = x.floats();
-        float[] out = new float[in.length];
-        Parallel.range(in.length, 8, (lo, hi) -> {
+        return map(x, name, (in, out, lo, hi) -> {
             for (int i = lo; i < hi; i++) {
                 out[i] = f.apply(in[i]);
             }
-        });
+        }, df);
+    }
+
+    static Tensor map(Tensor x, String name, ArrayFn f, Derivative df) {
+        float[] in = x.floats();
+        float[] out = new float[in.length];
+        Parallel.range(in.length, 8, (lo, hi) -> f.apply(in, out, lo, hi));
         Tensor y = Tensor.of(out, x.shape());
         return Autograd.record(y, name, new Tensor[] {x}, g -> {
             float[] gv = g.floats();
@@ -91,7 +101,7 @@ public final class Unary {
     }
 
     public static Tensor silu(Tensor x) {
-        return map(x, "silu", v -> v * sigmoidOf(v), (v, y) -> {
+        return map(x, "silu", VectorMath::silu, (v, y) -> {
             float s = sigmoidOf(v);
             return s * (1f + v * (1f - s));
         });
@@ -107,7 +117,7 @@ public final class Unary {
 
     /** Exact GELU, x·Φ(x) with the error function. */
     public static Tensor gelu(Tensor x) {
-        return map(x, "gelu", Unary::geluOf, Unary::geluGrad);
+        return map(x, "gelu", VectorMath::gelu, Unary::geluGrad);
     }
 
     /** GELU's tanh approximation. */

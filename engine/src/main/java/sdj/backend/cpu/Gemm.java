@@ -6,21 +6,25 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Single-precision GEMM, C[M×N] (+)= A[M×K]·B[K×N], on the CPU with the Vector API.
  *
- * <p>Classic Goto/BLIS structure: B is packed into KC×NR column panels and A into MR×KC row panels so
- * the micro-kernel streams both from L1/L2 with unit stride; the micro-kernel keeps an MR×NR tile of
- * C in registers (6 rows × 2 vectors = 12 accumulators, leaving registers for the B loads and the A
- * broadcast). Operands are addressed by (offset, row stride, column stride), so transposed views
- * cost nothing: the packing absorbs the layout. Work is split over cores along M (or N for short,
- * wide products such as the 77-token context projections).
+ * <p>Goto/BLIS structure: for each KC×NC block of B, B is packed once into NR-column panels (the
+ * threads split the packing), then the threads split the rows of A; each packs its own MC×KC block of
+ * A into MR-row panels and runs the micro-kernel, which keeps an MR×NR tile of C in registers
+ * (4 rows × 3 vectors = 12 accumulators). Larger tiles (6×2, 8×2, 4×4 vectors) measured 3–10× slower:
+ * C2 stops inlining the Vector API calls in the bigger loop body and the vectors get boxed. Operands are addressed by (offset, row stride, column stride), so transposed views
+ * cost nothing: the packing absorbs the layout. Short, wide products (the 77-token context
+ * projections) split the columns instead.
  */
 public final class Gemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    static final int MR = 6;
-    static final int NR = 2 * L;
+    static final int MR = 4;
+    static final int NR = 3 * L;
+    // Zen 5 (48 KiB L1d, 1 MiB L2, 32 MiB L3): the KC×NR B micro-panel (48 KiB) streams from L1/L2, the
+    // MC×KC A block (192 KiB) stays in L2, the KC×NC B block (4 MiB) is shared by both cores from L3.
+    // KC 192–512 and MC 96–384 measured within noise of each other.
     private static final int KC = 256;
-    private static final int MC = 120; // multiple of MR; A block MC×KC floats ≈ 120 KiB stays in L2
-    private static final int NC = 2048; // B block KC×NC floats: 2 MiB, L2/L3 resident
+    private static final int MC = 192 / MR * MR;
+    private static final int NC = 4096 / NR * NR; // whole register panels
 
     private Gemm() {
     }
@@ -53,21 +57,64 @@ public final class Gemm {
         if (k == 0) {
             return;
         }
-        int threads = Parallel.threads();
-        long flops = 2L * m * n * k;
-        if (threads == 1 || flops < 2_000_000) {
-            serial(0, m, 0, n, k, a, b, c, cOff, ldc);
+        if (narrowN(m, n, k)) {
+            // Few columns would mostly fill zero padding in the NR-wide register panels (a conv at 4×4 or
+            // 8×8, attention's P·V with 40 columns): compute Cᵀ = Bᵀ·Aᵀ, where they become rows, and add
+            // it back transposed. Every element sums in the same order, so results are identical.
+            float[] ct = new float[n * m];
+            sgemm(n, m, k, b.t(), a.t(), ct, 0, m, false);
+            for (int i = 0; i < m; i++) {
+                int row = cOff + i * ldc;
+                for (int j = 0; j < n; j++) {
+                    c[row + j] += ct[j * m + i];
+                }
+            }
             return;
         }
-        boolean splitM = m >= n || m >= MR * threads * 8;
-        int units = splitM ? (m + MR - 1) / MR : (n + NR - 1) / NR;
-        Parallel.range(units, (flops / Math.max(1, units)), (lo, hi) -> {
-            if (splitM) {
-                serial(lo * MR, Math.min(m, hi * MR), 0, n, k, a, b, c, cOff, ldc);
-            } else {
-                serial(0, m, lo * NR, Math.min(n, hi * NR), k, a, b, c, cOff, ldc);
+        boolean parallel = Parallel.threads() > 1 && 2L * m * n * k >= 2_000_000;
+        // Split rows unless there are too few of them to give every thread several register tiles.
+        boolean splitM = m >= MR * Parallel.threads() * 4;
+        float[] packB = PACK_B.get();
+        int ncMax = Math.min(NC, roundUp(n, NR));
+        if (packB.length < KC * ncMax) {
+            packB = new float[KC * ncMax];
+            PACK_B.set(packB);
+        }
+        float[] pb = packB;
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            int panels = (nc + NR - 1) / NR;
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                int jc0 = jc;
+                int pc0 = pc;
+                if (!parallel) {
+                    packB(b, pc0, kc, jc0, 0, nc, pb);
+                    macro(0, m, 0, nc, jc0, pc0, kc, a, pb, c, cOff, ldc);
+                } else if (splitM) {
+                    Parallel.range(panels, 2L * kc * NR, (lo, hi) -> packB(b, pc0, kc, jc0, lo * NR, Math.min(nc, hi * NR), pb));
+                    Parallel.range((m + MR - 1) / MR, 2L * MR * nc * kc,
+                            (lo, hi) -> macro(lo * MR, Math.min(m, hi * MR), 0, nc, jc0, pc0, kc, a, pb, c, cOff, ldc));
+                } else {
+                    // Few rows: each thread packs and multiplies its own column panels.
+                    Parallel.range(panels, 2L * m * NR * kc, (lo, hi) -> {
+                        int j0 = lo * NR;
+                        int j1 = Math.min(nc, hi * NR);
+                        packB(b, pc0, kc, jc0, j0, j1, pb);
+                        macro(0, m, j0, j1, jc0, pc0, kc, a, pb, c, cOff, ldc);
+                    });
+                }
             }
-        });
+        }
+    }
+
+    /**
+     * True when padding n to whole NR panels would waste half the panel or more and m is wide enough
+     * to swap in. (At a third, e.g. n = 64, the transposed A operand's strided packing costs more.)
+     */
+    private static boolean narrowN(int m, int n, int k) {
+        int paddedN = roundUp(n, NR);
+        return k >= 16 && m >= 4 * NR && 2L * (paddedN - n) >= paddedN;
     }
 
     /** Batched product over independent matrices, parallel across the batch. */
@@ -87,28 +134,31 @@ public final class Gemm {
         });
     }
 
-    private static void serial(int m0, int m1, int n0, int n1, int k, Operand a, Operand b, float[] c, int cOff, int ldc) {
-        float[] packA = new float[MC * KC];
-        float[] packB = new float[KC * Math.min(NC, roundUp(n1 - n0, NR))];
-        for (int jc = n0; jc < n1; jc += NC) {
-            int nc = Math.min(NC, n1 - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                packB(b, pc, kc, jc, nc, packB);
-                for (int ic = m0; ic < m1; ic += MC) {
-                    int mc = Math.min(MC, m1 - ic);
-                    packA(a, ic, mc, pc, kc, packA);
-                    for (int jr = 0; jr < nc; jr += NR) {
-                        int nr = Math.min(NR, nc - jr);
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int mr = Math.min(MR, mc - ir);
-                            int cIndex = cOff + (ic + ir) * ldc + jc + jr;
-                            if (mr == MR && nr == NR) {
-                                kernel(kc, packA, ir * kc, packB, jr * kc, c, cIndex, ldc);
-                            } else {
-                                edgeKernel(kc, packA, ir * kc, packB, jr * kc, c, cIndex, ldc, mr, nr);
-                            }
-                        }
+    private static final ThreadLocal<float[]> PACK_A = ThreadLocal.withInitial(() -> new float[MC * KC]);
+    private static final ThreadLocal<float[]> PACK_B = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * Rows [m0, m1) × packed-B columns [j0, j1) of the block at (jc, pc): packs A per MC rows into
+     * this thread's buffer and sweeps the register tiles, B micro-panel outermost so it stays in L1.
+     */
+    private static void macro(int m0, int m1, int j0, int j1, int jc, int pc, int kc, Operand a, float[] pb, float[] c,
+            int cOff, int ldc) {
+        float[] pa = PACK_A.get();
+        for (int ic = m0; ic < m1; ic += MC) {
+            int mc = Math.min(MC, m1 - ic);
+            packA(a, ic, mc, pc, kc, pa);
+            for (int jr = j0; jr < j1; jr += NR) {
+                int nr = Math.min(NR, j1 - jr);
+                for (int ir = 0; ir < mc; ir += MR) {
+                    int mr = Math.min(MR, mc - ir);
+                    int cIndex = cOff + (ic + ir) * ldc + jc + jr;
+                    if (mr == MR && nr == NR) {
+                        kernel(kc, pa, ir * kc, pb, jr * kc, c, cIndex, ldc);
+                    } else if (mr == MR && nr == 2 * L) {
+                        // a last panel of two vectors (n = 320, 1280, ... with NR = 48): no scratch needed
+                        kernel2(kc, pa, ir * kc, pb, jr * kc, c, cIndex, ldc);
+                    } else {
+                        edgeKernel(kc, pa, ir * kc, pb, jr * kc, c, cIndex, ldc, mr, nr);
                     }
                 }
             }
@@ -140,10 +190,13 @@ public final class Gemm {
         }
     }
 
-    /** Packs B[pc:pc+kc, jc:jc+nc] as NR-column panels, k-major inside a panel, zero-padded columns. */
-    private static void packB(Operand b, int pc, int kc, int jc, int nc, float[] dst) {
+    /**
+     * Packs B[pc:pc+kc, jc+j0:jc+j1] as NR-column panels (j0 a multiple of NR), k-major inside a
+     * panel, zero-padded columns; panel jr lands at dst[jr*kc], so threads can pack disjoint panels.
+     */
+    private static void packB(Operand b, int pc, int kc, int jc, int j0, int nc, float[] dst) {
         float[] src = b.data;
-        for (int jr = 0; jr < nc; jr += NR) {
+        for (int jr = j0; jr < nc; jr += NR) {
             int base = jr * kc;
             int cols = Math.min(NR, nc - jr);
             if (b.rs == 1 && b.cs != 1) {
@@ -166,8 +219,10 @@ public final class Gemm {
             for (int p = 0; p < kc; p++) {
                 int d = base + p * NR;
                 int s = b.off + (pc + p) * b.rs + (jc + jr) * b.cs;
-                if (b.cs == 1 && cols == NR) {
-                    System.arraycopy(src, s, dst, d, NR);
+                if (b.cs == 1) {
+                    // contiguous rows; a narrow last panel (e.g. attention's P·V with 40 columns) is zero-padded
+                    System.arraycopy(src, s, dst, d, cols);
+                    java.util.Arrays.fill(dst, d + cols, d + NR, 0f);
                 } else {
                     for (int j = 0; j < cols; j++) {
                         dst[d + j] = src[s + j * b.cs];
@@ -180,14 +235,54 @@ public final class Gemm {
         }
     }
 
-    /** The 6×(2·lanes) register tile: C tile += Apanel·Bpanel over kc. */
+    /** The MR×(3·lanes) register tile: C tile += Apanel·Bpanel over kc. */
     private static void kernel(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] c, int cIndex, int ldc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c22 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S), c32 = FloatVector.zero(S);
+        int ai = aBase;
+        int bi = bBase;
+        for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bi + L);
+            FloatVector b2 = FloatVector.fromArray(S, pb, bi + 2 * L);
+            FloatVector a;
+            a = FloatVector.broadcast(S, pa[ai]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            c02 = a.fma(b2, c02);
+            a = FloatVector.broadcast(S, pa[ai + 1]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+            c12 = a.fma(b2, c12);
+            a = FloatVector.broadcast(S, pa[ai + 2]);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
+            c22 = a.fma(b2, c22);
+            a = FloatVector.broadcast(S, pa[ai + 3]);
+            c30 = a.fma(b0, c30);
+            c31 = a.fma(b1, c31);
+            c32 = a.fma(b2, c32);
+        }
+        addTo(c, cIndex, c00, c01, c02);
+        addTo(c, cIndex + ldc, c10, c11, c12);
+        addTo(c, cIndex + 2 * ldc, c20, c21, c22);
+        addTo(c, cIndex + 3 * ldc, c30, c31, c32);
+    }
+
+    private static void addTo(float[] c, int i, FloatVector v0, FloatVector v1, FloatVector v2) {
+        FloatVector.fromArray(S, c, i).add(v0).intoArray(c, i);
+        FloatVector.fromArray(S, c, i + L).add(v1).intoArray(c, i + L);
+        FloatVector.fromArray(S, c, i + 2 * L).add(v2).intoArray(c, i + 2 * L);
+    }
+
+    /** The MR×(2·lanes) tile over the first two vectors of a zero-padded last panel. */
+    private static void kernel2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] c, int cIndex, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
         int ai = aBase;
         int bi = bBase;
         for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
@@ -206,19 +301,11 @@ public final class Gemm {
             a = FloatVector.broadcast(S, pa[ai + 3]);
             c30 = a.fma(b0, c30);
             c31 = a.fma(b1, c31);
-            a = FloatVector.broadcast(S, pa[ai + 4]);
-            c40 = a.fma(b0, c40);
-            c41 = a.fma(b1, c41);
-            a = FloatVector.broadcast(S, pa[ai + 5]);
-            c50 = a.fma(b0, c50);
-            c51 = a.fma(b1, c51);
         }
         addTo(c, cIndex, c00, c01);
         addTo(c, cIndex + ldc, c10, c11);
         addTo(c, cIndex + 2 * ldc, c20, c21);
         addTo(c, cIndex + 3 * ldc, c30, c31);
-        addTo(c, cIndex + 4 * ldc, c40, c41);
-        addTo(c, cIndex + 5 * ldc, c50, c51);
     }
 
     private static void addTo(float[] c, int i, FloatVector v0, FloatVector v1) {

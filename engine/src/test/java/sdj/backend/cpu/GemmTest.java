@@ -105,11 +105,15 @@ class GemmTest {
 
     @Test
     void sizesCrossingTheCacheBlocks() {
-        // k > KC = 256, m > MC = 120, n > NC = 2048
+        // k > KC = 256, m > MC = 192, n > NC ≈ 4096 (cut to whole register panels)
         check(97, 300, 300, false, false, false);
         check(300, 97, 33, true, false, true);
-        check(33, 2100, 300, false, true, false);
-        check(7, 2049, 257, true, true, true);
+        check(33, 4200, 300, false, true, false);
+        check(7, 4097, 257, true, true, true);
+        check(200, 4200, 40, false, true, false); // big enough to pack B in parallel and split rows
+        check(37, 320, 70, true, false, false); // last register panel two vectors wide
+        check(300, 17, 40, false, false, false); // few columns: computed transposed
+        check(260, 9, 300, true, true, true);
     }
 
     @Test

@@ -1,0 +1,98 @@
+package sdj.ops;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
+
+class VectorMathTest {
+    private static final int FL = FloatVector.SPECIES_PREFERRED.length();
+    private static final int DL = DoubleVector.SPECIES_PREFERRED.length();
+
+    private static float[] floatExp(float[] x) {
+        float[] out = new float[x.length];
+        for (int i = 0; i < x.length; i += FL) {
+            VectorMath.exp(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, i)).intoArray(out, i);
+        }
+        return out;
+    }
+
+    private static float[] inputs() {
+        float[] special = {0f, -0f, 1f, -1f, 88.7f, 88.8f, 100f, -87f, -100f, -104f, -200f, Float.NEGATIVE_INFINITY,
+                Float.POSITIVE_INFINITY, 1e-8f, -1e-8f, 0.34657359f, -0.34657359f};
+        int n = 4096;
+        float[] x = new float[n];
+        Random random = new Random(5);
+        for (int i = 0; i < n; i++) {
+            x[i] = i < special.length ? special[i] : (float) (random.nextDouble() * 200 - 110);
+        }
+        return x;
+    }
+
+    @Test
+    void floatExpIsWithinTwoUlpOfMathExpFromUnderflowToOverflow() {
+        float[] x = inputs();
+        float[] y = floatExp(x);
+        for (int i = 0; i < x.length; i++) {
+            float expected = (float) Math.exp(x[i]);
+            if (Float.isInfinite(expected) || expected < Float.MIN_NORMAL) {
+                // overflow is +inf; subnormal results only need to be tiny (softmax and SiLU weights)
+                assertTrue(expected == y[i] || Math.abs(y[i] - expected) <= Float.MIN_NORMAL, "exp(" + x[i] + ") = " + y[i]);
+            } else {
+                assertEquals(expected, y[i], 2 * Math.ulp(expected), "exp(" + x[i] + ")");
+            }
+        }
+    }
+
+    @Test
+    void doubleExpIsWithinAFewUlpOfMathExp() {
+        double[] x = new double[1024];
+        Random random = new Random(6);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = random.nextDouble() * 1400 - 700;
+        }
+        x[0] = Double.NEGATIVE_INFINITY;
+        x[1] = 800;
+        for (int i = 0; i < x.length; i += DL) {
+            double[] y = VectorMath.exp(DoubleVector.fromArray(DoubleVector.SPECIES_PREFERRED, x, i)).toArray();
+            for (int j = 0; j < DL; j++) {
+                double expected = Math.exp(x[i + j]);
+                assertEquals(expected, y[j], Double.isInfinite(expected) ? 0 : 4 * Math.ulp(expected), "exp(" + x[i + j] + ")");
+            }
+        }
+    }
+
+    @Test
+    void resultsAreTheSameBitsBeforeAndAfterTheJitCompilesTheLoops() {
+        // The first calls run interpreted (the Vector API's Java fallback); after many calls C2 compiles
+        // them to intrinsics. A seed must give the same image either way.
+        float[] x = inputs();
+        float[] silu = new float[x.length];
+        float[] gelu = new float[x.length];
+        float[] softmax = x.clone();
+        float[] exp = floatExp(x);
+        VectorMath.silu(x, silu, 0, x.length);
+        VectorMath.gelu(x, gelu, 0, x.length);
+        double sum = VectorMath.expShifted(x, softmax, 0, 1000, 30f);
+        for (int i = 0; i < 3000; i++) {
+            floatExp(x);
+            VectorMath.silu(x, new float[x.length], 0, x.length);
+            VectorMath.gelu(x, new float[x.length], 0, x.length);
+            VectorMath.expShifted(x, x.clone(), 0, 1000, 30f);
+        }
+        float[] warmSilu = new float[x.length];
+        float[] warmGelu = new float[x.length];
+        float[] warmSoftmax = x.clone();
+        VectorMath.silu(x, warmSilu, 0, x.length);
+        VectorMath.gelu(x, warmGelu, 0, x.length);
+        assertEquals(sum, VectorMath.expShifted(x, warmSoftmax, 0, 1000, 30f));
+        assertArrayEquals(exp, floatExp(x));
+        assertArrayEquals(silu, warmSilu);
+        assertArrayEquals(gelu, warmGelu);
+        assertArrayEquals(softmax, warmSoftmax);
+    }
+}
