@@ -18,7 +18,7 @@ public final class UNetBench {
     private UNetBench() {
     }
 
-    public record Result(double seconds, double gflop, long peakHeapBytes, int runs) {
+    public record Result(double seconds, double gflop, long peakHeapBytes, long allocatedBytesPerForward, int runs) {
     }
 
     public static Result run(UNetConfig config, int latent, int batch, int runs, long seed) {
@@ -30,6 +30,7 @@ public final class UNetBench {
         java.util.Arrays.fill(t, 500f);
         resetPeaks();
         double best = Double.MAX_VALUE;
+        long allocated;
         try (var g = Autograd.noGrad()) {
             // One untimed forward creates the ~3.4 GB of lazily initialised weights and compiles the
             // kernels; the GC then moves the weights to the old generation. Otherwise young collections
@@ -37,20 +38,28 @@ public final class UNetBench {
             // the steady state of a sampling loop.
             unet.forward(x, t, context);
             System.gc();
+            long allocatedBefore = allocatedBytes();
             for (int i = 0; i < runs; i++) {
                 long t0 = System.nanoTime();
                 unet.forward(x, t, context);
                 best = Math.min(best, (System.nanoTime() - t0) / 1e9);
             }
+            allocated = (allocatedBytes() - allocatedBefore) / runs;
         }
-        return new Result(best, UNetFlops.count(config, latent, batch) / 1e9, peakHeap(), runs);
+        return new Result(best, UNetFlops.count(config, latent, batch) / 1e9, peakHeap(), allocated, runs);
     }
 
     public static String describe(Result r, double peakGflops) {
         double rate = r.gflop() / r.seconds();
         return String.format(Locale.ROOT, "%.2f s per UNet forward (best of %d), %.1f GFLOP per forward, %.1f GFLOP/s = %.1f%% "
-                + "of fp32 peak, peak heap %.2f GiB", r.seconds(), r.runs(), r.gflop(), rate, 100 * rate / peakGflops,
-                r.peakHeapBytes() / (double) (1L << 30));
+                + "of fp32 peak, peak heap %.2f GiB, %.2f GiB allocated per forward", r.seconds(), r.runs(), r.gflop(), rate,
+                100 * rate / peakGflops, r.peakHeapBytes() / (double) (1L << 30),
+                r.allocatedBytesPerForward() / (double) (1L << 30));
+    }
+
+    /** Bytes allocated on the heap so far by all live threads (the caller and the ForkJoin workers). */
+    private static long allocatedBytes() {
+        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getTotalThreadAllocatedBytes();
     }
 
     private static void resetPeaks() {

@@ -1,11 +1,9 @@
 package sdj.ops;
 
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -20,10 +18,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorMath {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-    /** Floats matching D's lane count, for float↔double conversion. */
-    private static final VectorSpecies<Float> FD = VectorSpecies.of(float.class,
-            VectorShape.forBitSize(D.vectorBitSize() / 2));
     private static final double INV_SQRT_2 = 0.7071067811865476;
 
     private VectorMath() {
@@ -46,29 +40,34 @@ final class VectorMath {
     }
 
     /**
-     * Exact GELU, x·Φ(x) = ½·x·erfc(−x/√2), in double lanes. erfc(z) for z ≥ 0 uses the Chebyshev
-     * fit t·exp(−z² + P(t)), t = 1/(1+z/2), whose relative error is below 1.2e-7 everywhere (Press et
-     * al., Numerical Recipes §6.2), so the float result stays within a few ulps of the exact series.
+     * Exact GELU, x·Φ(x) = ½·x·erfc(−x/√2). erfc(z) for z ≥ 0 uses the Chebyshev fit
+     * t·exp(−z² + P(t)), t = 1/(1+z/2), whose relative error is below 1.2e-7 everywhere (Press et al.,
+     * Numerical Recipes §6.2). In float lanes the argument −z² + P(t) would lose ~1e-6 absolute (z² reaches
+     * 18 at x = −6), so it is split: z² = (hi + lo)/2 with hi = x·x and lo its exact rounding error (fma),
+     * and erfc = t·exp(−hi/2)·exp(P(t) − lo/2). The float result stays within ~5e-7 relative.
      */
     static void gelu(float[] in, float[] out, int lo, int hi) {
         int i = lo;
-        for (int end = lo + FD.loopBound(hi - lo); i < end; i += FD.length()) {
-            DoubleVector x = (DoubleVector) FloatVector.fromArray(FD, in, i).convertShape(VectorOperators.F2D, D, 0);
-            DoubleVector z = x.abs().mul(INV_SQRT_2);
-            DoubleVector t = DoubleVector.broadcast(D, 1.0).div(z.mul(0.5).add(1.0));
-            DoubleVector p = t.mul(0.17087277).add(-0.82215223);
-            p = p.fma(t, DoubleVector.broadcast(D, 1.48851587));
-            p = p.fma(t, DoubleVector.broadcast(D, -1.13520398));
-            p = p.fma(t, DoubleVector.broadcast(D, 0.27886807));
-            p = p.fma(t, DoubleVector.broadcast(D, -0.18628806));
-            p = p.fma(t, DoubleVector.broadcast(D, 0.09678418));
-            p = p.fma(t, DoubleVector.broadcast(D, 0.37409196));
-            p = p.fma(t, DoubleVector.broadcast(D, 1.00002368));
-            p = p.fma(t, DoubleVector.broadcast(D, -1.26551223));
-            DoubleVector erfcAbs = t.mul(exp(p.sub(z.mul(z))));
+        for (int end = lo + F.loopBound(hi - lo); i < end; i += F.length()) {
+            FloatVector x = FloatVector.fromArray(F, in, i);
+            FloatVector ax = x.abs();
+            FloatVector t = ax.mul((float) (0.5 * INV_SQRT_2)).add(1f);
+            t = t.broadcast(1f).div(t);
+            FloatVector p = t.mul(0.17087277f).add(-0.82215223f);
+            p = p.fma(t, t.broadcast(1.48851587f));
+            p = p.fma(t, t.broadcast(-1.13520398f));
+            p = p.fma(t, t.broadcast(0.27886807f));
+            p = p.fma(t, t.broadcast(-0.18628806f));
+            p = p.fma(t, t.broadcast(0.09678418f));
+            p = p.fma(t, t.broadcast(0.37409196f));
+            p = p.fma(t, t.broadcast(1.00002368f));
+            p = p.fma(t, t.broadcast(-1.26551223f));
+            FloatVector squareHi = ax.mul(ax);
+            FloatVector squareLo = ax.fma(ax, squareHi.neg());
+            FloatVector erfcAbs = t.mul(exp(squareHi.mul(-0.5f))).mul(exp(p.sub(squareLo.mul(0.5f))));
             // erfc(−x/√2) is erfc(|z|) for x < 0 and 2 − erfc(|z|) for x ≥ 0
-            DoubleVector erfc = erfcAbs.neg().add(2.0).blend(erfcAbs, x.lt(0.0));
-            x.mul(0.5).mul(erfc).convertShape(VectorOperators.D2F, FD, 0).reinterpretAsFloats().intoArray(out, i);
+            FloatVector erfc = erfcAbs.neg().add(2f).blend(erfcAbs, x.lt(0f));
+            x.mul(0.5f).mul(erfc).intoArray(out, i);
         }
         for (; i < hi; i++) {
             out[i] = Unary.geluOf(in[i]);
@@ -116,16 +115,28 @@ final class VectorMath {
         }
     }
 
-    /** dst[i] = exp(src[i] − max) over [base, base+d); returns Σ dst[i], accumulated in double. */
+    /**
+     * dst[i] = exp(src[i] − max) over [base, base+d); returns Σ dst[i]. The sum runs in float lanes with
+     * Kahan compensation (as accurate as a double sum, without leaving the one float vector shape).
+     */
     static double expShifted(float[] src, float[] dst, int base, int d, float max) {
-        DoubleVector sum = DoubleVector.zero(D);
+        FloatVector sum = FloatVector.zero(F);
+        FloatVector compensation = FloatVector.zero(F);
         int i = 0;
-        for (int end = FD.loopBound(d); i < end; i += FD.length()) {
-            FloatVector e = exp(FloatVector.fromArray(FD, src, base + i).sub(max));
+        for (int end = F.loopBound(d); i < end; i += F.length()) {
+            FloatVector e = exp(FloatVector.fromArray(F, src, base + i).sub(max));
             e.intoArray(dst, base + i);
-            sum = sum.add(e.convertShape(VectorOperators.F2D, D, 0));
+            FloatVector y = e.sub(compensation);
+            FloatVector t = sum.add(y);
+            compensation = t.sub(sum).sub(y);
+            sum = t;
         }
-        double total = sumInOrder(sum);
+        float[] lanes = sum.toArray();
+        float[] lost = compensation.toArray();
+        double total = 0;
+        for (int lane = 0; lane < lanes.length; lane++) {
+            total += (double) lanes[lane] - lost[lane];
+        }
         for (; i < d; i++) {
             float e = (float) Math.exp(src[base + i] - max);
             dst[base + i] = e;
@@ -148,29 +159,25 @@ final class VectorMath {
         return max;
     }
 
-    /** Σ of the lanes, first to last. */
-    private static double sumInOrder(DoubleVector v) {
-        double total = 0;
-        for (double lane : v.toArray()) {
-            total += lane;
-        }
-        return total;
-    }
-
-    private static final float LOG2E_F = 1.44269504f;
-    private static final float LN2_HI_F = 0.693359375f; // ln 2 split so that k·LN2_HI_F is exact
-    private static final float LN2_LO_F = -2.12194440e-4f;
-    private static final float ROUND_F = 12582912f; // 1.5·2^23: adding it rounds to an integer
+    private static final float LOG2E = 1.44269504f;
+    private static final float LN2_HI = 0.693359375f; // ln 2 split so that k·LN2_HI is exact
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float ROUND = 12582912f; // 1.5·2^23: adding it rounds to an integer k
+    private static final float UNDERFLOW = -86.9f; // below, e^x < 2^-125: flushed to zero
 
     /**
      * e^x to about 1 float ulp: x = k·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor series to r^7 (the
-     * remainder is below 1e-8 relative), and 2^k applied as two halves so that every k from −150 to
-     * 128 (zero through overflow to infinity) stays a normal power of two.
+     * remainder is below 1e-8 relative), then scaled by 2^(k−1)·2, which stays a normal float for every k
+     * from −125 to 128 (up to the overflow to infinity). Results below 2^-125 are flushed to zero.
+     * Only float lanes of the one preferred shape, so C2 keeps every call intrinsic (a second vector shape
+     * in these loops makes the calls polymorphic and C2 falls back to boxed vectors).
      */
     static FloatVector exp(FloatVector x) {
-        x = x.max(-104f).min(89f);
-        FloatVector k = x.mul(LOG2E_F).add(ROUND_F).sub(ROUND_F);
-        FloatVector r = k.mul(-LN2_HI_F).add(x).sub(k.mul(LN2_LO_F));
+        VectorMask<Float> underflow = x.lt(UNDERFLOW);
+        x = x.max(UNDERFLOW).min(88.8f);
+        FloatVector shifted = x.mul(LOG2E).add(ROUND);
+        FloatVector k = shifted.sub(ROUND);
+        FloatVector r = k.mul(-LN2_HI).add(x).sub(k.mul(LN2_LO));
         FloatVector p = r.mul(1f / 5040).add(1f / 720);
         p = p.fma(r, r.broadcast(1f / 120));
         p = p.fma(r, r.broadcast(1f / 24));
@@ -178,38 +185,9 @@ final class VectorMath {
         p = p.fma(r, r.broadcast(0.5f));
         p = p.fma(r, r.broadcast(1f));
         p = p.fma(r, r.broadcast(1f));
-        IntVector ki = (IntVector) k.convert(VectorOperators.F2I, 0);
-        IntVector half = ki.lanewise(VectorOperators.ASHR, 1);
-        return p.mul(powerOfTwo(half)).mul(powerOfTwo(ki.sub(half)));
-    }
-
-    private static FloatVector powerOfTwo(IntVector k) {
-        return (FloatVector) k.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-    }
-
-    private static final double LOG2E = 1.4426950408889634;
-    private static final double LN2_HI = 6.93147180369123816490e-01;
-    private static final double LN2_LO = 1.90821492927058770002e-10;
-    private static final double ROUND = 6755399441055744.0; // 1.5·2^52
-    /** 1/12!, 1/11!, …, 1/1!, 1/0!: Horner's order for the Taylor series of e^r. */
-    private static final double[] INVERSE_FACTORIALS = {1.0 / 479001600, 1.0 / 39916800, 1.0 / 3628800,
-            1.0 / 362880, 1.0 / 40320, 1.0 / 5040, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1, 1};
-
-    /** e^x in double lanes, the same construction with the Taylor series to r^12. */
-    static DoubleVector exp(DoubleVector x) {
-        x = x.max(-746.0).min(710.0);
-        DoubleVector k = x.mul(LOG2E).add(ROUND).sub(ROUND);
-        DoubleVector r = k.mul(-LN2_HI).add(x).sub(k.mul(LN2_LO));
-        DoubleVector p = r.broadcast(INVERSE_FACTORIALS[0]);
-        for (int i = 1; i < INVERSE_FACTORIALS.length; i++) {
-            p = p.fma(r, r.broadcast(INVERSE_FACTORIALS[i]));
-        }
-        LongVector ki = (LongVector) k.convert(VectorOperators.D2L, 0);
-        LongVector half = ki.lanewise(VectorOperators.ASHR, 1);
-        return p.mul(powerOfTwo(half)).mul(powerOfTwo(ki.sub(half)));
-    }
-
-    private static DoubleVector powerOfTwo(LongVector k) {
-        return (DoubleVector) k.add(1023).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
+        // bits of 2^(k−1) = (k − 1 + 127) << 23; bits(shifted) = bits(ROUND) + k, and bits(ROUND) << 23 is 0
+        IntVector kBits = shifted.reinterpretAsInts();
+        FloatVector scale = kBits.add(126).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(scale).mul(2f).blend(0f, underflow);
     }
 }

@@ -2,16 +2,13 @@ package sdj.ops;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
 class VectorMathTest {
     private static final int FL = FloatVector.SPECIES_PREFERRED.length();
-    private static final int DL = DoubleVector.SPECIES_PREFERRED.length();
 
     private static float[] floatExp(float[] x) {
         float[] out = new float[x.length];
@@ -22,7 +19,7 @@ class VectorMathTest {
     }
 
     private static float[] inputs() {
-        float[] special = {0f, -0f, 1f, -1f, 88.7f, 88.8f, 100f, -87f, -100f, -104f, -200f, Float.NEGATIVE_INFINITY,
+        float[] special = {0f, -0f, 1f, -1f, 88.7f, 88.72f, 88.8f, 100f, -86.8f, -87f, -100f, -200f, Float.NEGATIVE_INFINITY,
                 Float.POSITIVE_INFINITY, 1e-8f, -1e-8f, 0.34657359f, -0.34657359f};
         int n = 4096;
         float[] x = new float[n];
@@ -34,35 +31,16 @@ class VectorMathTest {
     }
 
     @Test
-    void floatExpIsWithinTwoUlpOfMathExpFromUnderflowToOverflow() {
+    void expIsWithinTwoUlpOfMathExpFromTheFlushToZeroThresholdToOverflow() {
         float[] x = inputs();
         float[] y = floatExp(x);
         for (int i = 0; i < x.length; i++) {
+            if (x[i] < -86.9f) {
+                assertEquals(0f, y[i], "exp(" + x[i] + ") is flushed to zero below 2^-125");
+                continue;
+            }
             float expected = (float) Math.exp(x[i]);
-            if (Float.isInfinite(expected) || expected < Float.MIN_NORMAL) {
-                // overflow is +inf; subnormal results only need to be tiny (softmax and SiLU weights)
-                assertTrue(expected == y[i] || Math.abs(y[i] - expected) <= Float.MIN_NORMAL, "exp(" + x[i] + ") = " + y[i]);
-            } else {
-                assertEquals(expected, y[i], 2 * Math.ulp(expected), "exp(" + x[i] + ")");
-            }
-        }
-    }
-
-    @Test
-    void doubleExpIsWithinAFewUlpOfMathExp() {
-        double[] x = new double[1024];
-        Random random = new Random(6);
-        for (int i = 0; i < x.length; i++) {
-            x[i] = random.nextDouble() * 1400 - 700;
-        }
-        x[0] = Double.NEGATIVE_INFINITY;
-        x[1] = 800;
-        for (int i = 0; i < x.length; i += DL) {
-            double[] y = VectorMath.exp(DoubleVector.fromArray(DoubleVector.SPECIES_PREFERRED, x, i)).toArray();
-            for (int j = 0; j < DL; j++) {
-                double expected = Math.exp(x[i + j]);
-                assertEquals(expected, y[j], Double.isInfinite(expected) ? 0 : 4 * Math.ulp(expected), "exp(" + x[i + j] + ")");
-            }
+            assertEquals(expected, y[i], Float.isInfinite(expected) ? 0 : 2 * Math.ulp(expected), "exp(" + x[i] + ")");
         }
     }
 
