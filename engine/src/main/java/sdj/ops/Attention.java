@@ -2,6 +2,7 @@ package sdj.ops;
 
 import sdj.backend.cpu.Gemm;
 import sdj.backend.cpu.Parallel;
+import sdj.backend.cpu.Scratch;
 import sdj.tensor.Autograd;
 import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
@@ -38,7 +39,7 @@ public final class Attention {
         float[] out = new float[dm.heads * dm.nq * dm.dv];
         int qBlocks = (dm.nq + BLOCK - 1) / BLOCK;
         Parallel.range(dm.heads * qBlocks, 2L * BLOCK * dm.nk * (dm.d + dm.dv), (t0, t1) -> {
-            float[] scores = new float[BLOCK * dm.nk];
+            float[] scores = Scratch.take(BLOCK * dm.nk);
             for (int t = t0; t < t1; t++) {
                 int h = t / qBlocks;
                 int q0 = (t % qBlocks) * BLOCK;
@@ -47,6 +48,7 @@ public final class Attention {
                 Gemm.sgemm(rows, dm.dv, dm.nk, Gemm.Operand.rowMajor(scores, 0, dm.nk),
                         Gemm.Operand.rowMajor(vv, h * dm.nk * dm.dv, dm.dv), out, (h * dm.nq + q0) * dm.dv, dm.dv, false);
             }
+            Scratch.give(scores);
         });
         Tensor y = Tensor.of(out, qs[0], qs[1], dm.nq, dm.dv);
         return Autograd.record(y, "attention", new Tensor[] {q, k, v}, gy -> backward(dm, gy, q, k, v, qv, kv, vv, out));
@@ -82,8 +84,8 @@ public final class Attention {
         float[] gk = new float[kv.length];
         float[] gv = new float[vv.length];
         Parallel.range(dm.heads, 4L * dm.nq * dm.nk * (dm.d + dm.dv), (h0, h1) -> {
-            float[] p = new float[BLOCK * dm.nk];
-            float[] dp = new float[BLOCK * dm.nk];
+            float[] p = Scratch.take(BLOCK * dm.nk);
+            float[] dp = Scratch.take(BLOCK * dm.nk);
             for (int h = h0; h < h1; h++) {
                 for (int q0 = 0; q0 < dm.nq; q0 += BLOCK) {
                     int rows = Math.min(BLOCK, dm.nq - q0);
@@ -115,6 +117,8 @@ public final class Attention {
                             h * dm.nk * dm.d, dm.d, true);
                 }
             }
+            Scratch.give(p);
+            Scratch.give(dp);
         });
         return new Tensor[] {Tensor.of(gq, q.shape()), Tensor.of(gk, k.shape()), Tensor.of(gv, v.shape())};
     }

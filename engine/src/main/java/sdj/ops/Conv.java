@@ -2,6 +2,7 @@ package sdj.ops;
 
 import sdj.backend.cpu.Gemm;
 import sdj.backend.cpu.Parallel;
+import sdj.backend.cpu.Scratch;
 import sdj.tensor.Autograd;
 import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
@@ -61,7 +62,7 @@ public final class Conv {
         int p = g.positions();
         float[] out = new float[n * o * p];
         int inImage = g.c * g.h * g.w;
-        float[] cols = g.isPointwise() ? null : new float[g.rows() * p];
+        float[] cols = g.isPointwise() ? null : Scratch.take(g.rows() * p);
         for (int b = 0; b < n; b++) {
             Gemm.Operand colOperand;
             if (cols == null) {
@@ -81,6 +82,7 @@ public final class Conv {
                 }
             }
         }
+        Scratch.give(cols);
         Tensor y = Tensor.of(out, n, o, g.ho, g.wo);
         Tensor[] inputs = bias == null ? new Tensor[] {x, weight} : new Tensor[] {x, weight, bias};
         return Autograd.record(y, "conv2d", inputs, gy -> backward(gy, x, weight, bias, g, xv, wv));
@@ -95,7 +97,7 @@ public final class Conv {
         float[] gv = gy.floats();
         float[] gx = x.requiresGrad() ? new float[xv.length] : null;
         float[] gw = weight.requiresGrad() ? new float[wv.length] : null;
-        float[] cols = new float[rows * p];
+        float[] cols = g.isPointwise() ? null : Scratch.take(rows * p);
         for (int b = 0; b < n; b++) {
             Gemm.Operand gOut = Gemm.Operand.rowMajor(gv, b * o * p, p);
             if (gw != null) {
@@ -120,6 +122,7 @@ public final class Conv {
                 }
             }
         }
+        Scratch.give(cols);
         Tensor gb = null;
         if (bias != null && bias.requiresGrad()) {
             float[] sb = new float[o];

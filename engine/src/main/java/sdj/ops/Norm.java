@@ -47,7 +47,8 @@ public final class Norm {
         float[] gamma = weight == null ? null : weight.floats();
         float[] beta = bias == null ? null : bias.floats();
         float[] out = new float[xv.length];
-        float[] xhat = new float[xv.length];
+        // x̂ is only needed by the backward; inference (noGrad) does not keep it
+        float[] xhat = Autograd.willRecord(x, weight, bias) ? new float[xv.length] : null;
         float[] invStd = new float[rows];
         Parallel.range(rows, rowLen * 4L, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
@@ -68,7 +69,9 @@ public final class Norm {
                 int chBase = (r % groups) * channelsPerRow;
                 for (int e = 0; e < rowLen; e++) {
                     float h = (xv[base + e] - m) * inv;
-                    xhat[base + e] = h;
+                    if (xhat != null) {
+                        xhat[base + e] = h;
+                    }
                     int ch = chBase + e / spatial;
                     out[base + e] = h * (gamma == null ? 1f : gamma[ch]) + (beta == null ? 0f : beta[ch]);
                 }

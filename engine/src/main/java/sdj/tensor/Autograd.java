@@ -37,16 +37,23 @@ public final class Autograd {
      * Ops call this once after computing their result; it returns {@code out} for chaining.
      */
     public static Tensor record(Tensor out, String name, Tensor[] inputs, GradFn.Backward backward) {
+        if (willRecord(inputs)) {
+            out.setGradFn(new GradFn(name, inputs, backward));
+        }
+        return out;
+    }
+
+    /** True when an op on these inputs will be recorded, so it must keep what its backward needs. */
+    public static boolean willRecord(Tensor... inputs) {
         if (!isGradEnabled()) {
-            return out;
+            return false;
         }
         for (Tensor in : inputs) {
             if (in != null && in.requiresGrad()) {
-                out.setGradFn(new GradFn(name, inputs, backward));
-                return out;
+                return true;
             }
         }
-        return out;
+        return false;
     }
 
     /** Reverse-mode sweep from {@code root}, seeded with {@code seed} (ones for a scalar loss). */

@@ -46,6 +46,8 @@ public final class BenchCommand implements Command {
         o.addOption(Option.builder().longOpt("latent").hasArg().desc("unet: latent size (default 64 = 512x512 images)").build());
         o.addOption(Option.builder().longOpt("runs").hasArg().desc("unet: timed forwards (default 2)").build());
         o.addOption(Option.builder().longOpt("seconds").hasArg().desc("minimum timed seconds (default 3)").build());
+        o.addOption(Option.builder().longOpt("baseline").hasArg()
+                .desc("gemm: also time a native library at the same shape, in the same run (openblas)").build());
         return o;
     }
 
@@ -81,6 +83,13 @@ public final class BenchCommand implements Command {
         System.out.printf(Locale.ROOT, "time: %.3f ms per call (best of %d)%n", r.bestSeconds() * 1e3, r.calls());
         System.out.printf(Locale.ROOT, "%.1f GFLOP/s = %.1f%% of fp32 peak %.0f GFLOP/s (%d threads, %s)%n",
                 r.gflops(), 100 * r.gflops() / peak, peak, Parallel.threads(), Machine.describe());
+        if (cmd.hasOption("baseline")) {
+            if (!kind.equals("gemm") || !cmd.getOptionValue("baseline").equals("openblas")) {
+                throw new UserError("--baseline openblas is available for 'sdj bench gemm' only");
+            }
+            NativeBaseline.openBlasGemm(r, Flags.intOpt(cmd, "m", 1024), Flags.intOpt(cmd, "n", 1024),
+                    Flags.intOpt(cmd, "k", 1024), seconds, peak);
+        }
         return 0;
     }
 

@@ -61,7 +61,7 @@ public final class Gemm {
             // Few columns would mostly fill zero padding in the NR-wide register panels (a conv at 4×4 or
             // 8×8, attention's P·V with 40 columns): compute Cᵀ = Bᵀ·Aᵀ, where they become rows, and add
             // it back transposed. Every element sums in the same order, so results are identical.
-            float[] ct = new float[n * m];
+            float[] ct = Scratch.take(n * m);
             sgemm(n, m, k, b.t(), a.t(), ct, 0, m, false);
             for (int i = 0; i < m; i++) {
                 int row = cOff + i * ldc;
@@ -69,6 +69,7 @@ public final class Gemm {
                     c[row + j] += ct[j * m + i];
                 }
             }
+            Scratch.give(ct);
             return;
         }
         boolean parallel = Parallel.threads() > 1 && 2L * m * n * k >= 2_000_000;
