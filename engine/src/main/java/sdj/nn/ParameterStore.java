@@ -91,6 +91,7 @@ public final class ParameterStore {
             if (device != Device.CPU) {
                 t = found.to(device, dtype); // one conversion, straight from the checkpoint's own dtype
             } else {
+                found = found.to(Device.CPU); // a model moved back from the GPU
                 t = found.dtype() == DType.F32 && found.storage().heapFloats() != null && found.isContiguous() ? found
                         : Tensor.of(found.toFloatArray(), shape);
             }
