@@ -4,10 +4,13 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.util.Locale;
+import sdj.backend.cuda.CudaDispatch;
 import sdj.nn.ParameterStore;
 import sdj.sd.unet.UNetConfig;
 import sdj.sd.unet.UNetModel;
 import sdj.tensor.Autograd;
+import sdj.tensor.DType;
+import sdj.tensor.Device;
 import sdj.tensor.Tensor;
 
 /**
@@ -22,10 +25,27 @@ public final class UNetBench {
     }
 
     public static Result run(UNetConfig config, int latent, int batch, int runs, long seed) {
-        UNetModel unet = new UNetModel(ParameterStore.random(seed).root().sub(UNetModel.PREFIX), config);
+        return run(config, latent, batch, runs, seed, Device.CPU, DType.F32);
+    }
+
+    /**
+     * On CUDA the weights are converted to {@code dtype} once as they are created, and every timed
+     * forward ends by waiting for the GPU, so the time covers the kernels and not just their launch.
+     */
+    public static Result run(UNetConfig config, int latent, int batch, int runs, long seed, Device device, DType dtype) {
+        ParameterStore params = ParameterStore.random(seed);
+        if (device != Device.CPU) {
+            params = params.placedOn(device, dtype);
+        }
+        UNetModel unet = new UNetModel(params.root().sub(UNetModel.PREFIX), config);
         Tensor x = Tensor.of(Timing.random(batch * config.inChannels() * latent * latent, 7), batch, config.inChannels(),
                 latent, latent);
         Tensor context = Tensor.of(Timing.random(batch * 77 * config.contextDim(), 8), batch, 77, config.contextDim());
+        if (device != Device.CPU) {
+            x = x.to(device, dtype);
+            context = context.to(device, dtype);
+        }
+        Runnable waitForDevice = device == Device.CPU ? () -> { } : () -> CudaDispatch.ops().device().synchronize();
         float[] t = new float[batch];
         java.util.Arrays.fill(t, 500f);
         resetPeaks();
@@ -37,11 +57,13 @@ public final class UNetBench {
             // inside the timed forwards copy them (0.5–1.3 s pauses with ParallelGC): start-up cost, not
             // the steady state of a sampling loop.
             unet.forward(x, t, context);
+            waitForDevice.run();
             System.gc();
             long allocatedBefore = allocatedBytes();
             for (int i = 0; i < runs; i++) {
                 long t0 = System.nanoTime();
                 unet.forward(x, t, context);
+                waitForDevice.run();
                 best = Math.min(best, (System.nanoTime() - t0) / 1e9);
             }
             allocated = (allocatedBytes() - allocatedBefore) / runs;
@@ -60,6 +82,12 @@ public final class UNetBench {
     /** Bytes allocated on the heap so far by all live threads (the caller and the ForkJoin workers). */
     private static long allocatedBytes() {
         return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getTotalThreadAllocatedBytes();
+    }
+
+    /** The GPU line: seconds, TFLOP/s and the fraction of the H200's peak for the dtype. */
+    public static String describeGpu(Result r, DType dtype) {
+        return String.format(Locale.ROOT, "%.4f s per UNet forward (best of %d), %.1f GFLOP per forward, ", r.seconds(),
+                r.runs(), r.gflop()) + GpuBenches.rate(r.gflop() * 1e9, r.seconds(), dtype);
     }
 
     private static void resetPeaks() {

@@ -1,5 +1,6 @@
 package sdj.nn;
 
+import sdj.backend.cuda.CudaDispatch;
 import sdj.ops.Attention;
 import sdj.tensor.Tensor;
 
@@ -25,6 +26,9 @@ public final class Heads {
 
     /** softmax(q·kᵀ/√d)·v over heads for q [B, Nq, H·d], k/v [B, Nk, H·d]; returns [B, Nq, H·d]. */
     public static Tensor attend(Tensor q, Tensor k, Tensor v, int heads, boolean causal) {
+        if (q.isCuda() || k.isCuda() || v.isCuda()) {
+            return CudaDispatch.attendHeads(q, k, v, heads, causal); // heads read through strides, no copies
+        }
         return merge(Attention.sdpa(split(q, heads), split(k, heads), split(v, heads), causal));
     }
 }

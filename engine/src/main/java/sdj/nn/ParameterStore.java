@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import sdj.tensor.DType;
+import sdj.tensor.Device;
 import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
 
@@ -15,18 +16,49 @@ import sdj.tensor.Tensor;
  * All parameters of a model by their full checkpoint name. Built either from a loaded state dict
  * (tensors are checked against the shape the module asks for and converted once to fp32), or
  * with seeded random values when there is no checkpoint (full-size benchmarks, tests). Records
- * which names were used so the loader can report unused and missing keys.
+ * which names were used so the loader can report unused and missing keys. A store placed on a device
+ * ({@link #placedOn}) converts each parameter once, as the module takes it, to the device and
+ * storage dtype (fp16/bf16 weights for the GPU); a CPU store keeps the fp32 heap tensors of today.
  */
 public final class ParameterStore {
     private final Map<String, Tensor> source;
     private final SplittableRandom random;
     private final Map<String, Tensor> params = new LinkedHashMap<>();
     private final String origin;
+    private final Device device;
+    private final DType dtype;
 
-    private ParameterStore(Map<String, Tensor> source, SplittableRandom random, String origin) {
+    private ParameterStore(Map<String, Tensor> source, SplittableRandom random, String origin, Device device,
+            DType dtype) {
         this.source = source;
         this.random = random;
         this.origin = origin;
+        this.device = device;
+        this.dtype = dtype;
+    }
+
+    private ParameterStore(Map<String, Tensor> source, SplittableRandom random, String origin) {
+        this(source, random, origin, Device.CPU, DType.F32);
+    }
+
+    /**
+     * The same source, with parameters converted to {@code dtype} and copied to {@code device} as they
+     * are taken. CPU math is fp32, so a CPU store accepts only F32.
+     */
+    public ParameterStore placedOn(Device device, DType dtype) {
+        if (device == Device.CPU && dtype != DType.F32) {
+            throw new IllegalArgumentException("CPU parameters are fp32 (CPU math is fp32); " + dtype
+                    + " weights are for the cuda device");
+        }
+        return new ParameterStore(source, random, origin, device, dtype);
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    public DType dtype() {
+        return dtype;
     }
 
     /** Parameters taken from a state dict; {@code origin} (e.g. the file name) appears in error messages. */
@@ -56,10 +88,18 @@ public final class ParameterStore {
                         + " but the model config expects " + Shape.str(shape)
                         + "; check the config (channels, context width, layer counts) matches the checkpoint");
             }
-            t = found.dtype() == DType.F32 && found.storage().heapFloats() != null && found.isContiguous() ? found
-                    : Tensor.of(found.toFloatArray(), shape);
+            if (device != Device.CPU) {
+                t = found.to(device, dtype); // one conversion, straight from the checkpoint's own dtype
+            } else {
+                found = found.to(Device.CPU); // a model moved back from the GPU
+                t = found.dtype() == DType.F32 && found.storage().heapFloats() != null && found.isContiguous() ? found
+                        : Tensor.of(found.toFloatArray(), shape);
+            }
         } else {
             t = init.create(shape, random);
+            if (device != Device.CPU) {
+                t = t.to(device, dtype);
+            }
         }
         params.put(name, t);
         return t;

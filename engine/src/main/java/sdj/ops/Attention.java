@@ -3,6 +3,7 @@ package sdj.ops;
 import sdj.backend.cpu.Gemm;
 import sdj.backend.cpu.Parallel;
 import sdj.backend.cpu.Scratch;
+import sdj.backend.cuda.CudaDispatch;
 import sdj.tensor.Autograd;
 import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
@@ -31,6 +32,9 @@ public final class Attention {
                 || qs[1] != ks[1] || vs[0] != qs[0] || vs[1] != qs[1]) {
             throw new IllegalArgumentException("attention shapes q " + Shape.str(qs) + ", k " + Shape.str(ks) + ", v "
                     + Shape.str(vs) + " do not fit [B, H, N, d]");
+        }
+        if (q.isCuda() || k.isCuda() || v.isCuda()) {
+            return CudaDispatch.sdpa(q, k, v, causal, scale);
         }
         Dims dm = new Dims(qs[0] * qs[1], qs[2], ks[2], qs[3], vs[3], causal, scale);
         float[] qv = q.floats();

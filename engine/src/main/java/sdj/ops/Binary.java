@@ -2,6 +2,7 @@ package sdj.ops;
 
 import java.util.Arrays;
 import sdj.backend.cpu.Parallel;
+import sdj.backend.cuda.CudaDispatch;
 import sdj.tensor.Autograd;
 import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
@@ -17,6 +18,9 @@ public final class Binary {
     }
 
     public static Tensor add(Tensor a, Tensor b) {
+        if (a.isCuda() || b.isCuda()) {
+            return CudaDispatch.add(a, b);
+        }
         Tensor y = compute(a, b, Float::sum, VectorMath.ADD);
         return Autograd.record(y, "add", new Tensor[] {a, b}, g -> new Tensor[] {
             a.requiresGrad() ? Reduce.sumToShape(g, a.shape()) : null,
@@ -24,6 +28,9 @@ public final class Binary {
     }
 
     public static Tensor sub(Tensor a, Tensor b) {
+        if (a.isCuda() || b.isCuda()) {
+            return CudaDispatch.sub(a, b);
+        }
         Tensor y = compute(a, b, (x, z) -> x - z);
         return Autograd.record(y, "sub", new Tensor[] {a, b}, g -> new Tensor[] {
             a.requiresGrad() ? Reduce.sumToShape(g, a.shape()) : null,
@@ -31,6 +38,9 @@ public final class Binary {
     }
 
     public static Tensor mul(Tensor a, Tensor b) {
+        if (a.isCuda() || b.isCuda()) {
+            return CudaDispatch.mul(a, b);
+        }
         Tensor y = compute(a, b, (x, z) -> x * z, VectorMath::mul);
         return Autograd.record(y, "mul", new Tensor[] {a, b}, g -> new Tensor[] {
             a.requiresGrad() ? Reduce.sumToShape(compute(g, b, (x, z) -> x * z), a.shape()) : null,
@@ -38,6 +48,9 @@ public final class Binary {
     }
 
     public static Tensor div(Tensor a, Tensor b) {
+        if (a.isCuda() || b.isCuda()) {
+            return CudaDispatch.div(a, b);
+        }
         Tensor y = compute(a, b, (x, z) -> x / z);
         return Autograd.record(y, "div", new Tensor[] {a, b}, g -> {
             Tensor ga = a.requiresGrad() ? Reduce.sumToShape(compute(g, b, (x, z) -> x / z), a.shape()) : null;

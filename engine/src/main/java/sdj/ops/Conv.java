@@ -3,6 +3,7 @@ package sdj.ops;
 import sdj.backend.cpu.Gemm;
 import sdj.backend.cpu.Parallel;
 import sdj.backend.cpu.Scratch;
+import sdj.backend.cuda.CudaDispatch;
 import sdj.tensor.Autograd;
 import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
@@ -52,6 +53,9 @@ public final class Conv {
         if (xs.length != 4 || ws.length != 4 || xs[1] != ws[1]) {
             throw new IllegalArgumentException("conv2d of input " + Shape.str(xs) + " with weight " + Shape.str(ws)
                     + ": expected [N, C, H, W] and [O, C, kh, kw] with equal C");
+        }
+        if (x.isCuda() || weight.isCuda()) {
+            return CudaDispatch.conv2d(x, weight, bias, stride, padTop, padBottom, padLeft, padRight);
         }
         Geometry g = Geometry.of(xs, ws, stride, padTop, padBottom, padLeft, padRight);
         int n = xs[0];

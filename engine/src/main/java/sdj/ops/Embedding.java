@@ -1,5 +1,6 @@
 package sdj.ops;
 
+import sdj.backend.cuda.CudaDispatch;
 import sdj.tensor.Autograd;
 import sdj.tensor.Tensor;
 
@@ -9,6 +10,9 @@ public final class Embedding {
     }
 
     public static Tensor embedding(Tensor ids, Tensor weight) {
+        if (ids.isCuda() || weight.isCuda()) {
+            return CudaDispatch.embedding(ids, weight);
+        }
         long[] idx = ids.toLongArray();
         int vocab = weight.size(0);
         int d = weight.size(1);

@@ -2,6 +2,7 @@ package sdj.ops;
 
 import java.util.List;
 import java.util.SplittableRandom;
+import sdj.backend.cuda.CudaDispatch;
 import sdj.tensor.Tensor;
 
 /**
@@ -50,6 +51,9 @@ public final class F {
 
     /** GEGLU: splits the last dim in halves (value, gate) and returns value·gelu(gate). */
     public static Tensor geglu(Tensor x) {
+        if (x.isCuda()) {
+            return CudaDispatch.geglu(x); // one fused kernel instead of two strided halves
+        }
         List<Tensor> halves = Join.chunk(x, 2, -1);
         return halves.get(0).mul(Unary.gelu(halves.get(1)));
     }

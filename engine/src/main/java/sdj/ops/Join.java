@@ -2,6 +2,7 @@ package sdj.ops;
 
 import java.util.ArrayList;
 import java.util.List;
+import sdj.backend.cuda.CudaDispatch;
 import sdj.tensor.Autograd;
 import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
@@ -34,6 +35,9 @@ public final class Join {
             total += s[d];
         }
         outShape[d] = total;
+        if (anyCuda(parts)) {
+            return CudaDispatch.cat(parts, d, outShape);
+        }
         int outer = 1;
         for (int i = 0; i < d; i++) {
             outer *= outShape[i];
@@ -63,6 +67,15 @@ public final class Join {
             }
             return grads;
         });
+    }
+
+    private static boolean anyCuda(List<Tensor> parts) {
+        for (Tensor p : parts) {
+            if (p.isCuda()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Views of consecutive pieces of the given sizes along dim. */

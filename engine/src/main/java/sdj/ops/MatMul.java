@@ -2,6 +2,7 @@ package sdj.ops;
 
 import java.util.Arrays;
 import sdj.backend.cpu.Gemm;
+import sdj.backend.cuda.CudaDispatch;
 import sdj.tensor.Autograd;
 import sdj.tensor.DType;
 import sdj.tensor.Shape;
@@ -25,6 +26,9 @@ public final class MatMul {
             throw new IllegalArgumentException("matmul shapes " + Shape.str(a.shape()) + " · " + Shape.str(b.shape())
                     + " do not agree in the inner dimension");
         }
+        if (a.isCuda() || b.isCuda()) {
+            return CudaDispatch.matmul(a, b);
+        }
         Tensor y = product(a, b);
         return Autograd.record(y, "matmul", new Tensor[] {a, b}, g -> new Tensor[] {
             a.requiresGrad() ? gradA(g, a, b) : null,
@@ -33,6 +37,9 @@ public final class MatMul {
 
     /** y = x·Wᵀ + bias with W stored [out, in] as in PyTorch's nn.Linear. */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        if (x.isCuda() || weight.isCuda()) {
+            return CudaDispatch.linear(x, weight, bias);
+        }
         Tensor y = matmul(x, weight.transpose(0, 1));
         return bias == null ? y : y.add(bias);
     }

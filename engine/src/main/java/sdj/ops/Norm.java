@@ -1,6 +1,7 @@
 package sdj.ops;
 
 import sdj.backend.cpu.Parallel;
+import sdj.backend.cuda.CudaDispatch;
 import sdj.tensor.Autograd;
 import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
@@ -21,6 +22,9 @@ public final class Norm {
         if (s.length < 2 || s[1] % groups != 0) {
             throw new IllegalArgumentException("group_norm with " + groups + " groups of input " + Shape.str(s));
         }
+        if (x.isCuda()) {
+            return CudaDispatch.groupNorm(x, groups, weight, bias, eps);
+        }
         int n = s[0];
         int c = s[1];
         int spatial = (int) (x.numel() / ((long) n * c));
@@ -32,6 +36,9 @@ public final class Norm {
 
     /** x [..., D] normalised over the last dim; weight/bias [D]. */
     public static Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps) {
+        if (x.isCuda()) {
+            return CudaDispatch.layerNorm(x, weight, bias, eps);
+        }
         int d = x.size(-1);
         int rows = (int) (x.numel() / d);
         return normalise(x, rows, d, weight, bias, eps, 1, d, 1, "layer_norm");

@@ -1,5 +1,6 @@
 package sdj.ops;
 
+import sdj.backend.cuda.CudaDispatch;
 import sdj.tensor.Autograd;
 import sdj.tensor.Tensor;
 
@@ -9,6 +10,9 @@ public final class Resample {
     }
 
     public static Tensor upsampleNearest2x(Tensor x) {
+        if (x.isCuda()) {
+            return CudaDispatch.upsampleNearest2x(x);
+        }
         int[] s = x.shape();
         int planes = s[0] * s[1];
         int h = s[2];

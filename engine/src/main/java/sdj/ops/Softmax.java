@@ -1,6 +1,7 @@
 package sdj.ops;
 
 import sdj.backend.cpu.Parallel;
+import sdj.backend.cuda.CudaDispatch;
 import sdj.tensor.Autograd;
 import sdj.tensor.Tensor;
 
@@ -10,6 +11,9 @@ public final class Softmax {
     }
 
     public static Tensor softmax(Tensor x) {
+        if (x.isCuda()) {
+            return CudaDispatch.softmax(x);
+        }
         int d = x.size(-1);
         float[] xv = x.floats();
         float[] out = new float[xv.length];

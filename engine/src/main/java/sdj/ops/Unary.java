@@ -1,6 +1,7 @@
 package sdj.ops;
 
 import sdj.backend.cpu.Parallel;
+import sdj.backend.cuda.CudaDispatch;
 import sdj.tensor.Autograd;
 import sdj.tensor.Tensor;
 
@@ -40,6 +41,9 @@ public final class Unary {
     }
 
     static Tensor map(Tensor x, String name, ArrayFn f, Derivative df) {
+        if (x.isCuda()) {
+            return CudaDispatch.unary(name, x);
+        }
         float[] in = x.floats();
         float[] out = new float[in.length];
         Parallel.range(in.length, 8, (lo, hi) -> f.apply(in, out, lo, hi));
@@ -61,10 +65,16 @@ public final class Unary {
     }
 
     public static Tensor addScalar(Tensor x, float s) {
+        if (x.isCuda()) {
+            return CudaDispatch.affine("add_scalar", x, 1f, s);
+        }
         return map(x, "add_scalar", v -> v + s, (v, y) -> 1f);
     }
 
     public static Tensor mulScalar(Tensor x, float s) {
+        if (x.isCuda()) {
+            return CudaDispatch.affine("mul_scalar", x, s, 0f);
+        }
         return map(x, "mul_scalar", v -> v * s, (v, y) -> s);
     }
 

@@ -3,16 +3,22 @@ package sdj.sd;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import sdj.backend.cuda.Precision;
 import sdj.nn.ParameterStore;
 import sdj.nn.Params;
 import sdj.sd.clip.ClipTextModel;
+import sdj.sd.sample.ConditionalEpsModel;
 import sdj.sd.unet.UNetModel;
 import sdj.sd.vae.AutoencoderKL;
+import sdj.tensor.DType;
+import sdj.tensor.Device;
 import sdj.tensor.Tensor;
 
 /**
  * The three networks of an SD v1 checkpoint, built under their LDM key names from one parameter
- * store, plus the noise schedule buffer when the checkpoint carries it.
+ * store, plus the noise schedule buffer when the checkpoint carries it. The weights live on one
+ * device in one storage dtype, chosen at load ({@link #fromStateDict(Map, ModelConfigs, String, Device, DType)})
+ * or by copying ({@link #to(Device, Precision)}); the conversion happens once, per weight.
  */
 public final class StableDiffusionModel {
     /** Keys a full LDM checkpoint holds that inference does not use: reported only on request. */
@@ -42,10 +48,49 @@ public final class StableDiffusionModel {
      * rest comes from {@code configs}. {@code origin} names the file in error messages.
      */
     public static StableDiffusionModel fromStateDict(Map<String, Tensor> stateDict, ModelConfigs configs, String origin) {
+        return fromStateDict(stateDict, configs, origin, Device.CPU, DType.F32);
+    }
+
+    /** As above, with every weight converted to {@code dtype} and placed on {@code device} as it is taken. */
+    public static StableDiffusionModel fromStateDict(Map<String, Tensor> stateDict, ModelConfigs configs, String origin,
+            Device device, DType dtype) {
         ModelConfigs detected = configs.detectFrom(stateDict);
         Tensor ac = stateDict.get("alphas_cumprod");
-        return new StableDiffusionModel(detected, ParameterStore.fromStateDict(stateDict, origin),
+        return new StableDiffusionModel(detected, ParameterStore.fromStateDict(stateDict, origin).placedOn(device, dtype),
                 ac == null ? null : ac.toFloatArray());
+    }
+
+    /**
+     * This model's weights on {@code device} in the precision's dtype, e.g.
+     * {@code model.to(Device.CUDA, Precision.FP16)}: a new model; this one is left as it is.
+     */
+    public StableDiffusionModel to(Device device, Precision precision) {
+        return to(device, precision.dtype);
+    }
+
+    public StableDiffusionModel to(Device device, DType dtype) {
+        ParameterStore moved = ParameterStore.fromStateDict(store.parameters(), "the loaded model").placedOn(device, dtype);
+        return new StableDiffusionModel(configs, moved, alphasCumprod);
+    }
+
+    public Device device() {
+        return store.device();
+    }
+
+    /** The storage dtype of the weights (F32 on the CPU). */
+    public DType dtype() {
+        return store.dtype();
+    }
+
+    /**
+     * The UNet as the samplers call it: latents and ε on the host in fp32 (the samplers' arithmetic is
+     * O(latent size) per step), the network on the model's device. On CUDA that is one 64 KB upload and
+     * download per call at 512², nothing next to the UNet itself; on the CPU the transfers are no-ops.
+     */
+    public ConditionalEpsModel unetEps() {
+        Device device = device();
+        DType dtype = dtype();
+        return (x, t, ctx) -> unet.forward(x.to(device, dtype), t, ctx.to(device)).to(Device.CPU, DType.F32);
     }
 
     /** Seeded random weights (benchmarks and tests of the full-size shapes). */

@@ -7,7 +7,9 @@ import java.nio.ByteOrder;
 /**
  * A flat run of elements of one dtype. Backed by a {@link MemorySegment}: either a heap segment over
  * a {@code float[]} (what CPU ops produce, so the Vector API kernels and the GC handle it for free)
- * or an off-heap/mapped segment (checkpoint tensors viewed in place, GPU staging buffers).
+ * or an off-heap/mapped segment (checkpoint tensors viewed in place, GPU staging buffers). A device
+ * storage instead wraps a {@link DeviceBuffer} (GPU memory): it has no segment, and reading its
+ * elements from Java fails with a message that says to copy the tensor to the CPU first.
  */
 public final class Storage {
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -19,11 +21,34 @@ public final class Storage {
     private final MemorySegment segment;
     private final DType dtype;
     private final float[] heapFloats; // non-null when this is an fp32 heap storage
+    private final DeviceBuffer deviceBuffer; // non-null when the elements live on an accelerator
 
     private Storage(MemorySegment segment, DType dtype, float[] heapFloats) {
         this.segment = segment;
         this.dtype = dtype;
         this.heapFloats = heapFloats;
+        this.deviceBuffer = null;
+    }
+
+    private Storage(DeviceBuffer buffer) {
+        this.segment = null;
+        this.dtype = buffer.dtype();
+        this.heapFloats = null;
+        this.deviceBuffer = buffer;
+    }
+
+    /** A storage whose elements live in device memory. */
+    public static Storage onDevice(DeviceBuffer buffer) {
+        return new Storage(buffer);
+    }
+
+    public Device device() {
+        return deviceBuffer == null ? Device.CPU : deviceBuffer.device();
+    }
+
+    /** The device memory behind this storage, or null for a host storage. */
+    public DeviceBuffer deviceBuffer() {
+        return deviceBuffer;
     }
 
     public static Storage ofFloats(float[] data) {
@@ -47,6 +72,9 @@ public final class Storage {
     }
 
     public MemorySegment segment() {
+        if (deviceBuffer != null) {
+            throw hostOnly("segment()");
+        }
         return segment;
     }
 
@@ -55,7 +83,13 @@ public final class Storage {
     }
 
     public long elements() {
-        return segment.byteSize() / dtype.byteSize;
+        return deviceBuffer != null ? deviceBuffer.elements() : segment.byteSize() / dtype.byteSize;
+    }
+
+    /** The error for reading device elements from Java: say where they are and how to get them. */
+    IllegalStateException hostOnly(String what) {
+        return new IllegalStateException(what + " reads elements from Java, but this " + dtype + " tensor lives on "
+                + device().label() + "; copy it to the host first with tensor.cpu()");
     }
 
     /** The backing array when this is an fp32 heap storage, else null. */
@@ -67,6 +101,9 @@ public final class Storage {
     public float getFloat(long i) {
         if (heapFloats != null) {
             return heapFloats[(int) i];
+        }
+        if (deviceBuffer != null) {
+            throw hostOnly("getFloat()");
         }
         return switch (dtype) {
             case F32 -> segment.get(F32, i * 4);
@@ -84,6 +121,9 @@ public final class Storage {
 
     /** Reads element i as a long (exact for the integer types). */
     public long getLong(long i) {
+        if (deviceBuffer != null) {
+            throw hostOnly("getLong()");
+        }
         return switch (dtype) {
             case I64 -> segment.get(I64, i * 8);
             case I32 -> segment.get(I32, i * 4);
@@ -100,6 +140,9 @@ public final class Storage {
             heapFloats[(int) i] = v;
             return;
         }
+        if (deviceBuffer != null) {
+            throw hostOnly("setFloat()");
+        }
         switch (dtype) {
             case F32 -> segment.set(F32, i * 4, v);
             case F16 -> segment.set(I16, i * 2, Float.floatToFloat16(v));
@@ -114,6 +157,9 @@ public final class Storage {
     }
 
     public void setLong(long i, long v) {
+        if (deviceBuffer != null) {
+            throw hostOnly("setLong()");
+        }
         switch (dtype) {
             case I64 -> segment.set(I64, i * 8, v);
             case I32 -> segment.set(I32, i * 4, (int) v);

@@ -11,6 +11,13 @@ import sdj.ops.Unary;
  * fields PyTorch users expect: {@code requiresGrad}, {@code grad} and the op that produced it.
  * Views share storage; ops return fresh fp32 tensors. Shapes are int[] (SD tensors are far below
  * 2^31 elements); the storage offset is a long so views into large mapped files work.
+ *
+ * <p>Devices: a tensor lives where its storage does ({@link #device()}). {@link #to(Device)},
+ * {@link #cuda()} and {@link #cpu()} copy between host and GPU; views (view, permute, narrow, expand…)
+ * work on either. Ops given CUDA tensors run on the GPU and return CUDA tensors. Reading the elements
+ * of a CUDA tensor from Java ({@link #floats()}, {@link #toFloatArray()}, {@link #get}, {@link #item()})
+ * does not copy silently: it fails with a message saying to call {@code cpu()} first, so a CPU op
+ * reached by mistake on the GPU path shows up at once instead of as a slow hidden round trip.
  */
 public final class Tensor {
     private final Storage storage;
@@ -127,6 +134,44 @@ public final class Tensor {
         return storage.dtype();
     }
 
+    public Device device() {
+        return storage.device();
+    }
+
+    /** True when the elements are in GPU memory: the one cheap check ops make before choosing a backend. */
+    public boolean isCuda() {
+        return storage.deviceBuffer() != null;
+    }
+
+    // ---------------------------------------------------------------- devices
+
+    /** This tensor on {@code device} (itself when already there), keeping the dtype where the device has it. */
+    public Tensor to(Device device) {
+        return to(device, null);
+    }
+
+    /**
+     * A copy on {@code device} stored as {@code dtype} (null: keep the dtype; on CUDA, F64 becomes F32
+     * and integer tensors become I32, the types the kernels read). Not recorded by autograd.
+     */
+    public Tensor to(Device device, DType dtype) {
+        if (device == device() && (dtype == null || dtype == dtype())) {
+            return this;
+        }
+        if (device == Device.CUDA || isCuda()) {
+            return sdj.backend.cuda.CudaDispatch.transfer(this, device, dtype);
+        }
+        return to(dtype);
+    }
+
+    public Tensor cuda() {
+        return to(Device.CUDA);
+    }
+
+    public Tensor cpu() {
+        return to(Device.CPU);
+    }
+
     public boolean isContiguous() {
         int expected = 1;
         for (int i = shape.length - 1; i >= 0; i--) {
@@ -209,6 +254,7 @@ public final class Tensor {
      * is a whole contiguous fp32 heap tensor: treat it as read-only. Use {@link #toFloatArray()} to own a copy.
      */
     public float[] floats() {
+        requireHost("floats()");
         float[] heap = storage.heapFloats();
         if (heap != null && offset == 0 && heap.length == numel() && isContiguous()) {
             return heap;
@@ -218,6 +264,7 @@ public final class Tensor {
 
     /** A fresh row-major fp32 copy of the elements. */
     public float[] toFloatArray() {
+        requireHost("toFloatArray()");
         float[] out = new float[Math.toIntExact(numel())];
         if (out.length == 0) {
             return out;
@@ -263,6 +310,7 @@ public final class Tensor {
 
     /** The elements in row-major order as longs (exact for integer dtypes). */
     public long[] toLongArray() {
+        requireHost("toLongArray()");
         long[] out = new long[Math.toIntExact(numel())];
         int[] idx = new int[shape.length];
         for (int i = 0; i < out.length; i++) {
@@ -282,6 +330,7 @@ public final class Tensor {
     }
 
     public float get(int... index) {
+        requireHost("get()");
         if (index.length != shape.length) {
             throw new IllegalArgumentException("index of rank " + index.length + " for a tensor of rank " + shape.length);
         }
@@ -302,8 +351,17 @@ public final class Tensor {
         return floats()[0];
     }
 
+    private void requireHost(String what) {
+        if (isCuda()) {
+            throw storage.hostOnly(what);
+        }
+    }
+
     /** A contiguous copy in another storage dtype (rounding as that dtype does). Not recorded. */
     public Tensor to(DType dtype) {
+        if (isCuda()) {
+            return sdj.backend.cuda.CudaDispatch.transfer(this, Device.CUDA, dtype);
+        }
         if (dtype == DType.F32) {
             return Tensor.of(toFloatArray(), shape);
         }
@@ -322,8 +380,14 @@ public final class Tensor {
         return new Tensor(s, shape, Shape.contiguousStrides(shape), 0);
     }
 
-    /** Contiguous fp32 tensor with the same values; this tensor itself when already so. Recorded. */
+    /**
+     * Contiguous fp32 tensor with the same values; this tensor itself when already so. Recorded.
+     * On CUDA the copy keeps the dtype (fp16 activations stay fp16).
+     */
     public Tensor contiguous() {
+        if (isCuda()) {
+            return isContiguous() ? this : sdj.backend.cuda.CudaDispatch.contiguous(this);
+        }
         if (isContiguous() && dtype() == DType.F32) {
             return this;
         }

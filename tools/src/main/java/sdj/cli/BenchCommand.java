@@ -6,10 +6,13 @@ import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import sdj.backend.cpu.Gemm;
 import sdj.backend.cpu.Parallel;
+import sdj.bench.GpuBenches;
 import sdj.bench.Machine;
 import sdj.bench.Timing;
 import sdj.bench.UNetBench;
 import sdj.sd.unet.UNetConfig;
+import sdj.tensor.DType;
+import sdj.tensor.Device;
 
 /** `sdj bench KIND`: times one kernel at given shapes and prints GFLOP/s and the fraction of peak. */
 public final class BenchCommand implements Command {
@@ -20,7 +23,7 @@ public final class BenchCommand implements Command {
 
     @Override
     public String summary() {
-        return "time a kernel (gemm, conv, attention) or a UNet forward; prints GFLOP/s and % of CPU peak";
+        return "time a kernel (gemm, conv, attention) or a UNet forward on cpu or cuda; prints FLOP/s and % of peak";
     }
 
     @Override
@@ -48,7 +51,7 @@ public final class BenchCommand implements Command {
         o.addOption(Option.builder().longOpt("seconds").hasArg().desc("minimum timed seconds (default 3)").build());
         o.addOption(Option.builder().longOpt("baseline").hasArg()
                 .desc("gemm: also time a native library at the same shape, in the same run (openblas)").build());
-        return o;
+        return DeviceFlags.addTo(o);
     }
 
     @Override
@@ -61,6 +64,10 @@ public final class BenchCommand implements Command {
         }
         double seconds = Double.parseDouble(cmd.getOptionValue("seconds", "3"));
         String kind = cmd.getArgs()[0];
+        DeviceFlags placement = DeviceFlags.parse(cmd);
+        if (placement.device() == Device.CUDA) {
+            return benchCuda(kind, cmd, placement.dtype(), seconds);
+        }
         Timing.Result r = switch (kind) {
             case "gemm" -> benchGemm(Flags.intOpt(cmd, "m", 1024), Flags.intOpt(cmd, "n", 1024),
                     Flags.intOpt(cmd, "k", 1024), seconds);
@@ -90,6 +97,35 @@ public final class BenchCommand implements Command {
             NativeBaseline.openBlasGemm(r, Flags.intOpt(cmd, "m", 1024), Flags.intOpt(cmd, "n", 1024),
                     Flags.intOpt(cmd, "k", 1024), seconds, peak);
         }
+        return 0;
+    }
+
+    /** The same benches on the GPU, reported against the H200's peak for the dtype. */
+    private static int benchCuda(String kind, CommandLine cmd, DType dtype, double seconds) throws Exception {
+        System.out.println("device: " + GpuBenches.describe());
+        if (kind.equals("unet")) {
+            int latent = Flags.intOpt(cmd, "latent", 64);
+            int batch = Flags.intOpt(cmd, "batch", 1);
+            UNetConfig config = cmd.hasOption("config")
+                    ? sdj.sd.ModelConfigFiles.read(java.nio.file.Path.of(cmd.getOptionValue("config"))).unet() : UNetConfig.SD_V1;
+            System.out.printf(Locale.ROOT, "UNet (model_channels %d, context %d) random weights, latent %dx%d, batch %d, %s%n",
+                    config.modelChannels(), config.contextDim(), latent, latent, batch, dtype.name().toLowerCase());
+            UNetBench.Result r = UNetBench.run(config, latent, batch, Flags.intOpt(cmd, "runs", 5), 1, Device.CUDA, dtype);
+            System.out.println(UNetBench.describeGpu(r, dtype));
+            return 0;
+        }
+        Timing.Result r = switch (kind) {
+            case "gemm" -> GpuBenches.gemm(Flags.intOpt(cmd, "m", 1024), Flags.intOpt(cmd, "n", 1024),
+                    Flags.intOpt(cmd, "k", 1024), dtype, seconds);
+            case "conv" -> GpuBenches.conv(Flags.intOpt(cmd, "batch", 1), Flags.intOpt(cmd, "channels", 320),
+                    Flags.intOpt(cmd, "size", 64), Flags.intOpt(cmd, "kernel", 3), dtype, seconds);
+            case "attention" -> GpuBenches.attention(Flags.intOpt(cmd, "batch", 1), Flags.intOpt(cmd, "heads", 8),
+                    Flags.intOpt(cmd, "tokens", 4096), Flags.intOpt(cmd, "head-dim", 40), dtype, seconds);
+            default -> throw new UserError("unknown bench '" + kind + "': use gemm, conv, attention or unet");
+        };
+        System.out.println(r.label());
+        System.out.printf(Locale.ROOT, "time: %.4f ms per call (best of %d)%n", r.bestSeconds() * 1e3, r.calls());
+        System.out.println(GpuBenches.rate(r.flops(), r.bestSeconds(), dtype));
         return 0;
     }
 

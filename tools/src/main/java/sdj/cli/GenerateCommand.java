@@ -56,8 +56,7 @@ abstract class GenerateCommand implements Command {
         o.addOption(Option.builder().longOpt("outdir").hasArg().desc("output folder (default " + defaultOutdir() + ")")
                 .build());
         o.addOption(Option.builder().longOpt("threads").hasArg().desc("CPU threads (default: all cores)").build());
-        o.addOption(Option.builder().longOpt("device").hasArg().desc("cpu (default)").build());
-        return o;
+        return DeviceFlags.addTo(o);
     }
 
     abstract String defaultOutdir();
@@ -89,10 +88,7 @@ abstract class GenerateCommand implements Command {
         if (cmd.hasOption("threads")) {
             Parallel.setThreads(Flags.intOpt(cmd, "threads", Parallel.threads()));
         }
-        String device = cmd.getOptionValue("device", "cpu");
-        if (!device.equals("cpu")) {
-            throw new UserError("--device " + device + " is not wired into generation yet; use --device cpu");
-        }
+        DeviceFlags placement = DeviceFlags.parse(cmd);
         Path ckpt = checkpointPath(cmd);
         ModelConfigs configs = ModelConfigs.SD_V1;
         if (cmd.hasOption("config")) {
@@ -100,8 +96,9 @@ abstract class GenerateCommand implements Command {
         }
         ClipTokenizer tokenizer = ClipTokenizer.load(ClipVocabLocator.locate(cmd.getOptionValue("vocab")));
         long t0 = System.nanoTime();
-        StableDiffusion sd = StableDiffusion.load(ckpt, configs, tokenizer);
-        System.err.printf(Locale.ROOT, "loaded %s in %.1f s%n", ckpt, (System.nanoTime() - t0) / 1e9);
+        StableDiffusion sd = StableDiffusion.load(ckpt, configs, tokenizer, placement.device(), placement.dtype());
+        System.err.printf(Locale.ROOT, "loaded %s in %.1f s on %s%n", ckpt, (System.nanoTime() - t0) / 1e9,
+                placement.label());
         return sd;
     }
 

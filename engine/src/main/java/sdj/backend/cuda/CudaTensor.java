@@ -38,7 +38,7 @@ public final class CudaTensor implements AutoCloseable {
         checkDtype(dtype);
         device.makeCurrent();
         long bytes = Shape.numel(shape) * dtype.byteSize;
-        CachingAllocator.Block b = device.allocator().allocate(bytes);
+        CachingAllocator.Block b = DeviceMemory.allocate(device, bytes);
         return new CudaTensor(device, b, b.ptr(), shape, dtype);
     }
 
@@ -155,6 +155,11 @@ public final class CudaTensor implements AutoCloseable {
 
     public CudaDevice device() {
         return device;
+    }
+
+    /** True when this tensor allocated its buffer (and so frees it); false for views. */
+    boolean ownsBuffer() {
+        return block != null;
     }
 
     long bytes() {

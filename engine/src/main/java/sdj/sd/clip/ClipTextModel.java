@@ -50,6 +50,7 @@ public final class ClipTextModel {
     /** ids [B, N] (N ≤ positions) → last hidden state [B, N, width]. */
     public Tensor forward(Tensor ids) {
         int n = ids.size(1);
+        ids = ids.to(tokenEmbedding.device()); // token ids come from the tokenizer, on the host
         Tensor x = Embedding.embedding(ids, tokenEmbedding).add(positionEmbedding.narrow(0, 0, n));
         for (EncoderLayer layer : layers) {
             x = layer.forward(x);

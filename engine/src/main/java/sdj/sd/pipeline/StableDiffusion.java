@@ -20,6 +20,8 @@ import sdj.sd.sample.Schedule;
 import sdj.sd.sample.StepHook;
 import sdj.sd.vae.AutoencoderKL;
 import sdj.tensor.Autograd;
+import sdj.tensor.DType;
+import sdj.tensor.Device;
 import sdj.tensor.Tensor;
 
 /**
@@ -49,8 +51,15 @@ public final class StableDiffusion {
 
     /** Loads a checkpoint (.ckpt or .safetensors) with the given base configs (sizes are detected from the weights). */
     public static StableDiffusion load(Path checkpoint, ModelConfigs configs, ClipTokenizer tokenizer) throws IOException {
+        return load(checkpoint, configs, tokenizer, Device.CPU, DType.F32);
+    }
+
+    /** Loads with every weight converted once to {@code dtype} on {@code device} (e.g. CUDA, F16). */
+    public static StableDiffusion load(Path checkpoint, ModelConfigs configs, ClipTokenizer tokenizer, Device device,
+            DType dtype) throws IOException {
         var stateDict = StateDicts.load(checkpoint);
-        return new StableDiffusion(StableDiffusionModel.fromStateDict(stateDict, configs, checkpoint.toString()), tokenizer);
+        return new StableDiffusion(StableDiffusionModel.fromStateDict(stateDict, configs, checkpoint.toString(), device,
+                dtype), tokenizer);
     }
 
     public StableDiffusionModel model() {
@@ -74,10 +83,13 @@ public final class StableDiffusion {
         List<GeneratedImage> out = new ArrayList<>();
         try (var g = Autograd.noGrad()) {
             Tensor[] contexts = text.encodePair(r.prompt(), r.negativePrompt());
-            Tensor context = batchContext(contexts[1], contexts[0], r.batchSize());
-            EpsModel eps = new CfgEpsModel((x, t, ctx) -> model.unet().forward(x, t, ctx), context, r.scale());
+            // Prompts are encoded and latents sampled on the host; the networks run on the model's device.
+            Device device = model.device();
+            Tensor context = batchContext(contexts[1], contexts[0], r.batchSize()).to(device, model.dtype());
+            EpsModel eps = new CfgEpsModel(model.unetEps(), context, r.scale());
             Tensor initLatent = r.initImage() == null ? null
-                    : model.vae().encodeMean(r.initImage()).mul(AutoencoderKL.SD_V1_SCALE_FACTOR);
+                    : model.vae().encodeMean(r.initImage().to(device, model.dtype())).to(Device.CPU, DType.F32)
+                            .mul(AutoencoderKL.SD_V1_SCALE_FACTOR);
             int h = r.height() / 8;
             int w = r.width() / 8;
             for (int batch = 0; batch < r.batchCount(); batch++) {
@@ -91,7 +103,8 @@ public final class StableDiffusion {
                 for (int i = 0; i < r.batchSize(); i++) {
                     Tensor z = latents.narrow(0, i, 1).mul(1f / AutoencoderKL.SD_V1_SCALE_FACTOR);
                     int index = batch * r.batchSize() + i;
-                    out.add(new GeneratedImage(model.vae().decode(z), r.seedOf(index), index));
+                    Tensor pixels = model.vae().decode(z.to(device, model.dtype())).to(Device.CPU, DType.F32);
+                    out.add(new GeneratedImage(pixels, r.seedOf(index), index));
                 }
             }
         }

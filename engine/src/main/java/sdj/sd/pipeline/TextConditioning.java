@@ -46,7 +46,7 @@ public final class TextConditioning {
                     ids[i] = chunk.ids()[i];
                 }
                 Tensor hidden = clip.forward(Tensor.ofLongs(ids, 1, ids.length));
-                float[] h = hidden.toFloatArray();
+                float[] h = hidden.cpu().toFloatArray(); // emphasis weights are applied on the host
                 WeightedTokens.applyWeights(h, ids.length, hidden.size(2), chunk.weights());
                 parts.add(Tensor.of(h, hidden.shape()));
             }

@@ -113,7 +113,7 @@ public final class UNetModel {
      */
     public Tensor forward(Tensor x, float[] timesteps, Tensor context) {
         Tensor emb = timeEmbed2.forward(Unary.silu(timeEmbed0.forward(
-                TimestepEmbedding.sinusoidal(timesteps, config.modelChannels()))));
+                TimestepEmbedding.sinusoidal(timesteps, config.modelChannels()).to(x.device()))));
         Deque<Tensor> skips = new ArrayDeque<>();
         Tensor h = x;
         for (List<TimestepBlock> block : inputBlocks) {
