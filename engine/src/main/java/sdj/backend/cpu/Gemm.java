@@ -158,6 +158,9 @@ public final class Gemm {
                     } else if (mr == MR && nr == 2 * L) {
                         // a last panel of two vectors (n = 320, 1280, ... with NR = 48): no scratch needed
                         kernel2(kc, pa, ir * kc, pb, jr * kc, c, cIndex, ldc);
+                    } else if (mr == MR && nr == L) {
+                        // a last panel of one vector (n = 64, 1024, 4096, ...: n mod 48 = 16)
+                        kernel1(kc, pa, ir * kc, pb, jr * kc, c, cIndex, ldc);
                     } else {
                         edgeKernel(kc, pa, ir * kc, pb, jr * kc, c, cIndex, ldc, mr, nr);
                     }
@@ -312,6 +315,27 @@ public final class Gemm {
     private static void addTo(float[] c, int i, FloatVector v0, FloatVector v1) {
         FloatVector.fromArray(S, c, i).add(v0).intoArray(c, i);
         FloatVector.fromArray(S, c, i + L).add(v1).intoArray(c, i + L);
+    }
+
+    /** The MR×lanes tile over the first vector of a zero-padded last panel. */
+    private static void kernel1(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] c, int cIndex, int ldc) {
+        FloatVector c0 = FloatVector.zero(S);
+        FloatVector c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S);
+        FloatVector c3 = FloatVector.zero(S);
+        int ai = aBase;
+        int bi = bBase;
+        for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+            c0 = FloatVector.broadcast(S, pa[ai]).fma(b0, c0);
+            c1 = FloatVector.broadcast(S, pa[ai + 1]).fma(b0, c1);
+            c2 = FloatVector.broadcast(S, pa[ai + 2]).fma(b0, c2);
+            c3 = FloatVector.broadcast(S, pa[ai + 3]).fma(b0, c3);
+        }
+        FloatVector.fromArray(S, c, cIndex).add(c0).intoArray(c, cIndex);
+        FloatVector.fromArray(S, c, cIndex + ldc).add(c1).intoArray(c, cIndex + ldc);
+        FloatVector.fromArray(S, c, cIndex + 2 * ldc).add(c2).intoArray(c, cIndex + 2 * ldc);
+        FloatVector.fromArray(S, c, cIndex + 3 * ldc).add(c3).intoArray(c, cIndex + 3 * ldc);
     }
 
     /**

@@ -112,6 +112,8 @@ class GemmTest {
         check(7, 4097, 257, true, true, true);
         check(200, 4200, 40, false, true, false); // big enough to pack B in parallel and split rows
         check(37, 320, 70, true, false, false); // last register panel two vectors wide
+        check(40, 64, 70, false, true, true); // last register panel one vector wide (n mod 48 = 16)
+        check(61, 1024, 30, true, false, false);
         check(300, 17, 40, false, false, false); // few columns: computed transposed
         check(260, 9, 300, true, true, true);
     }
