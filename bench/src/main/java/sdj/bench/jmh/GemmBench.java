@@ -1,17 +1,8 @@
 package sdj.bench.jmh;
 
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 import sdj.backend.cpu.Gemm;
 import sdj.bench.Timing;
 
@@ -20,13 +11,7 @@ import sdj.bench.Timing;
  * 1024×1280×1280, 77×768×768 (a text-context projection) and the square 1024³.
  * GFLOP/s = 2·M·N·K / (ms per op · 1e6).
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC", "-Xmx8g"})
-public class GemmBench {
+public class GemmBench extends SdBenchmark {
     @Param({"4096x320x320", "1024x1280x1280", "77x768x768", "1024x1024x1024"})
     public String shape;
 

@@ -2,15 +2,8 @@ package sdj.bench.jmh;
 
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 import sdj.bench.Timing;
 import sdj.ops.Norm;
 import sdj.tensor.Autograd;
@@ -21,13 +14,8 @@ import sdj.tensor.Tensor;
  * GroupNorm(32 groups) over [2, 320, 64, 64] and LayerNorm over [2, 4096, 320]. Memory-bound; read
  * the result as GB/s (2 × 10.5 MB moved per call).
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC", "-Xmx8g"})
-public class NormBench {
+public class NormBench extends SdBenchmark {
     private static final int C = 320;
     private static final int TOKENS = 64 * 64;
 
