@@ -275,10 +275,14 @@ public final class Gemm {
         addTo(c, cIndex + 3 * ldc, c30, c31, c32);
     }
 
+    /** c[i, i+lanes) += v: one register of a finished tile added into C. */
+    private static void addTo(float[] c, int i, FloatVector v) {
+        FloatVector.fromArray(S, c, i).add(v).intoArray(c, i);
+    }
+
     private static void addTo(float[] c, int i, FloatVector v0, FloatVector v1, FloatVector v2) {
-        FloatVector.fromArray(S, c, i).add(v0).intoArray(c, i);
-        FloatVector.fromArray(S, c, i + L).add(v1).intoArray(c, i + L);
-        FloatVector.fromArray(S, c, i + 2 * L).add(v2).intoArray(c, i + 2 * L);
+        addTo(c, i, v0, v1);
+        addTo(c, i + 2 * L, v2);
     }
 
     /** The MR×(2·lanes) tile over the first two vectors of a zero-padded last panel. */
@@ -313,8 +317,8 @@ public final class Gemm {
     }
 
     private static void addTo(float[] c, int i, FloatVector v0, FloatVector v1) {
-        FloatVector.fromArray(S, c, i).add(v0).intoArray(c, i);
-        FloatVector.fromArray(S, c, i + L).add(v1).intoArray(c, i + L);
+        addTo(c, i, v0);
+        addTo(c, i + L, v1);
     }
 
     /** The MR×lanes tile over the first vector of a zero-padded last panel. */
@@ -332,10 +336,10 @@ public final class Gemm {
             c2 = FloatVector.broadcast(S, pa[ai + 2]).fma(b0, c2);
             c3 = FloatVector.broadcast(S, pa[ai + 3]).fma(b0, c3);
         }
-        FloatVector.fromArray(S, c, cIndex).add(c0).intoArray(c, cIndex);
-        FloatVector.fromArray(S, c, cIndex + ldc).add(c1).intoArray(c, cIndex + ldc);
-        FloatVector.fromArray(S, c, cIndex + 2 * ldc).add(c2).intoArray(c, cIndex + 2 * ldc);
-        FloatVector.fromArray(S, c, cIndex + 3 * ldc).add(c3).intoArray(c, cIndex + 3 * ldc);
+        addTo(c, cIndex, c0);
+        addTo(c, cIndex + ldc, c1);
+        addTo(c, cIndex + 2 * ldc, c2);
+        addTo(c, cIndex + 3 * ldc, c3);
     }
 
     /**
