@@ -49,7 +49,7 @@ __device__ __forceinline__ float dot_smem(const float* a, const float* b, int D)
 template <typename T>
 __device__ void attention_forward_impl(const T* q, const T* k, const T* v, T* o, float* lse, int H, int Nq, int Nk,
                                        int D, AttnLayout ql, AttnLayout kl, float scale, int causal) {
-    extern __shared__ float smem[];
+    SDJ_DYNAMIC_SHARED(float, smem);
     const int ldk = D + 1;
     float* Ks = smem;
     float* Vs = Ks + ATT_TILE * ldk;
@@ -132,7 +132,7 @@ template <typename T>
 __device__ void attention_backward_dq_impl(const T* q, const T* k, const T* v, const T* dout, const float* lse,
                                            const float* delta, T* dq, int H, int Nq, int Nk, int D, AttnLayout ql,
                                            AttnLayout kl, float scale, int causal) {
-    extern __shared__ float smem[];
+    SDJ_DYNAMIC_SHARED(float, smem);
     const int ldk = D + 1;
     float* Ks = smem;
     float* Vs = Ks + ATT_TILE * ldk;
@@ -199,7 +199,7 @@ template <typename T>
 __device__ void attention_backward_dkdv_impl(const T* q, const T* k, const T* v, const T* dout, const float* lse,
                                              const float* delta, T* dk, T* dv, int H, int Nq, int Nk, int D,
                                              AttnLayout ql, AttnLayout kl, float scale, int causal) {
-    extern __shared__ float smem[];
+    SDJ_DYNAMIC_SHARED(float, smem);
     const int ldq = D + 1;
     float* Qs = smem;
     float* dOs = Qs + ATT_TILE * ldq;

@@ -53,3 +53,9 @@ __device__ __forceinline__ float sigmoid_f(float x) { return 1.f / (1.f + expf(-
 
 // Emits three extern "C" entry points name_f32/_f16/_bf16 from one templated body `name##_impl<T>`.
 #define FOR_EACH_DTYPE(M) M(f32, float) M(f16, __half) M(bf16, __nv_bfloat16)
+
+// The launch's dynamic shared memory as a T*. A macro because the host emulator (emu/cuda_emu.h,
+// which defines it first) cannot express an `extern __shared__` array.
+#ifndef SDJ_DYNAMIC_SHARED
+#define SDJ_DYNAMIC_SHARED(T, name) extern __shared__ T name[]
+#endif

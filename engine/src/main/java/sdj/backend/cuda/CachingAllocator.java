@@ -1,17 +1,12 @@
 package sdj.backend.cuda;
 
-import static jcuda.driver.JCudaDriver.cuMemAlloc;
-import static jcuda.driver.JCudaDriver.cuMemFree;
-import static jcuda.driver.JCudaDriver.cuMemGetInfo;
-
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
-import jcuda.driver.CUresult;
 
 /**
  * A caching device allocator: freed blocks go to a free list per size class and are handed out again
- * instead of calling cuMemAlloc/cuMemFree (both synchronise the device). Sizes round up to 512 B
+ * instead of calling the driver (cuMemAlloc/cuMemFree both synchronise the device). Sizes round up to 512 B
  * below 1 MiB and to 2 MiB above, so SD's recurring activation shapes land in the same classes.
  * All work runs on one stream, so a block freed after its last kernel was enqueued can be reused by
  * the next kernel in stream order without waiting.
@@ -25,11 +20,16 @@ final class CachingAllocator {
     record Block(DevicePtr ptr, long sizeClass) {
     }
 
+    private final DeviceDriver driver;
     private final Map<Long, ArrayDeque<DevicePtr>> free = new HashMap<>();
     private long inUse;
     private long reserved;
     private long peakInUse;
     private long peakReserved;
+
+    CachingAllocator(DeviceDriver driver) {
+        this.driver = driver;
+    }
 
     static long sizeClass(long bytes) {
         long b = Math.max(bytes, 1);
@@ -42,19 +42,15 @@ final class CachingAllocator {
         ArrayDeque<DevicePtr> list = free.get(cls);
         DevicePtr ptr = list == null ? null : list.poll();
         if (ptr == null) {
-            ptr = new DevicePtr();
-            int r = cuMemAlloc(ptr, cls);
-            if (r == CUresult.CUDA_ERROR_OUT_OF_MEMORY) {
+            long address = driver.allocate(cls);
+            if (address == 0) {
                 releaseCached();
-                r = cuMemAlloc(ptr, cls);
-                if (r == CUresult.CUDA_ERROR_OUT_OF_MEMORY) {
-                    long[] freeBytes = new long[1];
-                    long[] total = new long[1];
-                    cuMemGetInfo(freeBytes, total);
-                    throw new CudaOutOfMemory(bytes, stats(), freeBytes[0], total[0]);
+                address = driver.allocate(cls);
+                if (address == 0) {
+                    throw new CudaOutOfMemory(bytes, stats(), driver.freeMemory(), driver.properties().totalMemory());
                 }
             }
-            CudaCheck.ok(r, "cuMemAlloc(" + cls + " bytes)");
+            ptr = new DevicePtr(address);
             reserved += cls;
             peakReserved = Math.max(peakReserved, reserved);
         }
@@ -72,7 +68,7 @@ final class CachingAllocator {
     synchronized void releaseCached() {
         for (var entry : free.entrySet()) {
             for (DevicePtr p : entry.getValue()) {
-                cuMemFree(p);
+                driver.free(p.address());
                 reserved -= entry.getKey();
             }
         }

@@ -155,7 +155,7 @@ final class CublasLt {
                     MemorySegment.ofAddress(a.ptr().address()), plan.secondLayout(), betaSeg,
                     cSeg, plan.outLayout(), cSeg, plan.outLayout(), plan.algo(),
                     MemorySegment.ofAddress(workspace.ptr().address()), WORKSPACE_BYTES,
-                    MemorySegment.ofAddress(device.stream().address())), "cublasLtMatmul");
+                    MemorySegment.ofAddress(device.driver().streamAddress())), "cublasLtMatmul");
         } catch (CudaException e) {
             throw e;
         } catch (Throwable t) {

@@ -1,19 +1,17 @@
 package sdj.backend.cuda;
 
-import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
-import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
-import static jcuda.driver.JCudaDriver.cuInit;
-
-import jcuda.driver.CUresult;
-import jcuda.driver.JCudaDriver;
-
 /**
  * Entry point of the CUDA backend: whether it can run here, and the device to run on.
  * {@link #available()} never throws: a missing libcuda.so.1, no GPU, an old driver or kernels that
  * were not built all make it false, and {@link #unavailableReason()} says which in one sentence.
+ *
+ * <p>{@code -Dsdj.cuda.emulator=fallback} (set for the engine's tests) runs the backend on the host
+ * emulator of our kernels ({@link EmulatedDriver}) when there is no GPU; {@code =on} always does;
+ * {@code =off}, the default, never does.
  */
 public final class Cuda {
     private static final System.Logger LOG = System.getLogger("sdj.cuda");
+    static final String EMULATOR_PROPERTY = "sdj.cuda.emulator";
 
     private static volatile boolean probed;
     private static String reason;
@@ -45,47 +43,33 @@ public final class Cuda {
         if (probed) {
             return;
         }
+        String mode = System.getProperty(EMULATOR_PROPERTY, "off").toLowerCase(java.util.Locale.ROOT);
         try {
-            device = open();
+            device = switch (mode) {
+                case "off" -> new CudaDevice(NvidiaDriver.open());
+                case "on" -> new CudaDevice(new EmulatedDriver());
+                case "fallback" -> openGpuOrEmulator();
+                default -> throw new CudaException("-D" + EMULATOR_PROPERTY + " must be off, on or fallback, not " + mode);
+            };
             LOG.log(System.Logger.Level.INFO, "CUDA device: {0}", device);
         } catch (Throwable t) { // UnsatisfiedLinkError, NoClassDefFoundError, CudaException...
             device = null;
             LOG.log(System.Logger.Level.DEBUG, "CUDA probe failed", t);
-            if (reason == null) {
-                reason = describe(t);
-            }
+            reason = describe(t);
         }
         probed = true;
     }
 
-    private static CudaDevice open() {
-        JCudaDriver.setExceptionsEnabled(false);
-        int init = cuInit(0);
-        if (init == CUresult.CUDA_ERROR_NO_DEVICE) {
-            reason = "no CUDA GPU is visible (cuInit: CUDA_ERROR_NO_DEVICE)";
-            throw new CudaException(reason);
+    private static CudaDevice openGpuOrEmulator() {
+        try {
+            return new CudaDevice(NvidiaDriver.open());
+        } catch (Throwable gpu) {
+            try {
+                return new CudaDevice(new EmulatedDriver());
+            } catch (CudaException emulator) {
+                throw new CudaException(describe(gpu) + ", and " + emulator.getMessage());
+            }
         }
-        CudaCheck.ok(init, "cuInit");
-        int[] count = new int[1];
-        CudaCheck.ok(cuDeviceGetCount(count), "cuDeviceGetCount");
-        if (count[0] == 0) {
-            reason = "no CUDA GPU is visible";
-            throw new CudaException(reason);
-        }
-        int[] version = new int[1];
-        cuDriverGetVersion(version);
-        String kernels = KernelBuild.problem();
-        if (kernels != null) {
-            reason = kernels;
-            throw new CudaException(reason);
-        }
-        if (version[0] < 13000) {
-            // Our PTX comes from nvcc 13.0 and carries ISA 9.0, which older drivers cannot JIT.
-            reason = "the NVIDIA driver supports CUDA " + version[0] / 1000 + "." + version[0] % 1000 / 10
-                    + " but sdj's kernels need a CUDA 13 driver (R580 or newer)";
-            throw new CudaException(reason);
-        }
-        return new CudaDevice(0);
     }
 
     private static String describe(Throwable t) {

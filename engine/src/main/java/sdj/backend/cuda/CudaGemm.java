@@ -22,7 +22,9 @@ final class CudaGemm {
     synchronized GemmPath defaultPath() {
         if (!probed) {
             probed = true;
-            if ("own".equalsIgnoreCase(System.getProperty("sdj.cuda.gemm", ""))) {
+            if (device.isEmulated()) {
+                LOG.log(System.Logger.Level.INFO, "GEMM path: sdj tensor-core/SIMT kernels (CUDA emulator)");
+            } else if ("own".equalsIgnoreCase(System.getProperty("sdj.cuda.gemm", ""))) {
                 LOG.log(System.Logger.Level.INFO, "GEMM path: sdj tensor-core/SIMT kernels (forced by -Dsdj.cuda.gemm=own)");
             } else {
                 StringBuilder why = new StringBuilder();

@@ -1,12 +1,6 @@
 package sdj.backend.cuda;
 
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
-import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
-import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
-
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
-import jcuda.Pointer;
 import sdj.tensor.DType;
 import sdj.tensor.Shape;
 import sdj.tensor.Storage;
@@ -44,7 +38,7 @@ public final class CudaTensor implements AutoCloseable {
 
     public static CudaTensor zeros(CudaDevice device, DType dtype, int... shape) {
         CudaTensor t = empty(device, dtype, shape);
-        CudaCheck.ok(cuMemsetD8Async(t.ptr, (byte) 0, t.bytes(), device.stream()), "cuMemsetD8Async");
+        device.driver().zero(t.ptr.address(), t.bytes());
         return t;
     }
 
@@ -79,26 +73,7 @@ public final class CudaTensor implements AutoCloseable {
             throw new IllegalArgumentException("host data of " + segment.byteSize() + " bytes for a device tensor of "
                     + bytes + " bytes");
         }
-        CudaCheck.ok(cuMemcpyHtoD(ptr, hostPointer(segment), bytes), "cuMemcpyHtoD(" + bytes + " bytes)");
-    }
-
-    /** A JCuda pointer over a heap array segment or a native (off-heap / mapped) segment. */
-    private static Pointer hostPointer(MemorySegment segment) {
-        if (segment.isNative()) {
-            return Pointer.to(segment.asByteBuffer().order(ByteOrder.nativeOrder()));
-        }
-        Object base = segment.heapBase().orElseThrow();
-        long offset = segment.address();
-        Pointer p = switch (base) {
-            case byte[] a -> Pointer.to(a);
-            case short[] a -> Pointer.to(a);
-            case int[] a -> Pointer.to(a);
-            case float[] a -> Pointer.to(a);
-            case long[] a -> Pointer.to(a);
-            case double[] a -> Pointer.to(a);
-            default -> throw new IllegalArgumentException("unsupported heap segment over " + base.getClass());
-        };
-        return p.withByteOffset(offset);
+        device.driver().copyToDevice(ptr.address(), segment, bytes);
     }
 
     /** Copies to the host (waiting for queued work) as a tensor of the same dtype and shape. */
@@ -106,10 +81,7 @@ public final class CudaTensor implements AutoCloseable {
         checkOpen();
         device.makeCurrent();
         Storage storage = Storage.allocate(dtype, numel());
-        // Finish queued kernels first; a synchronous copy into a Java array cannot be truly async anyway.
-        device.synchronize();
-        Pointer host = dtype == DType.F32 ? Pointer.to(storage.heapFloats()) : hostPointer(storage.segment());
-        CudaCheck.ok(cuMemcpyDtoH(host, ptr, bytes()), "cuMemcpyDtoH(" + bytes() + " bytes)");
+        device.driver().copyToHost(storage.segment(), ptr.address(), bytes()); // after the queued kernels
         return new Tensor(storage, shape, Shape.contiguousStrides(shape), 0);
     }
 

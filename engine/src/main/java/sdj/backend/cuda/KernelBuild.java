@@ -52,7 +52,12 @@ public final class KernelBuild {
     }
 
     private static String readMarker() {
-        try (InputStream in = KernelBuild.class.getResourceAsStream(RESOURCE_DIR + "BUILD")) {
+        return resourceText(RESOURCE_DIR + "BUILD");
+    }
+
+    /** A text resource of the engine, or null when it is absent or unreadable. */
+    static String resourceText(String resource) {
+        try (InputStream in = KernelBuild.class.getResourceAsStream(resource)) {
             return in == null ? null : new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             return null;

@@ -1,0 +1,71 @@
+// Host emulation of the CUDA C++ our kernels use, so that kernels/*.cu compile with g++ and run on the
+// CPU for tests on machines without a GPU (force-included by build-emu.sh, never by nvcc).
+//
+// The model: one block at a time; each thread of the block is a fiber (runtime.cpp) that runs until it
+// reaches __syncthreads() or a warp shuffle, where it waits for the others. __shared__ variables become
+// statics (one copy, shared by the block's fibers), threadIdx/blockIdx are globals the scheduler sets
+// before it resumes a fiber. Arithmetic is the host's (libm's expf, not the GPU's), so results agree
+// with a GPU to rounding, not bit for bit. Not emulated: the memory model (fibers never race), warp
+// divergence, and timing.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <cuda_fp16.h>
+#include <cuda_bf16.h>
+
+// cuda_fp16.h brought CUDA's own host definitions of these keywords; ours replace them.
+#undef __global__
+#undef __device__
+#undef __host__
+#undef __shared__
+#undef __forceinline__
+#undef __launch_bounds__
+#undef __align__
+#define __global__ __attribute__((visibility("default")))
+#define __device__
+#define __host__
+#define __shared__ static
+#define __forceinline__ inline
+#define __launch_bounds__(...)
+#define __align__(n) __attribute__((aligned(n)))
+
+struct sdj_uint3 {
+    unsigned int x, y, z;
+};
+
+// Set by the scheduler for the fiber it is about to resume (one block runs at a time).
+extern sdj_uint3 threadIdx, blockIdx, blockDim, gridDim;
+
+void __syncthreads();
+float sdj_emu_shfl(float v, int src_lane);      // src_lane outside the warp returns v
+int sdj_emu_shfl(int v, int src_lane);
+void* sdj_emu_dynamic_shared();                  // the launch's dynamic shared memory
+// Warp-collective: lane l contributes part[0, per_lane) at all[l*per_lane]; every lane gets `all`.
+void sdj_emu_warp_gather(const float* part, int per_lane, float* all);
+
+inline int sdj_emu_lane() { return (int)(threadIdx.x & 31); }
+
+template <typename T> inline T __shfl_sync(unsigned, T v, int src_lane, int = 32) {
+    return sdj_emu_shfl(v, src_lane & 31);
+}
+template <typename T> inline T __shfl_xor_sync(unsigned, T v, int lane_mask, int = 32) {
+    return sdj_emu_shfl(v, sdj_emu_lane() ^ lane_mask);
+}
+template <typename T> inline T __shfl_down_sync(unsigned, T v, unsigned delta, int = 32) {
+    int src = sdj_emu_lane() + (int)delta;
+    return sdj_emu_shfl(v, src < 32 ? src : sdj_emu_lane());
+}
+
+// Fibers of a block never run at the same time, so a plain read-modify-write is atomic here.
+inline float atomicAdd(float* p, float v) {
+    float old = *p;
+    *p = old + v;
+    return old;
+}
+
+inline float rsqrtf(float x) { return 1.f / std::sqrt(x); }
+inline int min(int a, int b) { return a < b ? a : b; }
+inline int max(int a, int b) { return a > b ? a : b; }
+
+#define SDJ_DYNAMIC_SHARED(T, name) T* name = static_cast<T*>(sdj_emu_dynamic_shared())
