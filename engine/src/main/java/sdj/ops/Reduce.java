@@ -17,14 +17,14 @@ public final class Reduce {
     public static Tensor sumAll(Tensor x) {
         int[] shape = x.shape();
         if (x.isCuda()) {
-            // On the device: a sum in x's dtype, and the gradient broadcast from the device scalar (no host read).
+            // On the device: an fp32 sum, and the gradient broadcast from the device scalar in x's dtype (no host read).
             boolean[] all = new boolean[shape.length];
             Arrays.fill(all, true);
             Tensor y = CudaDispatch.sum(x, all, new int[0]);
             int[] ones = new int[shape.length];
             Arrays.fill(ones, 1);
             return Autograd.record(y, "sum", new Tensor[] {x},
-                    g -> new Tensor[] {g.reshape(ones).expand(shape).contiguous()});
+                    g -> new Tensor[] {g.reshape(ones).expand(shape).to(x.dtype())});
         }
         float[] v = x.floats();
         double s = 0;
@@ -62,9 +62,9 @@ public final class Reduce {
         }
         int[] inShape = x.shape();
         if (x.isCuda()) {
-            Tensor y = CudaDispatch.sum(x, reduce, keepDim ? keepShape : keptShape(inShape, reduce));
+            Tensor y = CudaDispatch.sum(x, reduce, keepDim ? keepShape : keptShape(inShape, reduce)); // fp32
             return Autograd.record(y, "sum_dims", new Tensor[] {x},
-                    g -> new Tensor[] {g.reshape(keepShape).expand(inShape).contiguous()});
+                    g -> new Tensor[] {g.reshape(keepShape).expand(inShape).to(x.dtype())});
         }
         // Move reduced dims last: then every output element is a contiguous run of `inner` values.
         int[] perm = new int[rank];
@@ -134,7 +134,7 @@ public final class Reduce {
                 dims.add(i);
             }
         }
-        Tensor s = sum(g, dims.stream().mapToInt(Integer::intValue).toArray(), true);
-        return s.reshape(shape);
+        Tensor s = sum(g, dims.stream().mapToInt(Integer::intValue).toArray(), true).reshape(shape);
+        return s.dtype() == g.dtype() ? s : s.to(g.dtype()); // a CUDA sum is fp32; the gradient keeps g's dtype
     }
 }

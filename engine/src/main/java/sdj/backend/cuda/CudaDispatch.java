@@ -94,8 +94,7 @@ public final class CudaDispatch {
     /** A fresh contiguous copy of t in dtype, sharing nothing with t (a leaf's accumulated gradient). */
     public static Tensor copy(Tensor t, DType dtype) {
         try (Operands in = new Operands("copy", t)) {
-            CudaTensor x = in.get(t);
-            return CudaStorage.wrap(x.dtype() == dtype ? StridedCopy.contiguous(t) : ElementwiseOps.cast(x, dtype));
+            return CudaStorage.wrap(t.dtype() == dtype ? StridedCopy.contiguous(t) : ElementwiseOps.cast(in.get(t), dtype));
         }
     }
 
@@ -110,7 +109,8 @@ public final class CudaDispatch {
     }
 
     /**
-     * Sum over the dims flagged in {@code reduce}, in x's dtype (fp32 accumulation), shaped {@code outShape}.
+     * Sum over the dims flagged in {@code reduce} as fp32 (as on the CPU; an fp16 sum of a loss would
+     * overflow long before its mean does), shaped {@code outShape}.
      * x is read as [outer, mid, inner] by sum_keep_middle when the kept dims are one block (bias gradients,
      * per-channel sums, sum of all); otherwise the kept dims are permuted to the front first.
      */
@@ -149,7 +149,7 @@ public final class CudaDispatch {
                 }
             }
             CudaTensor sums = NormOps.sumKeepMiddle(in.get(src), outer, Math.toIntExact(mid), inner);
-            return wrapAs(sums, x.dtype()).view(outShape);
+            return CudaStorage.wrap(sums).view(outShape);
         }
     }
 
