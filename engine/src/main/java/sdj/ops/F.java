@@ -3,6 +3,7 @@ package sdj.ops;
 import java.util.List;
 import java.util.SplittableRandom;
 import sdj.backend.cuda.CudaDispatch;
+import sdj.tensor.Device;
 import sdj.tensor.Tensor;
 
 /**
@@ -91,6 +92,7 @@ public final class F {
         for (int i = 0; i < mask.length; i++) {
             mask[i] = rng.nextDouble() < p ? 0f : keep;
         }
-        return x.mul(Tensor.of(mask, x.shape()));
+        Tensor m = Tensor.of(mask, x.shape());
+        return x.mul(x.isCuda() ? m.to(Device.CUDA, x.dtype()) : m); // the same mask on either device
     }
 }

@@ -105,6 +105,9 @@ public final class Join {
 
     /** Gradient of narrow: g placed at [start, start+len) along dim of a zero tensor of the input shape. */
     public static Tensor padNarrowGrad(Tensor g, int[] inShape, int dim, int start) {
+        if (g.isCuda()) {
+            return CudaDispatch.padNarrowGrad(g, inShape, dim, start);
+        }
         int outer = 1;
         for (int i = 0; i < dim; i++) {
             outer *= inShape[i];

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import sdj.backend.cpu.Parallel;
+import sdj.backend.cuda.CudaDispatch;
 import sdj.tensor.Autograd;
 import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
@@ -14,13 +15,23 @@ public final class Reduce {
     }
 
     public static Tensor sumAll(Tensor x) {
+        int[] shape = x.shape();
+        if (x.isCuda()) {
+            // On the device: an fp32 sum, and the gradient broadcast from the device scalar in x's dtype (no host read).
+            boolean[] all = new boolean[shape.length];
+            Arrays.fill(all, true);
+            Tensor y = CudaDispatch.sum(x, all, new int[0]);
+            int[] ones = new int[shape.length];
+            Arrays.fill(ones, 1);
+            return Autograd.record(y, "sum", new Tensor[] {x},
+                    g -> new Tensor[] {g.reshape(ones).expand(shape).to(x.dtype())});
+        }
         float[] v = x.floats();
         double s = 0;
         for (float f : v) {
             s += f;
         }
         Tensor y = Tensor.scalar((float) s).reshape();
-        int[] shape = x.shape();
         return Autograd.record(y, "sum", new Tensor[] {x}, g -> new Tensor[] {Tensor.full(g.item(), shape)});
     }
 
@@ -42,6 +53,18 @@ public final class Reduce {
         boolean[] reduce = new boolean[rank];
         for (int d : dims) {
             reduce[Shape.wrap(d, rank)] = true;
+        }
+        int[] keepShape = x.shape();
+        for (int d = 0; d < rank; d++) {
+            if (reduce[d]) {
+                keepShape[d] = 1;
+            }
+        }
+        int[] inShape = x.shape();
+        if (x.isCuda()) {
+            Tensor y = CudaDispatch.sum(x, reduce, keepDim ? keepShape : keptShape(inShape, reduce)); // fp32
+            return Autograd.record(y, "sum_dims", new Tensor[] {x},
+                    g -> new Tensor[] {g.reshape(keepShape).expand(inShape).to(x.dtype())});
         }
         // Move reduced dims last: then every output element is a contiguous run of `inner` values.
         int[] perm = new int[rank];
@@ -80,17 +103,22 @@ public final class Reduce {
                 out[o] = (float) s;
             }
         });
-        int[] keepShape = x.shape();
-        for (int d = 0; d < rank; d++) {
-            if (reduce[d]) {
-                keepShape[d] = 1;
-            }
-        }
         int[] outShape = keepDim ? keepShape : keptSizes.stream().mapToInt(Integer::intValue).toArray();
         Tensor y = Tensor.of(out, outShape);
-        int[] inShape = x.shape();
         return Autograd.record(y, "sum_dims", new Tensor[] {x},
                 g -> new Tensor[] {g.reshape(keepShape).expand(inShape).contiguous()});
+    }
+
+    /** The sizes of the dims not reduced. */
+    private static int[] keptShape(int[] shape, boolean[] reduce) {
+        int[] kept = new int[shape.length];
+        int k = 0;
+        for (int d = 0; d < shape.length; d++) {
+            if (!reduce[d]) {
+                kept[k++] = shape[d];
+            }
+        }
+        return Arrays.copyOf(kept, k);
     }
 
     /** Sums a gradient of a broadcast result back to the shape of the operand that was broadcast. */
@@ -106,7 +134,7 @@ public final class Reduce {
                 dims.add(i);
             }
         }
-        Tensor s = sum(g, dims.stream().mapToInt(Integer::intValue).toArray(), true);
-        return s.reshape(shape);
+        Tensor s = sum(g, dims.stream().mapToInt(Integer::intValue).toArray(), true).reshape(shape);
+        return s.dtype() == g.dtype() ? s : s.to(g.dtype()); // a CUDA sum is fp32; the gradient keeps g's dtype
     }
 }

@@ -219,12 +219,19 @@ public final class Tensor {
     }
 
     void accumulateGrad(Tensor g) {
-        Tensor gc = g.contiguousCopyIfShared();
+        Tensor gc = ownCopyOf(g);
         grad = grad == null ? gc : grad.add(gc);
     }
 
-    private Tensor contiguousCopyIfShared() {
-        return Tensor.of(toFloatArray(), shape);
+    /**
+     * g as a fresh contiguous tensor sharing no storage (it may be a view of another gradient): fp32 on
+     * the host, and on the GPU a device copy in this leaf's dtype (an fp16 parameter gets an fp16 grad).
+     */
+    private Tensor ownCopyOf(Tensor g) {
+        if (g.isCuda()) {
+            return sdj.backend.cuda.CudaDispatch.copy(g, dtype());
+        }
+        return Tensor.of(g.toFloatArray(), g.shape);
     }
 
     /** Runs backward from a scalar (or with an explicit output gradient of this shape). */
@@ -235,11 +242,13 @@ public final class Tensor {
         backward(Tensor.ones(shape));
     }
 
+    /** The sweep runs where this tensor lives: a host gradOutput for a CUDA output is uploaded in its dtype first. */
     public void backward(Tensor gradOutput) {
         if (!requiresGrad()) {
             throw new IllegalStateException("backward() on a tensor that does not require grad");
         }
-        Autograd.backward(this, gradOutput);
+        Tensor seed = isCuda() && !gradOutput.isCuda() ? gradOutput.to(Device.CUDA, dtype()) : gradOutput;
+        Autograd.backward(this, seed);
     }
 
     /** The same data, cut from the tape. */

@@ -94,12 +94,12 @@ class DeviceTensorTest {
     }
 
     @Test
-    void gpuOpsRefuseToRecordGradientsWithAClearMessage() {
+    void gradientsDoNotChangeTheMixedDeviceCheck() {
+        // GPU ops record gradients now (CudaAutogradTest); a leaf that wants them still cannot mix devices.
         Tensor gpu = fakeCuda(2, 2);
-        Tensor leaf = new Tensor(gpu.storage(), new int[] {2, 2}, new int[] {2, 1}, 0).requiresGrad(true);
-        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-                () -> Binary.mul(leaf, gpu));
-        assertTrue(e.getMessage().contains("does not record gradients yet"), e.getMessage());
+        Tensor leaf = Tensor.ones(2, 2).requiresGrad(true);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Binary.mul(leaf, gpu));
+        assertTrue(e.getMessage().startsWith("mul got tensors on cpu and cuda"), e.getMessage());
     }
 
     @Test

@@ -3,14 +3,12 @@ package sdj.backend.cuda;
 import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.List;
-import sdj.tensor.Autograd;
 import sdj.tensor.DType;
 import sdj.tensor.Tensor;
 
 /**
- * The device operands of one op call. Checks that every input is on CUDA (one sentence naming the
- * op and both devices otherwise) and that no gradient is wanted (GPU autograd is not wired yet);
- * hands out contiguous {@link CudaTensor} views of the inputs, making a copy where the layout or the
+ * The device operands of one op call (forward or backward). Checks that every input is on CUDA (one
+ * sentence naming the op and both devices otherwise); hands out contiguous {@link CudaTensor} views of the inputs, making a copy where the layout or the
  * dtype needs one. {@link #close()} frees those copies (stream order keeps queued kernels safe) and
  * keeps the inputs reachable until then, so the GC cannot free an input before its kernel is queued.
  */
@@ -24,14 +22,6 @@ final class Operands implements AutoCloseable {
             if (t != null && !t.isCuda()) {
                 throw new IllegalArgumentException(op + " got tensors on cpu and cuda; move them to one device first"
                         + " (tensor.to(Device.CUDA) or tensor.cpu())");
-            }
-        }
-        if (Autograd.isGradEnabled()) {
-            for (Tensor t : inputs) {
-                if (t != null && t.requiresGrad()) {
-                    throw new UnsupportedOperationException(op + " on CUDA does not record gradients yet; run GPU"
-                            + " inference under Autograd.noGrad(), or train on the cpu");
-                }
             }
         }
     }

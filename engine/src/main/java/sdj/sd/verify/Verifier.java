@@ -24,7 +24,8 @@ import sdj.tensor.Tensor;
  * its inputs with our networks and compares: {@code clip.*}, {@code unet.*}, {@code vae.*} and
  * {@code grad.*} (the loss, dloss/dx and every listed weight gradient) and {@code sample.*} (10-step CompVis
  * DDIM and PLMS with guidance 7.5). Inputs go to the model's device and outputs come back to the host
- * for comparison; on CUDA the gradient checks are skipped (GPU autograd is not wired yet).
+ * for comparison; on CUDA the gradient checks are skipped (GPU gradients are checked op by op against the
+ * CPU by CudaAutogradTest; running this sd-tiny check on the GPU is not enabled yet).
  */
 public final class Verifier {
     private final StableDiffusionModel model;
