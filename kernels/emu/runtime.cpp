@@ -73,7 +73,8 @@ struct Barrier {
 
 struct Warp {
     Barrier barrier;
-    uint32_t slot[32];
+    int lanes;             // threads of the block in this warp (32 but for a partial last warp)
+    uint32_t slot[2][32];  // shuffles alternate between two sets, so one barrier per shuffle suffices
     float tile[256];  // for sdj_emu_warp_gather (the WMMA emulation)
 };
 
@@ -198,6 +199,7 @@ bool run_block(int threads, char* err, int errlen) {
     for (int w = 0; w * 32 < threads; w++) {
         int lanes = threads - w * 32 < 32 ? threads - w * 32 : 32;
         warps[w].barrier = Barrier{lanes, 0, 0};
+        warps[w].lanes = lanes;
     }
     for (int t = 0; t < threads; t++) fibers[t] = Fiber{fresh_stack(t), nullptr, 0, false};
     // Fibers pass control among themselves; it comes back here when none can run any more.
@@ -221,14 +223,15 @@ void __syncthreads() {
     if (!block_barrier.arrive()) wait_on(block_barrier);
 }
 
+// A lane can only overwrite the slot set of shuffle n at shuffle n+2, after passing the barrier of
+// shuffle n+1, which every lane reaches only after reading its value of shuffle n.
 static uint32_t exchange(uint32_t bits, int src_lane) {
     Warp& w = warps[threadIdx.x / 32];
-    int lane = (int)(threadIdx.x & 31);
-    w.slot[lane] = bits;
+    uint32_t* slot = w.slot[w.barrier.generation & 1];
+    slot[threadIdx.x & 31] = bits;
     if (!w.barrier.arrive()) wait_on(w.barrier);  // every lane has written
-    uint32_t got = src_lane >= 0 && src_lane < w.barrier.live ? w.slot[src_lane] : bits;
-    if (!w.barrier.arrive()) wait_on(w.barrier);  // every lane has read before the slots are reused
-    return got;
+    // (not barrier.live: lanes that got their value first may have finished the kernel meanwhile)
+    return src_lane >= 0 && src_lane < w.lanes ? slot[src_lane] : bits;
 }
 
 float sdj_emu_shfl(float v, int src_lane) {
@@ -245,7 +248,7 @@ int sdj_emu_shfl(int v, int src_lane) {
 
 void sdj_emu_warp_gather(const float* part, int per_lane, float* all) {
     Warp& w = warps[threadIdx.x / 32];
-    int lanes = w.barrier.live;
+    int lanes = w.lanes;
     memcpy(w.tile + (threadIdx.x & 31) * per_lane, part, per_lane * sizeof(float));
     if (!w.barrier.arrive()) wait_on(w.barrier);
     memcpy(all, w.tile, (size_t)lanes * per_lane * sizeof(float));

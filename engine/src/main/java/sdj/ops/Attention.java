@@ -33,6 +33,12 @@ public final class Attention {
             throw new IllegalArgumentException("attention shapes q " + Shape.str(qs) + ", k " + Shape.str(ks) + ", v "
                     + Shape.str(vs) + " do not fit [B, H, N, d]");
         }
+        if (causal && qs[2] != ks[2]) {
+            // Libraries disagree on where the diagonal goes when Nq != Nk (PyTorch: top left, flash-attn:
+            // bottom right); SD only masks CLIP's self-attention, so refuse rather than pick one silently.
+            throw new IllegalArgumentException("causal attention needs as many keys as queries, got q "
+                    + Shape.str(qs) + " and k " + Shape.str(ks));
+        }
         if (q.isCuda() || k.isCuda() || v.isCuda()) {
             return CudaDispatch.sdpa(q, k, v, causal, scale);
         }
@@ -71,8 +77,7 @@ public final class Attention {
                 scores[base + j] *= dm.scale;
             }
             if (dm.causal) {
-                // query i sees keys 0..i (+ the offset when Nk > Nq, as for cached prefixes)
-                int limit = q0 + r + (dm.nk - dm.nq);
+                int limit = q0 + r; // query i sees keys 0..i (Nq == Nk, checked in sdpa)
                 for (int j = limit + 1; j < dm.nk; j++) {
                     scores[base + j] = Float.NEGATIVE_INFINITY;
                 }

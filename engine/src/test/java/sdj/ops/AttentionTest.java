@@ -1,5 +1,7 @@
 package sdj.ops;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static sdj.ops.OpAssert.assertValues;
 import static sdj.ops.OpAssert.shape;
@@ -82,7 +84,18 @@ class AttentionTest {
     @ValueSource(booleans = {false, true})
     void forwardAgainstNaive(boolean causal) {
         checkForward(2, 2, 5, 5, 4, 4, causal);
-        checkForward(1, 2, 5, 7, 4, 3, causal); // cross-attention shapes, Nq ≠ Nk, dv ≠ d
+        checkForward(1, 2, 5, 7, 4, 3, false); // cross-attention shapes, Nq ≠ Nk, dv ≠ d
+    }
+
+    @Test
+    void causalMaskWithFewerOrMoreKeysThanQueriesIsRefused() {
+        Tensor q = Rand.uniform(1, 1, 1, 5, 4);
+        for (int nk : new int[] {3, 7}) {
+            Tensor k = Rand.uniform(2, 1, 1, nk, 4);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> F.attention(q, k, k, true));
+            assertEquals("causal attention needs as many keys as queries, got q [1, 1, 5, 4] and k [1, 1, " + nk
+                    + ", 4]", e.getMessage());
+        }
     }
 
     @ParameterizedTest(name = "causal={0}")
@@ -98,8 +111,8 @@ class AttentionTest {
     void gradients(boolean causal) {
         GradCheck.check(in -> F.attention(in[0], in[1], in[2], causal), Rand.param(4, 1, 2, 4, 3),
                 Rand.param(5, 1, 2, 4, 3), Rand.param(6, 1, 2, 4, 2));
-        GradCheck.check(in -> F.attention(in[0], in[1], in[2], causal), Rand.param(7, 2, 1, 3, 4),
-                Rand.param(8, 2, 1, 5, 4), Rand.param(9, 2, 1, 5, 3));
+        GradCheck.check(in -> F.attention(in[0], in[1], in[2], false), Rand.param(7, 2, 1, 3, 4),
+                Rand.param(8, 2, 1, 5, 4), Rand.param(9, 2, 1, 5, 3)); // Nq ≠ Nk: no causal mask
     }
 
     /**
