@@ -4,11 +4,12 @@
 # run the CUDA backend on these libraries when no GPU is present (see emu/README.md), so the kernels'
 # arithmetic, indexing and launch shapes are tested on every CI run, not only on GPU machines.
 # Without g++ or CUDA's fp16 headers it writes a BUILD marker saying so and exits 0.
-# Usage: build-emu.sh <kernels dir> <output dir>   (run by Maven in generate-resources)
+# Usage: build-emu.sh <kernels dir> <output dir> [work dir]   (run by Maven in generate-resources)
 set -euo pipefail
 src=$(cd "$1" && pwd)
 out=$2
-mkdir -p "$out"
+work=${3:-$out}    # where runtime.o goes (kept out of the packaged output dir)
+mkdir -p "$out" "$work"
 marker="$out/BUILD"
 
 missing() {
@@ -29,23 +30,24 @@ flags=(-std=c++17 -O2 -fPIC -fvisibility=hidden -w -include "$src/emu/cuda_emu.h
 start=$(date +%s%N)
 newer() { [[ -f "$1" && "$1" -nt "$2" && "$1" -nt "$src/common.cuh" && "$1" -nt "$src/emu/cuda_emu.h" \
            && "$1" -nt "$src/emu/mma.h" && "$1" -nt "$src/emu/runtime.cpp" && "$1" -nt "$src/build-emu.sh" ]]; }
-if ! newer "$out/runtime.o" "$src/emu/runtime.cpp"; then
-    g++ "${flags[@]}" -c "$src/emu/runtime.cpp" -o "$out/runtime.o"
+export work
+if ! newer "$work/runtime.o" "$src/emu/runtime.cpp"; then
+    g++ "${flags[@]}" -c "$src/emu/runtime.cpp" -o "$work/runtime.o"
 fi
 build_one() {
-    local cu=$1 out=$2 src=$3; shift 3
+    local cu=$1 out=$2 work=$3; shift 3
     local name lib
     name=$(basename "$cu" .cu)
     lib="$out/$name.so"
     if newer "$lib" "$cu"; then return 0; fi
-    g++ "$@" -shared -x c++ "$cu" -x none "$out/runtime.o" -o "$lib.tmp" \
+    g++ "$@" -shared -x c++ "$cu" -x none "$work/runtime.o" -o "$lib.tmp" \
         || { echo "[sdj emulator] g++ failed on $name.cu"; return 1; }
     mv "$lib.tmp" "$lib"
 }
 export -f build_one newer
 export src
-ls "$src"/*.cu | xargs -P "$(nproc)" -I{} bash -c 'build_one "$@"' _ {} "$out" "$src" "${flags[@]}"
-rm -f "$out/runtime.o.keep"
+# A library is rebuilt when its .cu or any shared source (header, runtime, this script) is newer.
+ls "$src"/*.cu "$src"/emu/*.cu | xargs -P "$(nproc)" -I{} bash -c 'build_one "$@"' _ {} "$out" "$work" "${flags[@]}"
 {
     echo "status=built"
     echo "compiler=$(g++ --version | head -1)"

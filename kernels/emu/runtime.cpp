@@ -104,6 +104,7 @@ int block_threads = 0;
 void* scheduler_sp = nullptr;
 const Launch* active = nullptr;
 std::vector<unsigned char> dynamic_shared;
+char launch_error[256];  // the first undefined behaviour a kernel showed, reported after the launch
 std::mutex one_launch_at_a_time;
 
 // Calls the kernel with the launch's arguments. Under the System V x86-64 ABI the integer-class
@@ -210,7 +211,7 @@ bool run_block(int threads, char* err, int errlen) {
     for (int t = 0; t < threads; t++) waiting += fibers[t].done ? 0 : 1;
     if (waiting > 0) {
         snprintf(err, errlen,
-                 "block (%u, %u, %u) deadlocked: %d of its %d threads wait at a barrier the others never reach",
+                 "block (%u, %u, %u) deadlocked: %d of its %d threads wait at barriers that can never complete",
                  blockIdx.x, blockIdx.y, blockIdx.z, waiting, threads);
         return false;
     }
@@ -230,8 +231,14 @@ static uint32_t exchange(uint32_t bits, int src_lane) {
     uint32_t* slot = w.slot[w.barrier.generation & 1];
     slot[threadIdx.x & 31] = bits;
     if (!w.barrier.arrive()) wait_on(w.barrier);  // every lane has written
-    // (not barrier.live: lanes that got their value first may have finished the kernel meanwhile)
-    return src_lane >= 0 && src_lane < w.lanes ? slot[src_lane] : bits;
+    // (w.lanes, not barrier.live: lanes that got their value first may have finished meanwhile)
+    if (src_lane >= 0 && src_lane < w.lanes) return slot[src_lane];
+    // A lane outside a partial warp: undefined on a GPU, so the launch fails instead of guessing.
+    if (!launch_error[0])
+        snprintf(launch_error, sizeof launch_error,
+                 "thread %u of block (%u, %u, %u) shuffled from lane %d, but its warp has only %d threads",
+                 threadIdx.x, blockIdx.x, blockIdx.y, blockIdx.z, src_lane, w.lanes);
+    return 0x7fc00000u;  // NaN as a float
 }
 
 float sdj_emu_shfl(float v, int src_lane) {
@@ -291,6 +298,7 @@ extern "C" __attribute__((visibility("default"))) int sdj_emu_launch(void* fn, u
     if (!ensure_stacks(err, errlen)) return 1;
     dynamic_shared.assign((size_t)shared_bytes + 16, 0);
     active = &l;
+    launch_error[0] = 0;
     gridDim = sdj_uint3{gx, gy, gz};
     blockDim = sdj_uint3{block, 1, 1};
     for (unsigned z = 0; z < gz; z++)
@@ -298,6 +306,10 @@ extern "C" __attribute__((visibility("default"))) int sdj_emu_launch(void* fn, u
             for (unsigned x = 0; x < gx; x++) {
                 blockIdx = sdj_uint3{x, y, z};
                 if (!run_block((int)block, err, errlen)) return 1;
+                if (launch_error[0]) {
+                    snprintf(err, errlen, "%s", launch_error);
+                    return 1;
+                }
             }
     active = nullptr;
     return 0;

@@ -1,0 +1,78 @@
+package sdj.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import sdj.tensor.DType;
+
+/**
+ * The CUDA emulator's runtime (kernels/emu/runtime.cpp) on the test kernels of kernels/emu/selftest.cu:
+ * block-wide reductions, shuffles whose source lanes have already finished or do not exist,
+ * and lanes split between a block barrier and a warp shuffle (a deadlock, reported as one). Runs
+ * wherever the emulator was built, GPU or not.
+ */
+class EmulatorRuntimeTest {
+    private CudaDevice device;
+
+    @BeforeEach
+    void emulator() {
+        String problem = EmulatedDriver.problem();
+        assumeTrue(problem == null, () -> "skipped: " + problem);
+        device = new CudaDevice(new EmulatedDriver());
+    }
+
+    @Test
+    void blockSumOverWholeWarps() {
+        for (int threads : new int[] {32, 128, 1024}) {
+            try (CudaTensor out = CudaTensor.empty(device, DType.F32, 2 * threads)) {
+                device.kernel("selftest", "block_sum_test").launch(LaunchShape.grid(2, 1, 1, threads, 0), out.ptr());
+                float[] expected = new float[2 * threads];
+                java.util.Arrays.fill(expected, threads * (threads + 1) / 2f);
+                assertArrayEquals(expected, out.toFloatArray(), "blockDim " + threads);
+            }
+        }
+    }
+
+    /** A shuffle from a lane that a partial warp does not have is undefined on a GPU: the launch fails. */
+    @Test
+    void shuffleFromAMissingLaneOfAPartialWarpFailsTheLaunch() {
+        try (CudaTensor out = CudaTensor.empty(device, DType.F32, 40)) {
+            Kernel k = device.kernel("selftest", "block_sum_test");
+            CudaException e = assertThrows(CudaException.class, () -> k.launch(LaunchShape.grid(1, 1, 1, 40, 0), out.ptr()));
+            assertEquals("launch of block_sum_test grid (1, 1, 1) block 40 smem 0 failed on the CUDA emulator: thread 39"
+                    + " of block (0, 0, 0) shuffled from lane 23, but its warp has only 8 threads", e.getMessage());
+        }
+    }
+
+    @Test
+    void shuffleSourcesStayValidWhileLanesFinish() {
+        int threads = 64;
+        int rounds = 3;
+        try (CudaTensor out = CudaTensor.empty(device, DType.I32, threads)) {
+            device.kernel("selftest", "rotate_then_exit_test").launch(LaunchShape.grid(1, 1, 1, threads, 0), out.ptr(),
+                    rounds);
+            int[] got = new int[threads];
+            out.toHost().storage().segment().asByteBuffer().order(java.nio.ByteOrder.nativeOrder()).asIntBuffer().get(got);
+            int[] expected = new int[threads];
+            for (int t = 0; t < threads; t++) {
+                expected[t] = (t & ~31) + ((t & 31) + rounds) % 32;
+            }
+            assertArrayEquals(expected, got);
+        }
+    }
+
+    @Test
+    void lanesSplitBetweenBarrierAndShuffleAreReportedNotHung() {
+        try (CudaTensor out = CudaTensor.empty(device, DType.I32, 64)) {
+            Kernel k = device.kernel("selftest", "divergent_barrier_test");
+            CudaException e = assertThrows(CudaException.class, () -> k.launch(LaunchShape.grid(1, 1, 1, 64, 0), out.ptr()));
+            assertEquals("launch of divergent_barrier_test grid (1, 1, 1) block 64 smem 0 failed on the CUDA emulator: "
+                    + "block (0, 0, 0) deadlocked: 64 of its 64 threads wait at barriers that can never complete",
+                    e.getMessage());
+        }
+    }
+}
