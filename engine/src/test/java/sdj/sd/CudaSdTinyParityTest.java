@@ -59,11 +59,12 @@ class CudaSdTinyParityTest {
         return checks;
     }
 
-    private static void assertAllPass(List<Check> checks) {
+    private static void assertAllPass(List<Check> checks) throws Exception {
         String failed = checks.stream().filter(c -> !c.pass()).map(Check::line).collect(Collectors.joining("\n"));
         assertTrue(failed.isEmpty(), "failed checks:\n" + failed);
-        // clip, unet, vae decode + encode, ddim10, plms10 (gradient checks are CPU-only for now)
-        assertEquals(6, checks.size(), checks.stream().map(Check::name).collect(Collectors.joining(", ")));
+        // clip, unet, vae decode + encode, grad.loss, grad.x, every listed weight gradient, ddim10, plms10
+        assertEquals(SdTinyParityTest.expectedChecks(), checks.size(),
+                checks.stream().map(Check::name).collect(Collectors.joining(", ")));
     }
 
     @Test

@@ -35,7 +35,7 @@ class SdTinyParityTest {
     }
 
     /** clip 1 + unet 1 + vae 2 + loss + dx + one per weight gradient in the file + 2 samplers. */
-    private static long expectedChecks() throws Exception {
+    static long expectedChecks() throws Exception {
         long weightGrads = SafeTensors.open(TestData.sdTiny("reference.safetensors")).tensors().keySet().stream()
                 .filter(k -> k.startsWith("grad.model.")).count();
         assertTrue(weightGrads > 100, "the reference lists the attention, input and output weight gradients");
