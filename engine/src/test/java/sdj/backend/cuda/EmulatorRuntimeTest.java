@@ -40,12 +40,9 @@ class EmulatorRuntimeTest {
     /** A shuffle from a lane that a partial warp does not have is undefined on a GPU: the launch fails. */
     @Test
     void shuffleFromAMissingLaneOfAPartialWarpFailsTheLaunch() {
-        try (CudaTensor out = CudaTensor.empty(device, DType.F32, 40)) {
-            Kernel k = device.kernel("selftest", "block_sum_test");
-            CudaException e = assertThrows(CudaException.class, () -> k.launch(LaunchShape.grid(1, 1, 1, 40, 0), out.ptr()));
-            assertEquals("launch of block_sum_test grid (1, 1, 1) block 40 smem 0 failed on the CUDA emulator: thread 39"
-                    + " of block (0, 0, 0) shuffled from lane 23, but its warp has only 8 threads", e.getMessage());
-        }
+        assertEquals("launch of block_sum_test grid (1, 1, 1) block 40 smem 0 failed on the CUDA emulator: thread 39"
+                + " of block (0, 0, 0) shuffled from lane 23, but its warp has only 8 threads",
+                launchFailure("block_sum_test", 40));
     }
 
     @Test
@@ -67,12 +64,17 @@ class EmulatorRuntimeTest {
 
     @Test
     void lanesSplitBetweenBarrierAndShuffleAreReportedNotHung() {
-        try (CudaTensor out = CudaTensor.empty(device, DType.I32, 64)) {
-            Kernel k = device.kernel("selftest", "divergent_barrier_test");
-            CudaException e = assertThrows(CudaException.class, () -> k.launch(LaunchShape.grid(1, 1, 1, 64, 0), out.ptr()));
-            assertEquals("launch of divergent_barrier_test grid (1, 1, 1) block 64 smem 0 failed on the CUDA emulator: "
-                    + "block (0, 0, 0) deadlocked: 64 of its 64 threads wait at barriers that can never complete",
-                    e.getMessage());
+        assertEquals("launch of divergent_barrier_test grid (1, 1, 1) block 64 smem 0 failed on the CUDA emulator: "
+                + "block (0, 0, 0) deadlocked: 64 of its 64 threads wait at barriers that can never complete",
+                launchFailure("divergent_barrier_test", 64));
+    }
+
+    /** The message of the CudaException that launching one block of {@code threads} throws. */
+    private String launchFailure(String kernel, int threads) {
+        try (CudaTensor out = CudaTensor.empty(device, DType.F32, threads)) {
+            Kernel k = device.kernel("selftest", kernel);
+            return assertThrows(CudaException.class, () -> k.launch(LaunchShape.grid(1, 1, 1, threads, 0), out.ptr()))
+                    .getMessage();
         }
     }
 }
