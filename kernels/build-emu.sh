@@ -30,7 +30,6 @@ flags=(-std=c++17 -O2 -fPIC -fvisibility=hidden -w -include "$src/emu/cuda_emu.h
 start=$(date +%s%N)
 newer() { [[ -f "$1" && "$1" -nt "$2" && "$1" -nt "$src/common.cuh" && "$1" -nt "$src/emu/cuda_emu.h" \
            && "$1" -nt "$src/emu/mma.h" && "$1" -nt "$src/emu/runtime.cpp" && "$1" -nt "$src/build-emu.sh" ]]; }
-export work
 if ! newer "$work/runtime.o" "$src/emu/runtime.cpp"; then
     g++ "${flags[@]}" -c "$src/emu/runtime.cpp" -o "$work/runtime.o"
 fi

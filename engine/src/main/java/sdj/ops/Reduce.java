@@ -67,30 +67,16 @@ public final class Reduce {
                     g -> new Tensor[] {g.reshape(keepShape).expand(inShape).to(x.dtype())});
         }
         // Move reduced dims last: then every output element is a contiguous run of `inner` values.
-        int[] perm = new int[rank];
-        int k = 0;
-        List<Integer> keptSizes = new ArrayList<>();
-        for (int d = 0; d < rank; d++) {
-            if (!reduce[d]) {
-                perm[k++] = d;
-                keptSizes.add(x.size(d));
-            }
-        }
+        int[] kept = keptShape(inShape, reduce);
         int inner = 1;
         for (int d = 0; d < rank; d++) {
-            if (reduce[d]) {
-                perm[k++] = d;
-                inner *= x.size(d);
-            }
+            inner *= reduce[d] ? x.size(d) : 1;
         }
         float[] v;
         try (var scope = Autograd.noGrad()) {
-            v = x.permute(perm).floats();
+            v = x.permute(keptFirst(reduce)).floats();
         }
-        int outer = inner == 0 ? 0 : v.length / inner;
-        if (inner == 0) {
-            outer = (int) Shape.numel(keptSizes.stream().mapToInt(Integer::intValue).toArray());
-        }
+        int outer = inner == 0 ? (int) Shape.numel(kept) : v.length / inner;
         float[] out = new float[outer];
         int len = inner;
         Parallel.range(outer, len, (lo, hi) -> {
@@ -103,14 +89,27 @@ public final class Reduce {
                 out[o] = (float) s;
             }
         });
-        int[] outShape = keepDim ? keepShape : keptSizes.stream().mapToInt(Integer::intValue).toArray();
-        Tensor y = Tensor.of(out, outShape);
+        Tensor y = Tensor.of(out, keepDim ? keepShape : kept);
         return Autograd.record(y, "sum_dims", new Tensor[] {x},
                 g -> new Tensor[] {g.reshape(keepShape).expand(inShape).contiguous()});
     }
 
+    /** The permutation that puts the kept dims first, then the reduced ones, each in order. */
+    public static int[] keptFirst(boolean[] reduce) {
+        int[] perm = new int[reduce.length];
+        int k = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            for (int d = 0; d < reduce.length; d++) {
+                if (reduce[d] == (pass == 1)) {
+                    perm[k++] = d;
+                }
+            }
+        }
+        return perm;
+    }
+
     /** The sizes of the dims not reduced. */
-    private static int[] keptShape(int[] shape, boolean[] reduce) {
+    public static int[] keptShape(int[] shape, boolean[] reduce) {
         int[] kept = new int[shape.length];
         int k = 0;
         for (int d = 0; d < shape.length; d++) {

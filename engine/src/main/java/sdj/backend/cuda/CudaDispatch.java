@@ -131,9 +131,9 @@ public final class CudaDispatch {
             }
             Tensor src = x;
             if (!oneBlock) {
-                src = x.permute(keptFirst(reduce));
+                src = x.permute(Reduce.keptFirst(reduce));
                 first = 0;
-                last = countKept(reduce) - 1;
+                last = Reduce.keptShape(s, reduce).length - 1;
             }
             int[] ss = src.shape();
             long outer = 1;
@@ -151,28 +151,6 @@ public final class CudaDispatch {
             CudaTensor sums = NormOps.sumKeepMiddle(in.get(src), outer, Math.toIntExact(mid), inner);
             return CudaStorage.wrap(sums).view(outShape);
         }
-    }
-
-    private static int countKept(boolean[] reduce) {
-        int n = 0;
-        for (boolean r : reduce) {
-            n += r ? 0 : 1;
-        }
-        return n;
-    }
-
-    /** The permutation that puts the kept dims first, then the reduced ones, each in order. */
-    private static int[] keptFirst(boolean[] reduce) {
-        int[] perm = new int[reduce.length];
-        int k = 0;
-        for (int pass = 0; pass < 2; pass++) {
-            for (int d = 0; d < reduce.length; d++) {
-                if (reduce[d] == (pass == 1)) {
-                    perm[k++] = d;
-                }
-            }
-        }
-        return perm;
     }
 
     /** torch.cat along dim: each part is copied into its slice of the output. */
