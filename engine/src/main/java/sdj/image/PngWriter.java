@@ -4,15 +4,11 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.zip.Deflater;
+import sdj.io.AtomicFile;
 
 /**
  * Encodes 8-bit RGB PNGs (colour type 2, no interlace) with text metadata, the way AUTOMATIC1111
@@ -35,7 +31,7 @@ public final class PngWriter {
     /** Writes packed {@code 0xRRGGBB} pixels (row-major, high byte ignored) atomically to {@code target}. */
     public static void write(Path target, int[] rgb, int width, int height, Map<String, String> text)
             throws IOException {
-        writeAtomically(target, encode(rgb, width, height, text));
+        AtomicFile.write(target, encode(rgb, width, height, text));
     }
 
     /** The complete PNG file for packed {@code 0xRRGGBB} pixels. */
@@ -113,29 +109,6 @@ public final class PngWriter {
             return out.toByteArray();
         } finally {
             d.end();
-        }
-    }
-
-    /** Temp file in the target's folder, fsync, rename: readers see the old file or the whole new one. */
-    private static void writeAtomically(Path target, byte[] bytes) throws IOException {
-        Path abs = target.toAbsolutePath();
-        Files.createDirectories(abs.getParent());
-        Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName() + ".", ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ByteBuffer buf = ByteBuffer.wrap(bytes);
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
         }
     }
 }
