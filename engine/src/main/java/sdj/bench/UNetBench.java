@@ -84,10 +84,11 @@ public final class UNetBench {
         return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getTotalThreadAllocatedBytes();
     }
 
-    /** The GPU line: seconds, TFLOP/s and the fraction of the H200's peak for the dtype. */
+    /** The GPU line: seconds, TFLOP/s, the fraction of the H200's peak for the dtype, device memory. */
     public static String describeGpu(Result r, DType dtype) {
         return String.format(Locale.ROOT, "%.4f s per UNet forward (best of %d), %.1f GFLOP per forward, ", r.seconds(),
-                r.runs(), r.gflop()) + GpuBenches.rate(r.gflop() * 1e9, r.seconds(), dtype);
+                r.runs(), r.gflop()) + GpuBenches.rate(r.gflop() * 1e9, r.seconds(), dtype) + "; device memory: "
+                + CudaDispatch.ops().device().memoryStats();
     }
 
     private static void resetPeaks() {

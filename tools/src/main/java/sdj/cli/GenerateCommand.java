@@ -16,6 +16,7 @@ import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import sdj.backend.cpu.Parallel;
+import sdj.backend.cuda.Cuda;
 import sdj.image.Images;
 import sdj.image.PngWriter;
 import sdj.sd.ModelConfigFiles;
@@ -23,6 +24,7 @@ import sdj.sd.ModelConfigs;
 import sdj.sd.clip.ClipTokenizer;
 import sdj.sd.pipeline.GenerationRequest;
 import sdj.sd.pipeline.StableDiffusion;
+import sdj.tensor.Device;
 
 /**
  * What txt2img and img2img share: the CompVis/A1111 flags, model loading with a clear message when
@@ -123,6 +125,9 @@ abstract class GenerateCommand implements Command {
         ProgressBar bar = new ProgressBar(System.err);
         List<StableDiffusion.GeneratedImage> images = sd.generate(r, bar);
         bar.finish();
+        if (DeviceFlags.parse(cmd).device() == Device.CUDA) {
+            System.err.println("cuda memory: " + Cuda.device().memoryStats());
+        }
         int next = nextIndex(samples);
         String hash = modelHash(checkpoint);
         List<Path> written = new ArrayList<>();

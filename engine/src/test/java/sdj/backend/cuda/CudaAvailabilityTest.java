@@ -8,6 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import sdj.tensor.DType;
 
@@ -54,5 +59,17 @@ class CudaAvailabilityTest {
         assertTrue(msg.contains("3.0 GiB"), msg);
         assertTrue(msg.contains("batch size"), msg);
         assertFalse(msg.contains("\n"));
+    }
+
+    @Test
+    void cublasLtIsSoughtInCuda13ToolkitAndWheelFolders() throws IOException {
+        List<Path> dirs = CublasLtLibrary.candidateDirs();
+        assertTrue(dirs.contains(Path.of("/usr/local/cuda/targets/x86_64-linux/lib")), dirs.toString());
+        try (DirectoryStream<Path> pythons = Files.newDirectoryStream(Path.of("/usr/lib"), "python3*")) {
+            for (Path python : pythons) {
+                assertTrue(dirs.contains(python.resolve("dist-packages/nvidia/cu13/lib")), python + " not searched");
+                assertTrue(dirs.contains(python.resolve("site-packages/nvidia/cublas/lib")), python + " not searched");
+            }
+        }
     }
 }
