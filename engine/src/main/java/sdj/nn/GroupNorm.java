@@ -20,4 +20,9 @@ public final class GroupNorm {
     public Tensor forward(Tensor x) {
         return Norm.groupNorm(x, groups, weight, bias, eps);
     }
+
+    /** silu(forward(x)), fused into one kernel on the GPU. */
+    public Tensor forwardSilu(Tensor x) {
+        return Norm.groupNormSilu(x, groups, weight, bias, eps);
+    }
 }

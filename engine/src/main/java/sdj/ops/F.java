@@ -26,6 +26,11 @@ public final class F {
         return Norm.groupNorm(x, groups, w, b, eps);
     }
 
+    /** silu(group_norm(x)): one fused kernel on the GPU. */
+    public static Tensor groupNormSilu(Tensor x, int groups, Tensor w, Tensor b, float eps) {
+        return Norm.groupNormSilu(x, groups, w, b, eps);
+    }
+
     public static Tensor layerNorm(Tensor x, Tensor w, Tensor b, float eps) {
         return Norm.layerNorm(x, w, b, eps);
     }

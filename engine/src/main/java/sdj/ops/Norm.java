@@ -18,13 +18,11 @@ public final class Norm {
 
     /** x [N, C, *] normalised over (C/groups, *) per group; weight/bias [C] (may be null). */
     public static Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps) {
-        int[] s = x.shape();
-        if (s.length < 2 || s[1] % groups != 0) {
-            throw new IllegalArgumentException("group_norm with " + groups + " groups of input " + Shape.str(s));
-        }
+        checkGroups(x, groups);
         if (x.isCuda()) {
-            return CudaDispatch.groupNorm(x, groups, weight, bias, eps);
+            return CudaDispatch.groupNorm(x, groups, weight, bias, eps, false);
         }
+        int[] s = x.shape();
         int n = s[0];
         int c = s[1];
         int spatial = (int) (x.numel() / ((long) n * c));
@@ -32,6 +30,25 @@ public final class Norm {
         int rowLen = c / groups * spatial;
         // channel of element e within a row r: ((r % groups)·(C/groups) + e / spatial)
         return normalise(x, rows, rowLen, weight, bias, eps, spatial, c / groups, groups, "group_norm");
+    }
+
+    /**
+     * silu(group_norm(x)), the pair that opens every SD ResBlock branch: one fused kernel on the GPU
+     * (SiLU applied in fp32 before the output is rounded), the two ops on the CPU.
+     */
+    public static Tensor groupNormSilu(Tensor x, int groups, Tensor weight, Tensor bias, float eps) {
+        checkGroups(x, groups);
+        if (x.isCuda()) {
+            return CudaDispatch.groupNorm(x, groups, weight, bias, eps, true);
+        }
+        return Unary.silu(groupNorm(x, groups, weight, bias, eps));
+    }
+
+    private static void checkGroups(Tensor x, int groups) {
+        int[] s = x.shape();
+        if (s.length < 2 || s[1] % groups != 0) {
+            throw new IllegalArgumentException("group_norm with " + groups + " groups of input " + Shape.str(s));
+        }
     }
 
     /** x [..., D] normalised over the last dim; weight/bias [D]. */

@@ -420,12 +420,13 @@ public final class CudaDispatch {
     // ------------------------------------------------------------------ normalisation, softmax
 
     /** Backward: group_norm_backward with the saved fp32 mean/rstd; dgamma/dbeta come back in fp32. */
-    public static Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps) {
-        try (Operands in = new Operands("group_norm", x, weight, bias)) {
+    public static Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps, boolean silu) {
+        String name = silu ? "group_norm_silu" : "group_norm";
+        try (Operands in = new Operands(name, x, weight, bias)) {
             DType dt = weight != null ? weight.dtype() : x.dtype();
-            CudaOps.NormResult r = ops().groupNorm(in.get(x, dt), groups, in.get(weight), in.get(bias, dt), eps, false);
-            return recordNorm("group_norm", r, x, weight, bias, (saved, g, gin, paramGrads) -> ops().groupNormBackward(
-                    gin.get(x, dt), groups, gin.get(weight), gin.get(bias, dt), saved, gin.get(g, dt), false, paramGrads));
+            CudaOps.NormResult r = ops().groupNorm(in.get(x, dt), groups, in.get(weight), in.get(bias, dt), eps, silu);
+            return recordNorm(name, r, x, weight, bias, (saved, g, gin, paramGrads) -> ops().groupNormBackward(
+                    gin.get(x, dt), groups, gin.get(weight), gin.get(bias, dt), saved, gin.get(g, dt), silu, paramGrads));
         }
     }
 

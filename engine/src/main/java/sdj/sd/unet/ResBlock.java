@@ -30,10 +30,10 @@ final class ResBlock implements TimestepBlock {
 
     @Override
     public Tensor forward(Tensor x, Tensor emb, Tensor context) {
-        Tensor h = inConv.forward(Unary.silu(inNorm.forward(x)));
+        Tensor h = inConv.forward(inNorm.forwardSilu(x));
         Tensor e = embLinear.forward(Unary.silu(emb)); // [B, out]
         h = h.add(e.unsqueeze(-1).unsqueeze(-1));
-        h = outConv.forward(Unary.silu(outNorm.forward(h)));
+        h = outConv.forward(outNorm.forwardSilu(h));
         return (skip == null ? x : skip.forward(x)).add(h);
     }
 }

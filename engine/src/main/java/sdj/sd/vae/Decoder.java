@@ -6,7 +6,6 @@ import sdj.nn.Conv2d;
 import sdj.nn.GroupNorm;
 import sdj.nn.Params;
 import sdj.ops.Resample;
-import sdj.ops.Unary;
 import sdj.tensor.Tensor;
 
 /** VAE decoder: conv_in, mid block, up levels (deepest first) of ResnetBlocks with nearest ×2 + conv upsamples. */
@@ -58,6 +57,6 @@ final class Decoder {
                 h = up.forward(Resample.upsampleNearest2x(h));
             }
         }
-        return convOut.forward(Unary.silu(normOut.forward(h)));
+        return convOut.forward(normOut.forwardSilu(h));
     }
 }

@@ -5,7 +5,6 @@ import java.util.List;
 import sdj.nn.Conv2d;
 import sdj.nn.GroupNorm;
 import sdj.nn.Params;
-import sdj.ops.Unary;
 import sdj.tensor.Tensor;
 
 /** VAE encoder: conv_in, down levels of ResnetBlocks with stride-2 downsamples, mid block, norm, conv_out. */
@@ -54,6 +53,6 @@ final class Encoder {
             }
         }
         h = midBlock2.forward(midAttn.forward(midBlock1.forward(h)));
-        return convOut.forward(Unary.silu(normOut.forward(h)));
+        return convOut.forward(normOut.forwardSilu(h));
     }
 }

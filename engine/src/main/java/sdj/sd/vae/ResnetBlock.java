@@ -3,7 +3,6 @@ package sdj.sd.vae;
 import sdj.nn.Conv2d;
 import sdj.nn.GroupNorm;
 import sdj.nn.Params;
-import sdj.ops.Unary;
 import sdj.tensor.Tensor;
 
 /** VAE ResnetBlock (no time embedding): x + conv2(swish(norm2(conv1(swish(norm1(x)))))), 1×1 nin_shortcut on channel change. */
@@ -23,8 +22,8 @@ final class ResnetBlock {
     }
 
     Tensor forward(Tensor x) {
-        Tensor h = conv1.forward(Unary.silu(norm1.forward(x)));
-        h = conv2.forward(Unary.silu(norm2.forward(h)));
+        Tensor h = conv1.forward(norm1.forwardSilu(x));
+        h = conv2.forward(norm2.forwardSilu(h));
         return (ninShortcut == null ? x : ninShortcut.forward(x)).add(h);
     }
 }

@@ -207,6 +207,8 @@ class CudaAutogradTest {
         Leaf gw = leaf(61, 8);
         Leaf gb = leaf(62, 8);
         assertGradsMatch("group_norm", TOL, t -> F.groupNorm(t.get(0), 4, t.get(1), t.get(2), 1e-5f), x, gw, gb);
+        // fused on the GPU, silu(group_norm) on the CPU
+        assertGradsMatch("group_norm_silu", TOL, t -> F.groupNormSilu(t.get(0), 4, t.get(1), t.get(2), 1e-5f), x, gw, gb);
         Leaf tokens = leaf(63, 2, 5, 16);
         Leaf lw = leaf(64, 16);
         Leaf lb = leaf(65, 16);
@@ -336,7 +338,7 @@ class CudaAutogradTest {
                 p.get("conv1.b"), 1, 1);
         Tensor e = F.linear(F.silu(emb), p.get("emb.w"), p.get("emb.b"));
         h = h.add(e.unsqueeze(-1).unsqueeze(-1));
-        h = F.conv2d(F.silu(F.groupNorm(h, 4, p.get("gn2.w"), p.get("gn2.b"), 1e-5f)), p.get("conv2.w"),
+        h = F.conv2d(F.groupNormSilu(h, 4, p.get("gn2.w"), p.get("gn2.b"), 1e-5f), p.get("conv2.w"),
                 p.get("conv2.b"), 1, 1);
         h = x.add(h);
         Tensor tokens = h.reshape(2, 8, 36).transpose(1, 2); // [B, HW, C]

@@ -145,6 +145,8 @@ class CudaDispatchTest {
             Tensor[] gb = pair(host(20, 64), dtype);
             assertSame(F.groupNorm(x[0], 32, gw[0], gb[0], 1e-5f), F.groupNorm(x[1], 32, gw[1], gb[1], 1e-5f), dtype,
                     "group_norm");
+            assertSame(F.groupNormSilu(x[0], 32, gw[0], gb[0], 1e-5f), F.groupNormSilu(x[1], 32, gw[1], gb[1], 1e-5f),
+                    dtype, "group_norm_silu");
             Tensor[] t = pair(host(21, 2, 5, 64), dtype);
             assertSame(F.layerNorm(t[0], gw[0], gb[0], 1e-5f), F.layerNorm(t[1], gw[1], gb[1], 1e-5f), dtype, "layer_norm");
             assertSame(F.softmax(t[0]), F.softmax(t[1]), dtype, "softmax");
