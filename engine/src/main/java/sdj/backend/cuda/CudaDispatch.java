@@ -255,7 +255,8 @@ public final class CudaDispatch {
     /**
      * sdj.ops.Unary's functions by name on elementwise.cu's activation kernels (activations, exp, log,
      * sqrt, rsqrt), with activation_backward for the gradient; square is x·x (so mse_loss runs on the
-     * GPU), neg an affine map; pow, which needs its exponent, is {@link #pow}.
+     * GPU), neg an affine map; pow, which needs its exponent, is {@link #pow}. That covers every Unary
+     * function; one added there without a route here fails with the way back to the CPU.
      */
     public static Tensor unary(String name, Tensor x) {
         if (name.equals("square")) {
