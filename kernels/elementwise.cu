@@ -1,4 +1,4 @@
-// Elementwise kernels: activations (forward and backward), binary ops with channel/suffix
+// Elementwise kernels: activations and math functions (forward and backward), binary ops with channel/suffix
 // broadcasting, affine scalar maps, GEGLU, and dtype casts.
 // Launch shape for all: 1-D grid-stride loop, 256 threads per block; the host caps the grid size
 // and the loop covers the rest.
@@ -11,24 +11,46 @@
 #define ACT_QUICK_GELU 3
 #define ACT_SIGMOID 4
 #define ACT_TANH 5
+#define ACT_EXP 6
+#define ACT_LOG 7
+#define ACT_SQRT 8
+#define ACT_RSQRT 9
+#define ACT_POW 10  // x^p, p the kernels' float parameter (unused by the other ops)
 
 #define SQRT_2_OVER_PI 0.7978845608028654f
 #define INV_SQRT_2 0.7071067811865476f
 #define INV_SQRT_2PI 0.3989422804014327f
 
-__device__ __forceinline__ float act_forward(int op, float x) {
+// powf with java.lang.Math.pow's special cases where C differs: a NaN exponent, or |x| == 1 with an
+// infinite one, give NaN in Java (C gives 1 for pow(1, anything) and pow(-1, ±inf)).
+__device__ __forceinline__ float pow_like_java(float x, float p) {
+    if (isnan(p) || (fabsf(x) == 1.f && isinf(p))) return NAN;
+    return powf(x, p);
+}
+
+// 1/sqrt(x) as a correctly rounded sqrt and divide, not rsqrtf (2 ulp on the GPU): the CPU computes it
+// in double.
+__device__ __forceinline__ float rsqrt_f(float x) { return 1.f / sqrtf(x); }
+
+__device__ __forceinline__ float act_forward(int op, float x, float p) {
     switch (op) {
         case ACT_SILU: return x * sigmoid_f(x);
         case ACT_GELU: return 0.5f * x * (1.f + erff(x * INV_SQRT_2));
         case ACT_GELU_TANH: return 0.5f * x * (1.f + tanhf(SQRT_2_OVER_PI * (x + 0.044715f * x * x * x)));
         case ACT_QUICK_GELU: return x * sigmoid_f(1.702f * x);
         case ACT_SIGMOID: return sigmoid_f(x);
-        default: return tanhf(x);
+        case ACT_TANH: return tanhf(x);
+        case ACT_EXP: return expf(x);
+        case ACT_LOG: return logf(x);
+        case ACT_SQRT: return sqrtf(x);
+        case ACT_RSQRT: return rsqrt_f(x);
+        default: return pow_like_java(x, p);
     }
 }
 
-// d act(x) / dx, the same formulas as sdj.ops.Unary's derivatives.
-__device__ __forceinline__ float act_derivative(int op, float x) {
+// d act(x) / dx, the same formulas as sdj.ops.Unary's derivatives; where those read y = act(x), y is
+// recomputed from x here.
+__device__ __forceinline__ float act_derivative(int op, float x, float p) {
     switch (op) {
         case ACT_SILU: { float s = sigmoid_f(x); return s * (1.f + x * (1.f - s)); }
         case ACT_GELU: return 0.5f * (1.f + erff(x * INV_SQRT_2)) + x * INV_SQRT_2PI * expf(-0.5f * x * x);
@@ -39,20 +61,25 @@ __device__ __forceinline__ float act_derivative(int op, float x) {
         }
         case ACT_QUICK_GELU: { float s = sigmoid_f(1.702f * x); return s + 1.702f * x * s * (1.f - s); }
         case ACT_SIGMOID: { float s = sigmoid_f(x); return s * (1.f - s); }
-        default: { float t = tanhf(x); return 1.f - t * t; }
+        case ACT_TANH: { float t = tanhf(x); return 1.f - t * t; }
+        case ACT_EXP: return expf(x);
+        case ACT_LOG: return 1.f / x;
+        case ACT_SQRT: return 0.5f / sqrtf(x);
+        case ACT_RSQRT: { float y = rsqrt_f(x); return -0.5f * y * y * y; }
+        default: return p * pow_like_java(x, p - 1.f);
     }
 }
 
-// y[i] = act(x[i])
+// y[i] = act(x[i]); p is pow's exponent
 template <typename T>
-__device__ void activation_forward_impl(int op, const T* x, T* y, long long n) {
-    FOR_EACH_INDEX(i, n) y[i] = from_f32<T>(act_forward(op, to_f32(x[i])));
+__device__ void activation_forward_impl(int op, float p, const T* x, T* y, long long n) {
+    FOR_EACH_INDEX(i, n) y[i] = from_f32<T>(act_forward(op, to_f32(x[i]), p));
 }
 
 // dx[i] = dy[i] * act'(x[i])
 template <typename T>
-__device__ void activation_backward_impl(int op, const T* x, const T* dy, T* dx, long long n) {
-    FOR_EACH_INDEX(i, n) dx[i] = from_f32<T>(to_f32(dy[i]) * act_derivative(op, to_f32(x[i])));
+__device__ void activation_backward_impl(int op, float p, const T* x, const T* dy, T* dx, long long n) {
+    FOR_EACH_INDEX(i, n) dx[i] = from_f32<T>(to_f32(dy[i]) * act_derivative(op, to_f32(x[i]), p));
 }
 
 #define BIN_ADD 0
@@ -85,7 +112,7 @@ __device__ void geglu_forward_impl(const T* x, T* out, long long rows, long long
         long long r = i / f, c = i % f;
         float v = to_f32(x[r * 2 * f + c]);
         float g = to_f32(x[r * 2 * f + f + c]);
-        out[i] = from_f32<T>(v * act_forward(ACT_GELU, g));
+        out[i] = from_f32<T>(v * act_forward(ACT_GELU, g, 0.f));
     }
 }
 
@@ -97,18 +124,18 @@ __device__ void geglu_backward_impl(const T* x, const T* dout, T* dx, long long 
         float v = to_f32(x[r * 2 * f + c]);
         float g = to_f32(x[r * 2 * f + f + c]);
         float d = to_f32(dout[i]);
-        dx[r * 2 * f + c] = from_f32<T>(d * act_forward(ACT_GELU, g));
-        dx[r * 2 * f + f + c] = from_f32<T>(d * v * act_derivative(ACT_GELU, g));
+        dx[r * 2 * f + c] = from_f32<T>(d * act_forward(ACT_GELU, g, 0.f));
+        dx[r * 2 * f + f + c] = from_f32<T>(d * v * act_derivative(ACT_GELU, g, 0.f));
     }
 }
 
 #define ELEMENTWISE_ENTRIES(suffix, T)                                                                         \
-    extern "C" __global__ void activation_forward_##suffix(int op, const T* x, T* y, long long n) {            \
-        activation_forward_impl<T>(op, x, y, n);                                                               \
+    extern "C" __global__ void activation_forward_##suffix(int op, float p, const T* x, T* y, long long n) {   \
+        activation_forward_impl<T>(op, p, x, y, n);                                                            \
     }                                                                                                          \
-    extern "C" __global__ void activation_backward_##suffix(int op, const T* x, const T* dy, T* dx,            \
+    extern "C" __global__ void activation_backward_##suffix(int op, float p, const T* x, const T* dy, T* dx,   \
                                                             long long n) {                                     \
-        activation_backward_impl<T>(op, x, dy, dx, n);                                                         \
+        activation_backward_impl<T>(op, p, x, dy, dx, n);                                                      \
     }                                                                                                          \
     extern "C" __global__ void binary_forward_##suffix(int op, const T* a, const T* b, T* out, long long n,    \
                                                        long long nb, long long inner) {                        \

@@ -11,6 +11,12 @@ __device__ void softmax_forward_impl(const T* x, T* y, long long cols, float sca
     float m = -INFINITY;
     for (long long c = threadIdx.x; c < cols; c += blockDim.x) m = fmaxf(m, scale * to_f32(xr[c]));
     m = block_max(m, scratch);
+    if (m == -INFINITY) {  // block-uniform, so no thread skips a barrier
+        // A row of only -inf (fully masked) attends to nothing: zeros as in sdj.ops.Softmax, not 0/0.
+        // Backward then gives zeros too (y = 0).
+        for (long long c = threadIdx.x; c < cols; c += blockDim.x) yr[c] = from_f32<T>(0.f);
+        return;
+    }
     float s = 0.f;
     for (long long c = threadIdx.x; c < cols; c += blockDim.x) s += expf(scale * to_f32(xr[c]) - m);
     s = block_sum(s, scratch);

@@ -65,6 +65,8 @@ inline float atomicAdd(float* p, float v) {
 }
 
 inline float rsqrtf(float x) { return 1.f / std::sqrt(x); }
+using std::isinf;  // CUDA's device isnan/isinf are global; <cmath> puts them in std only
+using std::isnan;
 inline int min(int a, int b) { return a < b ? a : b; }
 inline int max(int a, int b) { return a > b ? a : b; }
 

@@ -95,6 +95,9 @@ public final class Unary {
     }
 
     public static Tensor pow(Tensor x, float p) {
+        if (x.isCuda()) {
+            return CudaDispatch.pow(x, p);
+        }
         return map(x, "pow", v -> (float) Math.pow(v, p), (v, y) -> p * (float) Math.pow(v, p - 1));
     }
 

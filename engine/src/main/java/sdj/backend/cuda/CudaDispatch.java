@@ -253,8 +253,10 @@ public final class CudaDispatch {
     }
 
     /**
-     * The activations elementwise.cu has, by their sdj.ops.Unary names, with activation_backward for the
-     * gradient; square is x·x (so mse_loss runs on the GPU); other unary ops are CPU-only.
+     * sdj.ops.Unary's functions by name on elementwise.cu's activation kernels (activations, exp, log,
+     * sqrt, rsqrt), with activation_backward for the gradient; square is x·x (so mse_loss runs on the
+     * GPU), neg an affine map; pow, which needs its exponent, is {@link #pow}. That covers every Unary
+     * function; one added there without a route here fails with the way back to the CPU.
      */
     public static Tensor unary(String name, Tensor x) {
         if (name.equals("square")) {
@@ -267,6 +269,10 @@ public final class CudaDispatch {
             case "quick_gelu" -> Activation.QUICK_GELU;
             case "sigmoid" -> Activation.SIGMOID;
             case "tanh" -> Activation.TANH;
+            case "exp" -> Activation.EXP;
+            case "log" -> Activation.LOG;
+            case "sqrt" -> Activation.SQRT;
+            case "rsqrt" -> Activation.RSQRT;
             case "neg" -> null;
             default -> throw new UnsupportedOperationException(name + " has no CUDA kernel yet; run it on the cpu"
                     + " (tensor.cpu())");
@@ -274,11 +280,21 @@ public final class CudaDispatch {
         if (act == null) {
             return affine(name, x, -1f, 0f);
         }
+        return activation(name, act, 0f, x);
+    }
+
+    /** x^p elementwise (Math.pow's special cases); backward p·x^(p−1). */
+    public static Tensor pow(Tensor x, float p) {
+        return activation("pow", Activation.POW, p, x);
+    }
+
+    /** act(x) recorded with activation_backward; p is the kernels' parameter (pow's exponent). */
+    private static Tensor activation(String name, Activation act, float p, Tensor x) {
         try (Operands in = new Operands(name, x)) {
-            Tensor y = CudaStorage.wrap(ElementwiseOps.activation(act, in.get(x)));
+            Tensor y = CudaStorage.wrap(ElementwiseOps.activation(act, in.get(x), p));
             return Autograd.record(y, name, new Tensor[] {x}, g -> {
                 try (Operands gin = new Operands(name + " backward", x, g)) {
-                    CudaTensor dx = ElementwiseOps.activationBackward(act, gin.get(x), gin.get(g, x.dtype()));
+                    CudaTensor dx = ElementwiseOps.activationBackward(act, gin.get(x), gin.get(g, x.dtype()), p);
                     return new Tensor[] {CudaStorage.wrap(dx)};
                 }
             });

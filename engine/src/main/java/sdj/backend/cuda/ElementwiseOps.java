@@ -3,7 +3,7 @@ package sdj.backend.cuda;
 import java.util.Arrays;
 import sdj.tensor.DType;
 
-/** Launches elementwise.cu: activations, broadcasting binary ops, affine maps, GEGLU and casts. */
+/** Launches elementwise.cu: activations and math functions, broadcasting binary ops, affine maps, GEGLU and casts. */
 final class ElementwiseOps {
     static final int ADD = 0;
     static final int SUB = 1;
@@ -13,16 +13,19 @@ final class ElementwiseOps {
     private ElementwiseOps() {
     }
 
-    static CudaTensor activation(Activation act, CudaTensor x) {
+    /** act(x); p is {@link Activation#POW}'s exponent (ignored by the others). */
+    static CudaTensor activation(Activation act, CudaTensor x, float p) {
         CudaTensor y = CudaTensor.empty(x.device(), x.dtype(), x.shape());
-        kernel(x, "activation_forward").launch(LaunchShape.elementwise(x.numel()), act.code, x.ptr(), y.ptr(), x.numel());
+        kernel(x, "activation_forward").launch(LaunchShape.elementwise(x.numel()), act.code, p, x.ptr(), y.ptr(),
+                x.numel());
         return y;
     }
 
-    static CudaTensor activationBackward(Activation act, CudaTensor x, CudaTensor dy) {
+    /** dy · act'(x); p as in {@link #activation}. */
+    static CudaTensor activationBackward(Activation act, CudaTensor x, CudaTensor dy, float p) {
         sameShape(x, dy, "activation backward");
         CudaTensor dx = CudaTensor.empty(x.device(), x.dtype(), x.shape());
-        kernel(x, "activation_backward").launch(LaunchShape.elementwise(x.numel()), act.code, x.ptr(), dy.ptr(),
+        kernel(x, "activation_backward").launch(LaunchShape.elementwise(x.numel()), act.code, p, x.ptr(), dy.ptr(),
                 dx.ptr(), x.numel());
         return dx;
     }

@@ -72,11 +72,15 @@ class CudaAutogradTest {
 
     /** Values in [lo, lo + 1]: a divisor kept away from zero. */
     private static Leaf positiveLeaf(long seed, float lo, int... shape) {
+        return positiveLeaf(seed, lo, DType.F32, shape);
+    }
+
+    private static Leaf positiveLeaf(long seed, float lo, DType dtype, int... shape) {
         float[] v = random(seed, numel(shape), 0.5f);
         for (int i = 0; i < v.length; i++) {
             v[i] += lo + 0.5f;
         }
-        return Leaf.of(v, DType.F32, shape);
+        return Leaf.of(v, dtype, shape);
     }
 
     private static int numel(int... shape) {
@@ -142,6 +146,23 @@ class CudaAutogradTest {
             Function<Tensor, Tensor> f = acts.get(i);
             assertGradsMatch("activation " + i, TOL, t -> f.apply(t.get(0)), leaf(10 + i, 2, 3, 4, 4));
         }
+    }
+
+    @Test
+    void mathFunctionsOnTheTape() {
+        List<Function<Tensor, Tensor>> fs = List.of(Unary::exp, Unary::log, Unary::sqrt, Unary::rsqrt,
+                x -> Unary.pow(x, 2.5f), x -> Unary.pow(x, -0.5f));
+        for (int i = 0; i < fs.size(); i++) {
+            Function<Tensor, Tensor> f = fs.get(i);
+            assertGradsMatch("math function " + i, TOL, t -> f.apply(t.get(0)), positiveLeaf(140 + i, 0.25f, 2, 3, 4, 4));
+        }
+        assertGradsMatch("pow 3 of negative bases", TOL, t -> Unary.pow(t.get(0), 3f), leaf(150, 2, 3, 4, 4));
+        // a chain where each op's backward feeds the next: rsqrt(exp(x) + 1)·log(x)
+        assertGradsMatch("exp, rsqrt, log chained", TOL,
+                t -> Unary.rsqrt(Unary.exp(t.get(0)).add(1f)).mul(Unary.log(t.get(0))), positiveLeaf(151, 0.25f, 2, 3, 4));
+        float tol = CudaTestSupport.tolerance(DType.F16);
+        assertGradsMatch("the chain in fp16", tol, t -> Unary.rsqrt(Unary.exp(t.get(0)).add(1f)).mul(Unary.log(t.get(0))),
+                positiveLeaf(152, 0.25f, DType.F16, 2, 3, 4));
     }
 
     @Test

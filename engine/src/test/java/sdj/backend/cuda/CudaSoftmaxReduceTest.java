@@ -8,7 +8,9 @@ import static sdj.backend.cuda.CudaTestSupport.upload;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import sdj.ops.Softmax;
 import sdj.tensor.DType;
+import sdj.tensor.Tensor;
 
 /** Row softmax forward/backward and the sum reductions. */
 class CudaSoftmaxReduceTest {
@@ -49,6 +51,33 @@ class CudaSoftmaxReduceTest {
                  CudaTensor grad = ops.softmaxBackward(yDev, dY, scale)) {
                 assertClose(dx, grad.toFloatArray(), dtype, "softmax backward");
             }
+        }
+    }
+
+    /** Rows fully -inf (a fully masked row: zeros on the CPU, not 0/0), partly -inf, and plain. */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
+    void softmaxOfMaskedRowsMatchesTheCpu(DType dtype) {
+        CudaOps ops = opsOrSkip();
+        int rows = 6;
+        int cols = 300; // more than one pass of the block's 256 threads
+        float[] x = rounded(random(34, rows * cols, 4f), dtype);
+        float[] dy = rounded(random(35, rows * cols, 1f), dtype);
+        for (int c = 0; c < cols; c++) {
+            x[c] = Float.NEGATIVE_INFINITY;                  // row 0: all masked
+            x[3 * cols + c] = Float.NEGATIVE_INFINITY;       // row 3: all masked
+            if (c % 3 != 0) {
+                x[cols + c] = Float.NEGATIVE_INFINITY;       // row 1: two thirds masked
+            }
+        }
+        Tensor xt = Tensor.of(x.clone(), rows, cols).requiresGrad(true);
+        Tensor y = Softmax.softmax(xt);
+        y.backward(Tensor.of(dy.clone(), rows, cols));
+        try (CudaTensor dX = upload(ops, x, dtype, rows, cols); CudaTensor out = ops.softmax(dX, 1f);
+             CudaTensor dY = upload(ops, dy, dtype, rows, cols);
+             CudaTensor grad = ops.softmaxBackward(out, dY, 1f)) {
+            assertClose(y.toFloatArray(), out.toFloatArray(), dtype, "masked softmax");
+            assertClose(xt.grad().toFloatArray(), grad.toFloatArray(), dtype, "masked softmax backward");
         }
     }
 
