@@ -20,6 +20,18 @@ public final class Attention {
     private Attention() {
     }
 
+    /**
+     * Causal masks need Nq == Nk (the token axis is {@code tokenDim}): libraries disagree on where the
+     * diagonal goes otherwise (PyTorch: top left, flash-attn: bottom right), and SD only masks CLIP's
+     * self-attention, so both devices refuse rather than pick one silently.
+     */
+    public static void requireSquareMask(Tensor q, Tensor k, int tokenDim) {
+        if (q.size(tokenDim) != k.size(tokenDim)) {
+            throw new IllegalArgumentException("causal attention needs as many keys as queries, got q "
+                    + Shape.str(q.shape()) + " and k " + Shape.str(k.shape()));
+        }
+    }
+
     public static Tensor sdpa(Tensor q, Tensor k, Tensor v, boolean causal) {
         return sdpa(q, k, v, causal, (float) (1.0 / Math.sqrt(q.size(-1))));
     }
@@ -33,11 +45,8 @@ public final class Attention {
             throw new IllegalArgumentException("attention shapes q " + Shape.str(qs) + ", k " + Shape.str(ks) + ", v "
                     + Shape.str(vs) + " do not fit [B, H, N, d]");
         }
-        if (causal && qs[2] != ks[2]) {
-            // Libraries disagree on where the diagonal goes when Nq != Nk (PyTorch: top left, flash-attn:
-            // bottom right); SD only masks CLIP's self-attention, so refuse rather than pick one silently.
-            throw new IllegalArgumentException("causal attention needs as many keys as queries, got q "
-                    + Shape.str(qs) + " and k " + Shape.str(ks));
+        if (causal) {
+            requireSquareMask(q, k, 2);
         }
         if (q.isCuda() || k.isCuda() || v.isCuda()) {
             return CudaDispatch.sdpa(q, k, v, causal, scale);

@@ -559,9 +559,9 @@ public final class CudaDispatch {
     public static Tensor attendHeads(Tensor q, Tensor k, Tensor v, int heads, boolean causal) {
         int d = q.size(-1) / heads;
         float scale = (float) (1.0 / Math.sqrt(d));
-        if (d > FUSED_MAX_HEAD_DIM) {
+        if (d > FUSED_MAX_HEAD_DIM || v.size(2) != q.size(2)) {
             Tensor o = sdpa(split(q, heads), split(k, heads), split(v, heads), causal, scale);
-            return o.permute(0, 2, 1, 3).reshape(q.size(0), q.size(1), q.size(2));
+            return o.permute(0, 2, 1, 3).reshape(q.size(0), q.size(1), v.size(2));
         }
         return fusedAttention(q, k, v, heads, causal, scale);
     }

@@ -2,6 +2,7 @@ package sdj.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static sdj.backend.cuda.CudaTestSupport.assertClose;
 import static sdj.backend.cuda.CudaTestSupport.random;
@@ -176,6 +177,26 @@ class CudaDispatchTest {
             Tensor[] q4 = pair(host(27, 1, 2, 8, 32), dtype);
             assertSame(Attention.sdpa(q4[0], q4[0], q4[0], false), Attention.sdpa(q4[1], q4[1], q4[1], false), dtype,
                     "sdpa [B, H, N, d]");
+        }
+    }
+
+    @Test
+    void attentionOnHeadsRefusesWhatTheCpuRefuses() {
+        Tensor[] q = pair(host(28, 1, 5, 2 * 8), DType.F32);
+        Tensor[] k = pair(host(29, 1, 7, 2 * 8), DType.F32);
+        for (int device = 0; device < 2; device++) { // 0: cpu, 1: cuda
+            Tensor qd = q[device];
+            Tensor kd = k[device];
+            IllegalArgumentException causal = assertThrows(IllegalArgumentException.class,
+                    () -> Heads.attend(qd, kd, kd, 2, true));
+            assertTrue(causal.getMessage().startsWith("causal attention needs as many keys as queries"), causal.getMessage());
+            Tensor shortV = kd.narrow(1, 0, 6); // 6 values for 7 keys
+            assertThrows(IllegalArgumentException.class, () -> Heads.attend(qd, kd, shortV, 2, false));
+        }
+        try (var g = Autograd.noGrad()) { // values narrower than keys (e ≠ d) are fine on both devices
+            Tensor[] v = pair(host(30, 1, 7, 2 * 3), DType.F32);
+            assertSame(Heads.attend(q[0], k[0], v[0], 2, false), Heads.attend(q[1], k[1], v[1], 2, false), DType.F32,
+                    "attention with e = 3, d = 8");
         }
     }
 
