@@ -24,7 +24,8 @@ final class NormOps {
      * every SM even with few column tiles (SD's 320 to 1280 wide rows), and 8 rows per thread per chunk.
      * It depends only on the shape, so the summation order (and the result) is the same on every run.
      */
-    static final int LN_ROWS_PER_CHUNK = 64;
+    private static final int LN_ROWS_PER_CHUNK = 64;
+    private static final int MAX_GRID_Y = 65_535;
 
     static CudaOps.NormGrads layerNormBackward(CudaTensor x, CudaTensor gamma, CudaOps.NormResult saved, CudaTensor dy,
                                                boolean paramGrads) {
@@ -37,12 +38,13 @@ final class NormOps {
         if (!paramGrads) {
             return new CudaOps.NormGrads(dx, null, null);
         }
-        int chunks = LaunchShape.ceilDiv(rows, LN_ROWS_PER_CHUNK);
+        int rowsPerChunk = Math.max(LN_ROWS_PER_CHUNK, LaunchShape.ceilDiv(rows, MAX_GRID_Y));
+        int chunks = LaunchShape.ceilDiv(rows, rowsPerChunk);
         CudaTensor dgamma = partials(d, chunks, (int) cols);
         CudaTensor dbeta = partials(d, chunks, (int) cols);
         kernel(x, "layer_norm_param_grads").launch(LaunchShape.grid(LaunchShape.ceilDiv(cols, 32), chunks, 1, 256, 0),
                 x.ptr(), saved.mean().ptr(), saved.rstd().ptr(), dy.ptr(), dgamma.ptr(), dbeta.ptr(), (long) rows,
-                cols, (long) LN_ROWS_PER_CHUNK);
+                cols, (long) rowsPerChunk);
         return new CudaOps.NormGrads(dx, sumOfChunks(dgamma, chunks), sumOfChunks(dbeta, chunks));
     }
 
@@ -75,8 +77,7 @@ final class NormOps {
         kernel(x, "group_norm_backward").launch(LaunchShape.perRow((long) n * groups), x.ptr(), ptr(gamma), ptr(beta),
                 saved.mean().ptr(), saved.rstd().ptr(), dy.ptr(), dx.ptr(), ptr(dgamma), ptr(dbeta), c, hw, groups,
                 silu ? 1 : 0);
-        return paramGrads ? new CudaOps.NormGrads(dx, sumOfChunks(dgamma, n), sumOfChunks(dbeta, n))
-                : new CudaOps.NormGrads(dx, null, null);
+        return new CudaOps.NormGrads(dx, sumOfChunks(dgamma, n), sumOfChunks(dbeta, n));
     }
 
     static CudaTensor softmax(CudaTensor x, float scale) {
@@ -111,14 +112,14 @@ final class NormOps {
     /**
      * The parameter gradient [cols] from its partial sums [chunks, cols]: with one chunk the kernel wrote
      * it directly; otherwise sum_keep_middle adds the chunks in a fixed order (no atomics: bit-reproducible).
+     * Null (no parameter gradients) stays null.
      */
     private static CudaTensor sumOfChunks(CudaTensor partials, int chunks) {
-        int cols = (int) (partials.numel() / chunks);
-        if (chunks == 1) {
+        if (partials == null || chunks == 1) {
             return partials;
         }
         try (partials) {
-            return sumKeepMiddle(partials, chunks, cols, 1);
+            return sumKeepMiddle(partials, chunks, (int) (partials.numel() / chunks), 1);
         }
     }
 
