@@ -1,7 +1,10 @@
-// im2col / col2im so that conv2d becomes one GEMM per image:
+// im2col / col2im so that conv2d becomes GEMMs:
 //   col[n] is [C*KH*KW, OH*OW] with row (c, ki, kj) and column (oy, ox), holding
 //   x[n, c, oy*stride - pad + ki*dil, ox*stride - pad + kj*dil] (0 outside the image);
-//   y[n] = W[Cout, C*KH*KW] · col[n]  and  dcol[n] = Wᵀ · dy[n]  (both GEMMs on the host side).
+//   y[n] = W[Cout, C*KH*KW] · col[n]  and  dcol[n] = Wᵀ · dy[n]  (batched GEMMs on the host side).
+// With `images_in_cols` im2col writes col as [C*KH*KW, N*OH*OW] (column (n, oy, ox)) instead of
+// [N, C*KH*KW, OH*OW], so that dW = dy · colᵀ is one GEMM over the whole batch: its fp32 accumulator
+// spans every image and dW is rounded to the storage dtype once.
 // col2im is the adjoint of im2col, written as a gather over input pixels (no atomics, deterministic).
 // Launch for both: 1-D grid-stride, 256 threads; im2col over col elements, col2im over x elements.
 #include "common.cuh"
@@ -11,10 +14,12 @@ struct ConvGeom {
 };
 
 template <typename T>
-__device__ void im2col_impl(const T* x, T* col, int N, ConvGeom g) {
+__device__ void im2col_impl(const T* x, T* col, int N, ConvGeom g, int images_in_cols) {
     long long cols = (long long)g.OH * g.OW, rows = (long long)g.C * g.KH * g.KW;
     FOR_EACH_INDEX(i, (long long)N * rows * cols) {
-        long long p = i % cols, r = (i / cols) % rows, n = i / (cols * rows);
+        long long p = i % cols, r, n;
+        if (images_in_cols) { n = (i / cols) % N; r = i / (cols * N); }
+        else { r = (i / cols) % rows; n = i / (cols * rows); }
         int ox = (int)(p % g.OW), oy = (int)(p / g.OW);
         int kj = (int)(r % g.KW), ki = (int)((r / g.KW) % g.KH), c = (int)(r / ((long long)g.KW * g.KH));
         int iy = oy * g.stride - g.pad + ki * g.dil, ix = ox * g.stride - g.pad + kj * g.dil;
@@ -51,8 +56,9 @@ __device__ void col2im_impl(const T* col, T* dx, int N, ConvGeom g) {
 
 #define CONV_ENTRIES(suffix, T)                                                                                   \
     extern "C" __global__ void im2col_##suffix(const T* x, T* col, int N, int C, int H, int W, int KH, int KW,   \
-                                               int OH, int OW, int stride, int pad, int dil) {                   \
-        im2col_impl<T>(x, col, N, ConvGeom{C, H, W, KH, KW, OH, OW, stride, pad, dil});                          \
+                                               int OH, int OW, int stride, int pad, int dil,                     \
+                                               int images_in_cols) {                                             \
+        im2col_impl<T>(x, col, N, ConvGeom{C, H, W, KH, KW, OH, OW, stride, pad, dil}, images_in_cols);          \
     }                                                                                                             \
     extern "C" __global__ void col2im_##suffix(const T* col, T* dx, int N, int C, int H, int W, int KH, int KW,  \
                                                int OH, int OW, int stride, int pad, int dil) {                   \

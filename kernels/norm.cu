@@ -1,7 +1,10 @@
 // LayerNorm over the last dim and GroupNorm over [N, C, H*W] (optionally fused with SiLU, the
 // GroupNorm→SiLU pair every SD ResBlock runs). fp32 statistics, two passes (mean, then centred
 // variance) for accuracy; mean and rstd are saved for the backward pass.
-// gamma/beta may be null (no affine). Parameter gradients are fp32 and accumulated with atomics.
+// gamma/beta may be null (no affine). Parameter gradients are fp32 and computed without atomics:
+// each kernel writes fp32 partial sums per chunk of rows (LayerNorm) or per sample (GroupNorm), and
+// the host adds the chunks with sum_keep_middle (reduce.cu). Every sum has a fixed order, so dgamma
+// and dbeta are bit-identical from run to run.
 #include "common.cuh"
 
 // Launch: one block per row (grid = rows), 256 threads.
@@ -24,23 +27,20 @@ __device__ void layer_norm_forward_impl(const T* x, const T* gamma, const T* bet
     if (threadIdx.x == 0) { mean_out[blockIdx.x] = mean; rstd_out[blockIdx.x] = rstd; }
 }
 
-// dx = rstd * (dh - mean(dh) - h * mean(dh * h)) with dh = dy * gamma; dgamma += dy * h; dbeta += dy.
-// Launch: one block per row, 256 threads. dgamma/dbeta may be null.
+// dx = rstd * (dh - mean(dh) - h * mean(dh * h)) with dh = dy * gamma. dgamma/dbeta come from
+// layer_norm_param_grads. Launch: one block per row, 256 threads.
 template <typename T>
 __device__ void layer_norm_backward_impl(const T* x, const T* gamma, const float* mean_in, const float* rstd_in,
-                                         const T* dy, T* dx, float* dgamma, float* dbeta, long long cols) {
+                                         const T* dy, T* dx, long long cols) {
     __shared__ float scratch[32];
     long long base = blockIdx.x * cols;
     float mean = mean_in[blockIdx.x], rstd = rstd_in[blockIdx.x];
     float sum_dh = 0.f, sum_dh_h = 0.f;
     for (long long c = threadIdx.x; c < cols; c += blockDim.x) {
         float h = (to_f32(x[base + c]) - mean) * rstd;
-        float d = to_f32(dy[base + c]);
-        float dh = d * (gamma ? to_f32(gamma[c]) : 1.f);
+        float dh = to_f32(dy[base + c]) * (gamma ? to_f32(gamma[c]) : 1.f);
         sum_dh += dh;
         sum_dh_h += dh * h;
-        if (dgamma) atomicAdd(&dgamma[c], d * h);
-        if (dbeta) atomicAdd(&dbeta[c], d);
     }
     float mdh = block_sum(sum_dh, scratch) / cols;
     float mdhh = block_sum(sum_dh_h, scratch) / cols;
@@ -48,6 +48,39 @@ __device__ void layer_norm_backward_impl(const T* x, const T* gamma, const float
         float h = (to_f32(x[base + c]) - mean) * rstd;
         float dh = to_f32(dy[base + c]) * (gamma ? to_f32(gamma[c]) : 1.f);
         dx[base + c] = from_f32<T>(rstd * (dh - mdh - h * mdhh));
+    }
+}
+
+// Column sums of LayerNorm's parameter gradients over one chunk of rows:
+//   dgamma_part[chunk, c] = sum of dy * h,  dbeta_part[chunk, c] = sum of dy  over rows of the chunk.
+// Block (tile, chunk) owns columns tile*32 + lane: each warp reads 32 adjacent columns of a row
+// (coalesced) and steps over the chunk's rows 8 apart; warp 0 then adds the 8 warps' sums in order.
+// Launch: grid (ceil(cols/32), chunks), 256 threads.
+#define LN_WARPS 8
+template <typename T>
+__device__ void layer_norm_param_grads_impl(const T* x, const float* mean_in, const float* rstd_in, const T* dy,
+                                            float* dgamma_part, float* dbeta_part, long long rows, long long cols,
+                                            long long rows_per_chunk) {
+    __shared__ float sg[LN_WARPS][32], sb[LN_WARPS][32];
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    long long c = blockIdx.x * 32LL + lane;
+    long long r0 = blockIdx.y * rows_per_chunk, r1 = r0 + rows_per_chunk < rows ? r0 + rows_per_chunk : rows;
+    float g = 0.f, b = 0.f;
+    if (c < cols) {
+        for (long long r = r0 + warp; r < r1; r += LN_WARPS) {
+            long long p = r * cols + c;
+            float d = to_f32(dy[p]);
+            g += d * ((to_f32(x[p]) - mean_in[r]) * rstd_in[r]);
+            b += d;
+        }
+    }
+    sg[warp][lane] = g;
+    sb[warp][lane] = b;
+    __syncthreads();
+    if (warp == 0 && c < cols) {
+        for (int w = 1; w < LN_WARPS; w++) { g += sg[w][lane]; b += sb[w][lane]; }
+        dgamma_part[blockIdx.y * cols + c] = g;
+        dbeta_part[blockIdx.y * cols + c] = b;
     }
 }
 
@@ -74,12 +107,12 @@ __device__ void group_norm_forward_impl(const T* x, const T* gamma, const T* bet
 }
 
 // Backward of group_norm_forward (recomputing the pre-SiLU value when fused). Per channel of the
-// group the block reduces dz*h and dz, so dgamma/dbeta get one atomic per (n, c), not per element.
-// Launch: grid = N*G, 256 threads.
+// group the block reduces dz*h and dz and writes them to dgamma_part/dbeta_part [N, C] (fp32; may be
+// null); the host sums them over N. Launch: grid = N*G, 256 threads.
 template <typename T>
 __device__ void group_norm_backward_impl(const T* x, const T* gamma, const T* beta, const float* mean_in,
-                                         const float* rstd_in, const T* dy, T* dx, float* dgamma, float* dbeta,
-                                         int C, long long HW, int G, int silu) {
+                                         const float* rstd_in, const T* dy, T* dx, float* dgamma_part,
+                                         float* dbeta_part, int C, long long HW, int G, int silu) {
     __shared__ float scratch[32];
     int ng = blockIdx.x, g = ng % G, cpg = C / G;
     long long count = (long long)cpg * HW, base = (long long)ng * count;
@@ -102,8 +135,9 @@ __device__ void group_norm_backward_impl(const T* x, const T* gamma, const T* be
         sum_dh += dzs * gm;
         sum_dh_h += dzh * gm;
         if (threadIdx.x == 0) {
-            if (dgamma) atomicAdd(&dgamma[c], dzh);
-            if (dbeta) atomicAdd(&dbeta[c], dzs);
+            long long nc = (long long)(ng / G) * C + c;
+            if (dgamma_part) dgamma_part[nc] = dzh;
+            if (dbeta_part) dbeta_part[nc] = dzs;
         }
     }
     float mdh = sum_dh / count, mdhh = sum_dh_h / count;
@@ -124,8 +158,14 @@ __device__ void group_norm_backward_impl(const T* x, const T* gamma, const T* be
     }                                                                                                           \
     extern "C" __global__ void layer_norm_backward_##suffix(const T* x, const T* gamma, const float* mean,     \
                                                             const float* rstd, const T* dy, T* dx,              \
-                                                            float* dgamma, float* dbeta, long long cols) {      \
-        layer_norm_backward_impl<T>(x, gamma, mean, rstd, dy, dx, dgamma, dbeta, cols);                         \
+                                                            long long cols) {                                   \
+        layer_norm_backward_impl<T>(x, gamma, mean, rstd, dy, dx, cols);                                        \
+    }                                                                                                           \
+    extern "C" __global__ void layer_norm_param_grads_##suffix(const T* x, const float* mean, const float* rstd, \
+                                                               const T* dy, float* dgamma_part,                 \
+                                                               float* dbeta_part, long long rows,               \
+                                                               long long cols, long long rows_per_chunk) {      \
+        layer_norm_param_grads_impl<T>(x, mean, rstd, dy, dgamma_part, dbeta_part, rows, cols, rows_per_chunk);  \
     }                                                                                                           \
     extern "C" __global__ void group_norm_forward_##suffix(const T* x, const T* gamma, const T* beta, T* y,     \
                                                            float* mean, float* rstd, int C, long long HW,       \
@@ -134,8 +174,8 @@ __device__ void group_norm_backward_impl(const T* x, const T* gamma, const T* be
     }                                                                                                           \
     extern "C" __global__ void group_norm_backward_##suffix(const T* x, const T* gamma, const T* beta,         \
                                                             const float* mean, const float* rstd, const T* dy,  \
-                                                            T* dx, float* dgamma, float* dbeta, int C,          \
-                                                            long long HW, int G, int silu) {                    \
-        group_norm_backward_impl<T>(x, gamma, beta, mean, rstd, dy, dx, dgamma, dbeta, C, HW, G, silu);         \
+                                                            T* dx, float* dgamma_part, float* dbeta_part,       \
+                                                            int C, long long HW, int G, int silu) {             \
+        group_norm_backward_impl<T>(x, gamma, beta, mean, rstd, dy, dx, dgamma_part, dbeta_part, C, HW, G, silu); \
     }
 FOR_EACH_DTYPE(NORM_ENTRIES)

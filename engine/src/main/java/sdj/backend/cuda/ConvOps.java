@@ -2,7 +2,9 @@ package sdj.backend.cuda;
 
 /**
  * conv2d as im2col + GEMM (conv.cu + the GEMM dispatch): per image, y = W[Cout, C·KH·KW] · col and,
- * backward, dW += dy · colᵀ, dcol = Wᵀ · dy → col2im. Weight layout is PyTorch's [Cout, C, KH, KW].
+ * backward, dcol = Wᵀ · dy → col2im; dW = dy · colᵀ is one GEMM over all images' pixels at once
+ * (fp32 accumulation over the whole batch, one rounding to dW's dtype). Weight layout is PyTorch's
+ * [Cout, C, KH, KW].
  */
 final class ConvOps {
     private ConvOps() {
@@ -35,7 +37,7 @@ final class ConvOps {
         Geometry g = Geometry.of(x, weight, stride, pad);
         CudaDevice d = x.device();
         CudaTensor y = CudaTensor.empty(d, x.dtype(), g.n(), g.cout(), g.oh(), g.ow());
-        try (CudaTensor col = im2col(x, g)) {
+        try (CudaTensor col = im2col(x, g, false)) {
             // y[n] (Cout×P) = W (Cout×K) · col[n] (K×P), W shared across the batch.
             gemm.gemm(gemm.defaultPath(), x.dtype(), g.cout(), g.pixels(), g.patch(),
                     new GemmOperand(weight.ptr(), g.patch(), 1, 0),
@@ -57,17 +59,9 @@ final class ConvOps {
         GemmPath path = gemm.defaultPath();
         long p = g.pixels();
         long k = g.patch();
-        CudaTensor dw = CudaTensor.zeros(d, x.dtype(), weight.shape());
+        CudaTensor dw = weightGrad(gemm, path, x, dy, g);
         CudaTensor dx = CudaTensor.empty(d, x.dtype(), x.shape());
-        try (CudaTensor col = im2col(x, g);
-             CudaTensor dcol = CudaTensor.empty(d, x.dtype(), g.n(), g.patch(), g.pixels())) {
-            for (int i = 0; i < g.n(); i++) {
-                // dW (Cout×K) += dy[i] (Cout×P) · col[i]ᵀ (P×K); accumulate over the batch with beta = 1.
-                gemm.gemm(path, x.dtype(), g.cout(), g.patch(), g.pixels(),
-                        new GemmOperand(dy.ptr().plus(i * g.cout() * p * x.dtype().byteSize), p, 1, 0),
-                        new GemmOperand(col.ptr().plus(i * k * p * x.dtype().byteSize), 1, p, 0),
-                        dw.ptr(), k, 0, 1, 1f, 1f);
-            }
+        try (CudaTensor dcol = CudaTensor.empty(d, x.dtype(), g.n(), g.patch(), g.pixels())) {
             // dcol[n] (K×P) = Wᵀ (K×Cout) · dy[n] (Cout×P)
             gemm.gemm(path, x.dtype(), g.patch(), g.pixels(), g.cout(), new GemmOperand(weight.ptr(), 1, k, 0),
                     new GemmOperand(dy.ptr(), p, 1, g.cout() * p), dcol.ptr(), p, k * p, g.n(), 1f, 0f);
@@ -79,10 +73,38 @@ final class ConvOps {
         return new CudaOps.ConvGrads(dx, dw, db);
     }
 
-    private static CudaTensor im2col(CudaTensor x, Geometry g) {
+    /**
+     * dW (Cout×K) = dy (Cout×N·P) · colᵀ (N·P×K): the images' pixels form one reduction dimension, so the
+     * GEMM accumulates the whole batch in fp32 and rounds dW once (a GEMM per image with beta = 1 would
+     * round it to fp16/bf16 after every image). For N > 1, dy [N, Cout, P] is copied to [Cout, N, P] and
+     * col is built as [K, N·P]; for N = 1 both already have that layout.
+     */
+    private static CudaTensor weightGrad(CudaGemm gemm, GemmPath path, CudaTensor x, CudaTensor dy, Geometry g) {
+        int np = Math.multiplyExact(g.n(), g.pixels());
+        CudaTensor dw = CudaTensor.empty(x.device(), x.dtype(), g.cout(), g.c(), g.kh(), g.kw());
+        try (CudaTensor col = im2col(x, g, true); CudaTensor dyByChannel = g.n() == 1 ? null : channelsFirst(dy, g)) {
+            DevicePtr dyRows = dyByChannel == null ? dy.ptr() : dyByChannel.ptr();
+            gemm.gemm(path, x.dtype(), g.cout(), g.patch(), np, new GemmOperand(dyRows, np, 1, 0),
+                    new GemmOperand(col.ptr(), 1, np, 0), dw.ptr(), g.patch(), 0, 1, 1f, 0f);
+        }
+        return dw;
+    }
+
+    /** dy [N, Cout, P] copied to [Cout, N, P]. */
+    private static CudaTensor channelsFirst(CudaTensor dy, Geometry g) {
+        int p = g.pixels();
+        CudaTensor out = CudaTensor.empty(dy.device(), dy.dtype(), g.cout(), g.n(), p);
+        StridedCopy.copy(dy, 0, new int[] {Math.multiplyExact(g.cout(), p), p, 1}, new int[] {g.n(), g.cout(), p}, out, 0,
+                new int[] {p, Math.multiplyExact(g.n(), p), 1});
+        return out;
+    }
+
+    /** The im2col columns of x: [N, K, P], or [K, N·P] with {@code imagesInCols}. */
+    private static CudaTensor im2col(CudaTensor x, Geometry g, boolean imagesInCols) {
         CudaTensor col = CudaTensor.empty(x.device(), x.dtype(), g.n(), g.patch(), g.pixels());
         x.device().kernel("conv", "im2col_" + Precision.suffix(x.dtype())).launch(LaunchShape.elementwise(col.numel()),
-                x.ptr(), col.ptr(), g.n(), g.c(), g.h(), g.w(), g.kh(), g.kw(), g.oh(), g.ow(), g.stride(), g.pad(), 1);
+                x.ptr(), col.ptr(), g.n(), g.c(), g.h(), g.w(), g.kh(), g.kw(), g.oh(), g.ow(), g.stride(), g.pad(), 1,
+                imagesInCols ? 1 : 0);
         return col;
     }
 }

@@ -38,6 +38,9 @@ final class CublasLt {
     private static final int LAYOUT_STRIDED_BATCH_OFFSET = 6;
     // cublasLtMatmulPreferenceAttributes_t
     private static final int PREF_MAX_WORKSPACE_BYTES = 1;
+    private static final int PREF_REDUCTION_SCHEME_MASK = 3;
+    // cublasLtReductionScheme_t: split-K partial sums kept and added in the compute type (fp32)
+    private static final int REDUCTION_SCHEME_COMPUTE_TYPE = 2;
     private static final int CUBLAS_OP_N = 0;
     private static final int CUBLAS_OP_T = 1;
     /** sizeof(cublasLtMatmulHeuristicResult_t): algo (64) + workspaceSize (8) + state, wavesCount (8) + reserved (16). */
@@ -189,6 +192,11 @@ final class CublasLt {
         MemorySegment ws = arena.allocateFrom(JAVA_LONG, WORKSPACE_BYTES);
         check((int) preferenceSetAttribute.invokeExact(pref, PREF_MAX_WORKSPACE_BYTES, ws, 8L),
                 "cublasLtMatmulPreferenceSetAttribute");
+        // Split-K only with an fp32 reduction: the in-place and output-type schemes add the partial sums in
+        // fp16/bf16, which would undo the fp32 accumulation over long reductions (conv dW over a whole batch).
+        MemorySegment schemes = arena.allocateFrom(JAVA_INT, REDUCTION_SCHEME_COMPUTE_TYPE);
+        check((int) preferenceSetAttribute.invokeExact(pref, PREF_REDUCTION_SCHEME_MASK, schemes, 4L),
+                "cublasLtMatmulPreferenceSetAttribute(reduction scheme)");
         MemorySegment results = arena.allocate(HEURISTIC_RESULT_BYTES, 8);
         MemorySegment count = arena.allocate(JAVA_INT);
         check((int) algoGetHeuristic.invokeExact(handle, desc, firstLayout, secondLayout, outLayout, outLayout, pref, 1,

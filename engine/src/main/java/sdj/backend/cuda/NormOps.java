@@ -19,17 +19,33 @@ final class NormOps {
         return new CudaOps.NormResult(y, mean, rstd);
     }
 
+    /**
+     * Rows per chunk of LayerNorm's parameter-gradient reduction: enough chunks that a GPU has blocks for
+     * every SM even with few column tiles (SD's 320 to 1280 wide rows), and 8 rows per thread per chunk.
+     * It depends only on the shape, so the summation order (and the result) is the same on every run.
+     */
+    private static final int LN_ROWS_PER_CHUNK = 64;
+    private static final int MAX_GRID_Y = 65_535;
+
     static CudaOps.NormGrads layerNormBackward(CudaTensor x, CudaTensor gamma, CudaOps.NormResult saved, CudaTensor dy,
                                                boolean paramGrads) {
         long cols = x.size(-1);
         int rows = (int) (x.numel() / cols);
         CudaDevice d = x.device();
         CudaTensor dx = CudaTensor.empty(d, x.dtype(), x.shape());
-        CudaTensor dgamma = paramGrads ? CudaTensor.zeros(d, DType.F32, (int) cols) : null;
-        CudaTensor dbeta = paramGrads ? CudaTensor.zeros(d, DType.F32, (int) cols) : null;
         kernel(x, "layer_norm_backward").launch(LaunchShape.perRow(rows), x.ptr(), ptr(gamma), saved.mean().ptr(),
-                saved.rstd().ptr(), dy.ptr(), dx.ptr(), ptr(dgamma), ptr(dbeta), cols);
-        return new CudaOps.NormGrads(dx, dgamma, dbeta);
+                saved.rstd().ptr(), dy.ptr(), dx.ptr(), cols);
+        if (!paramGrads) {
+            return new CudaOps.NormGrads(dx, null, null);
+        }
+        int rowsPerChunk = Math.max(LN_ROWS_PER_CHUNK, LaunchShape.ceilDiv(rows, MAX_GRID_Y));
+        int chunks = LaunchShape.ceilDiv(rows, rowsPerChunk);
+        CudaTensor dgamma = partials(d, chunks, (int) cols);
+        CudaTensor dbeta = partials(d, chunks, (int) cols);
+        kernel(x, "layer_norm_param_grads").launch(LaunchShape.grid(LaunchShape.ceilDiv(cols, 32), chunks, 1, 256, 0),
+                x.ptr(), saved.mean().ptr(), saved.rstd().ptr(), dy.ptr(), dgamma.ptr(), dbeta.ptr(), (long) rows,
+                cols, (long) rowsPerChunk);
+        return new CudaOps.NormGrads(dx, sumOfChunks(dgamma, chunks), sumOfChunks(dbeta, chunks));
     }
 
     /** x is [N, C, ...spatial]; statistics per (sample, group). */
@@ -55,12 +71,13 @@ final class NormOps {
         long hw = x.numel() / ((long) n * c);
         CudaDevice d = x.device();
         CudaTensor dx = CudaTensor.empty(d, x.dtype(), x.shape());
-        CudaTensor dgamma = paramGrads ? CudaTensor.zeros(d, DType.F32, c) : null;
-        CudaTensor dbeta = paramGrads ? CudaTensor.zeros(d, DType.F32, c) : null;
+        // per-sample sums [N, C], added over N below
+        CudaTensor dgamma = paramGrads ? partials(d, n, c) : null;
+        CudaTensor dbeta = paramGrads ? partials(d, n, c) : null;
         kernel(x, "group_norm_backward").launch(LaunchShape.perRow((long) n * groups), x.ptr(), ptr(gamma), ptr(beta),
                 saved.mean().ptr(), saved.rstd().ptr(), dy.ptr(), dx.ptr(), ptr(dgamma), ptr(dbeta), c, hw, groups,
                 silu ? 1 : 0);
-        return new CudaOps.NormGrads(dx, dgamma, dbeta);
+        return new CudaOps.NormGrads(dx, sumOfChunks(dgamma, n), sumOfChunks(dbeta, n));
     }
 
     static CudaTensor softmax(CudaTensor x, float scale) {
@@ -85,6 +102,25 @@ final class NormOps {
         x.device().kernel("reduce", "sum_keep_middle_" + Precision.suffix(x.dtype()))
                 .launch(LaunchShape.perRow(mid), x.ptr(), out.ptr(), outer, (long) mid, inner, 0f);
         return out;
+    }
+
+    /** fp32 partial sums of a parameter gradient, one row of {@code cols} per chunk (flat, so one chunk is the gradient). */
+    private static CudaTensor partials(CudaDevice d, int chunks, int cols) {
+        return CudaTensor.empty(d, DType.F32, Math.multiplyExact(chunks, cols));
+    }
+
+    /**
+     * The parameter gradient [cols] from its partial sums [chunks, cols]: with one chunk the kernel wrote
+     * it directly; otherwise sum_keep_middle adds the chunks in a fixed order (no atomics: bit-reproducible).
+     * Null (no parameter gradients) stays null.
+     */
+    private static CudaTensor sumOfChunks(CudaTensor partials, int chunks) {
+        if (partials == null || chunks == 1) {
+            return partials;
+        }
+        try (partials) {
+            return sumKeepMiddle(partials, chunks, (int) (partials.numel() / chunks), 1);
+        }
     }
 
     private static void checkGroups(int channels, int groups) {

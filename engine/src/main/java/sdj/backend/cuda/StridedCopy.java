@@ -23,11 +23,18 @@ final class StridedCopy {
 
     /** Writes the view {@code src} into {@code dst} at element {@code dstOffset} with {@code dstStrides}. */
     static void copy(Tensor src, CudaTensor dst, long dstOffset, int[] dstStrides) {
-        CudaTensor from = CudaStorage.of(src).buffer();
+        copy(CudaStorage.of(src).buffer(), src.offset(), src.strides(), src.shape(), dst, dstOffset, dstStrides);
+    }
+
+    /**
+     * Copies {@code shape} elements read from {@code from} at {@code srcOffset} with {@code srcStrides}
+     * to {@code dst} at {@code dstOffset} with {@code dstStrides} (all in elements).
+     */
+    static void copy(CudaTensor from, long srcOffset, int[] srcStrides, int[] shape, CudaTensor dst, long dstOffset,
+                     int[] dstStrides) {
         if (from.dtype() != dst.dtype()) {
             throw new IllegalArgumentException("strided copy from " + from.dtype() + " to " + dst.dtype());
         }
-        int[] shape = src.shape();
         int rank = shape.length;
         if (rank > MAX_RANK) {
             throw new IllegalArgumentException("CUDA copies handle tensors of rank ≤ " + MAX_RANK + ", got "
@@ -37,11 +44,10 @@ final class StridedCopy {
         if (n == 0) {
             return;
         }
-        int[] srcStrides = src.strides();
         // Pad to rank 6 with leading size-1 dims; their strides never multiply a non-zero index.
         Object[] args = new Object[3 + 3 * MAX_RANK];
         int bytes = from.dtype().byteSize;
-        args[0] = from.ptr().plus(src.offset() * bytes);
+        args[0] = from.ptr().plus(srcOffset * bytes);
         args[1] = dst.ptr().plus(dstOffset * bytes);
         args[2] = n;
         int lead = MAX_RANK - rank;

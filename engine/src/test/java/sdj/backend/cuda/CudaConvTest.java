@@ -102,6 +102,33 @@ class CudaConvTest {
         }
     }
 
+    /**
+     * dW of a batch in fp16/bf16 must be the fp32 sum over every image, rounded once: then each element is
+     * within the dtype's unit roundoff u (2^-11 fp16, 2^-8 bf16) of its value, so the error measure of
+     * assertClose stays ≤ u plus the fp32 summation differences (1e-5 covers them). Rounding dW after each
+     * image (a GEMM per image with beta = 1) adds up to N such errors and exceeds u.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F16", "BF16"})
+    void weightGradientOfABatchIsRoundedOnce(DType dtype) {
+        CudaOps ops = opsOrSkip();
+        Conv g = new Conv(6, 24, 11, 13, 40, 3, 1, 1);
+        float[] x = rounded(random(57, g.n() * g.c() * g.h() * g.w(), 1f), dtype);
+        float[] wt = rounded(random(58, g.cout() * g.c() * g.k() * g.k(), 0.1f), dtype);
+        float[] dy = rounded(random(59, g.n() * g.cout() * g.oh() * g.ow(), 1f), dtype);
+        float[] dw = new float[wt.length];
+        backward(g, x, wt, dy, new float[x.length], dw, new float[g.cout()]);
+        float unitRoundoff = dtype == DType.F16 ? 0x1p-11f : 0x1p-8f;
+        try (CudaTensor dX = upload(ops, x, dtype, g.n(), g.c(), g.h(), g.w());
+             CudaTensor dW = upload(ops, wt, dtype, g.cout(), g.c(), g.k(), g.k());
+             CudaTensor dDy = upload(ops, dy, dtype, g.n(), g.cout(), g.oh(), g.ow())) {
+            CudaOps.ConvGrads grads = ops.conv2dBackward(dX, dW, dDy, g.stride(), g.pad(), false);
+            try (CudaTensor gx = grads.dx(); CudaTensor gw = grads.dweight()) {
+                assertClose(dw, gw.toFloatArray(), unitRoundoff + 1e-5f, "conv2d dweight of " + g.n() + " images " + dtype);
+            }
+        }
+    }
+
     private static void checkForward(CudaOps ops, Conv g, DType dtype) {
         float[] x = rounded(random(51, g.n() * g.c() * g.h() * g.w(), 1f), dtype);
         float[] wt = rounded(random(52, g.cout() * g.c() * g.k() * g.k(), 0.1f), dtype);

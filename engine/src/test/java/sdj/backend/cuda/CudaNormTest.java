@@ -6,10 +6,16 @@ import static sdj.backend.cuda.CudaTestSupport.random;
 import static sdj.backend.cuda.CudaTestSupport.rounded;
 import static sdj.backend.cuda.CudaTestSupport.upload;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.util.Arrays;
+import java.util.function.Supplier;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
+import sdj.ops.F;
 import sdj.tensor.DType;
+import sdj.tensor.Tensor;
 
 /** LayerNorm and GroupNorm (with and without the fused SiLU), forward and backward. */
 class CudaNormTest {
@@ -112,6 +118,87 @@ class CudaNormTest {
             assertClose(dx, g.dx().toFloatArray(), dtype, "layer_norm dx");
             assertClose(dgamma, g.dgamma().toFloatArray(), dtype, "layer_norm dgamma");
             assertClose(dbeta, g.dbeta().toFloatArray(), dtype, "layer_norm dbeta");
+        }
+    }
+
+    // ------------------------------------------------------------------ parameter gradients (fp32, no atomics)
+
+    /** A norm applied to host leaves (x, gamma, beta) on the CPU tape. */
+    @FunctionalInterface
+    private interface HostNorm {
+        Tensor apply(Tensor x, Tensor gamma, Tensor beta);
+    }
+
+    /** {dx, dgamma, dbeta} of {@code norm} on the CPU tape, backward seeded with dy. */
+    private static float[][] cpuTapeGrads(HostNorm norm, float[] x, int[] shape, float[] gamma, float[] beta,
+                                          float[] dy) {
+        Tensor tx = Tensor.of(x.clone(), shape).requiresGrad(true);
+        Tensor tg = Tensor.of(gamma.clone(), gamma.length).requiresGrad(true);
+        Tensor tb = Tensor.of(beta.clone(), beta.length).requiresGrad(true);
+        norm.apply(tx, tg, tb).backward(Tensor.of(dy.clone(), shape));
+        return new float[][] {tx.grad().toFloatArray(), tg.grad().toFloatArray(), tb.grad().toFloatArray()};
+    }
+
+    /**
+     * Compares one device backward with the CPU tape at the single-op fp32 tolerance of
+     * {@link CudaAutogradTest#TOL}, then runs it again: dgamma and dbeta must repeat bit for bit (their sums
+     * have a fixed order; the emulator runs blocks in order, so on it this guards the design, on a GPU the
+     * scheduling as well).
+     */
+    private static void assertParamGrads(Supplier<CudaOps.NormGrads> backward, float[][] expected,
+                                         String what) {
+        CudaOps.NormGrads first = backward.get();
+        CudaOps.NormGrads second = backward.get();
+        try (CudaTensor dx = first.dx(); CudaTensor dg = first.dgamma(); CudaTensor db = first.dbeta();
+             CudaTensor dx2 = second.dx(); CudaTensor dg2 = second.dgamma(); CudaTensor db2 = second.dbeta()) {
+            float[] dgamma = dg.toFloatArray();
+            float[] dbeta = db.toFloatArray();
+            assertClose(expected[0], dx.toFloatArray(), CudaAutogradTest.TOL, what + " dx");
+            assertClose(expected[1], dgamma, CudaAutogradTest.TOL, what + " dgamma");
+            assertClose(expected[2], dbeta, CudaAutogradTest.TOL, what + " dbeta");
+            assertArrayEquals(dgamma, dg2.toFloatArray(), what + ": dgamma repeats bit for bit");
+            assertArrayEquals(dbeta, db2.toFloatArray(), what + ": dbeta repeats bit for bit");
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"3, 77, 768", "3, 1024, 320", "5, 13, 100"}) // CLIP tokens; SD's 32×32 level; tails of chunk and tile
+    void layerNormParamGradsMatchTheCpuTapeAndRepeat(int batch, int tokens, int width) {
+        CudaOps ops = opsOrSkip();
+        int[] shape = {batch, tokens, width};
+        float[] x = random(31, batch * tokens * width, 2f);
+        float[] gamma = random(32, width, 1f);
+        float[] beta = random(33, width, 1f);
+        float[] dy = random(34, x.length, 1f);
+        float[][] expected = cpuTapeGrads((tx, tg, tb) -> F.layerNorm(tx, tg, tb, 1e-5f), x, shape, gamma, beta, dy);
+        try (CudaTensor dX = upload(ops, x, DType.F32, shape); CudaTensor dG = upload(ops, gamma, DType.F32, width);
+             CudaTensor dB = upload(ops, beta, DType.F32, width); CudaTensor dDy = upload(ops, dy, DType.F32, shape);
+             CudaOps.NormResult r = ops.layerNorm(dX, dG, dB, 1e-5f)) {
+            assertParamGrads(() -> ops.layerNormBackward(dX, dG, r, dDy, true), expected,
+                    "layer_norm " + Arrays.toString(shape));
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"3, 320, 16, 16, false", "3, 320, 16, 16, true", "4, 64, 9, 7, true"})
+    void groupNormParamGradsMatchTheCpuTapeAndRepeat(int n, int c, int h, int w, boolean silu) {
+        CudaOps ops = opsOrSkip();
+        int groups = 32;
+        int[] shape = {n, c, h, w};
+        float[] x = random(35, n * c * h * w, 3f);
+        float[] gamma = random(36, c, 1f);
+        float[] beta = random(37, c, 1f);
+        float[] dy = random(38, x.length, 1f);
+        HostNorm norm = (tx, tg, tb) -> {
+            Tensor y = F.groupNorm(tx, groups, tg, tb, 1e-5f);
+            return silu ? F.silu(y) : y;
+        };
+        float[][] expected = cpuTapeGrads(norm, x, shape, gamma, beta, dy);
+        try (CudaTensor dX = upload(ops, x, DType.F32, shape); CudaTensor dG = upload(ops, gamma, DType.F32, c);
+             CudaTensor dB = upload(ops, beta, DType.F32, c); CudaTensor dDy = upload(ops, dy, DType.F32, shape);
+             CudaOps.NormResult r = ops.groupNorm(dX, groups, dG, dB, 1e-5f, silu)) {
+            assertParamGrads(() -> ops.groupNormBackward(dX, groups, dG, dB, r, dDy, silu, true), expected,
+                    "group_norm " + Arrays.toString(shape) + " silu=" + silu);
         }
     }
 }
