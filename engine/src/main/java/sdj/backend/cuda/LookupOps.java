@@ -4,6 +4,9 @@ import sdj.tensor.DType;
 
 /** Launches embedding.cu (gather / scatter-add) and upsample.cu (nearest, integer factor). */
 final class LookupOps {
+    /** embedding.cu's EMB_BUCKETS: the backward's threads per column, each owning the ids ≡ bucket. */
+    private static final int EMBEDDING_BUCKETS = 64;
+
     private LookupOps() {
     }
 
@@ -20,14 +23,15 @@ final class LookupOps {
         return out;
     }
 
-    /** The fp32 gradient of an embedding table [vocab, D] from dout [...ids shape, D]. */
+    /** The fp32 gradient of an embedding table [vocab, D] from dout [...ids shape, D]; no atomics, reproducible. */
     static CudaTensor embeddingBackward(CudaTensor dout, CudaTensor ids, int vocab) {
         requireIds(ids);
         long n = ids.numel();
         int dim = dout.size(-1);
         CudaTensor dweight = CudaTensor.zeros(dout.device(), DType.F32, vocab, dim);
         dout.device().kernel("embedding", "embedding_backward_" + Precision.suffix(dout.dtype())).launch(
-                LaunchShape.elementwise(n * dim), dout.ptr(), ids.ptr(), dweight.ptr(), n, (long) vocab, (long) dim);
+                LaunchShape.elementwise((long) EMBEDDING_BUCKETS * dim), dout.ptr(), ids.ptr(), dweight.ptr(), n,
+                (long) vocab, (long) dim);
         return dweight;
     }
 

@@ -38,7 +38,8 @@ class CudaEmbeddingUpsampleTest {
              CudaTensor g = upload(ops, dout, dtype, 2, 77, dim); CudaTensor y = ops.embedding(w, i);
              CudaTensor dw = ops.embeddingBackward(g, i, vocab)) {
             assertClose(out, y.toFloatArray(), 0f, "embedding is an exact gather " + dtype);
-            assertClose(dweight, dw.toFloatArray(), DType.F32, "embedding backward (fp32 accumulation) " + dtype);
+            // each row summed in fp32 in token order, as the loop above: the same bits, run after run
+            assertClose(dweight, dw.toFloatArray(), 0f, "embedding backward (fp32, token order) " + dtype);
         }
     }
 
