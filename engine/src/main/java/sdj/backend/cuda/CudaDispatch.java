@@ -544,11 +544,14 @@ public final class CudaDispatch {
         }
     }
 
-    /** softmax(q·kᵀ·scale) as a device buffer the caller frees. */
+    /**
+     * softmax(q·kᵀ·scale) as a device buffer the caller frees. The scale goes into the GEMM, before the
+     * scores are rounded to fp16: the VAE's 512-wide head gives raw q·k products past fp16's 65504.
+     */
     private static CudaTensor probabilities(CudaTensor q, CudaTensor k, float scale) {
         CudaOps o = ops();
-        try (CudaTensor scores = o.matmul(q, false, k, true, o.gemmPath())) {
-            return o.softmax(scores, scale);
+        try (CudaTensor scores = o.matmul(q, false, k, true, o.gemmPath(), scale)) {
+            return o.softmax(scores, 1f);
         }
     }
 

@@ -76,6 +76,11 @@ public final class CudaOps {
      * every batch of a) or carry a's batch dims.
      */
     public CudaTensor matmul(CudaTensor a, boolean transA, CudaTensor b, boolean transB, GemmPath path) {
+        return matmul(a, transA, b, transB, path, 1f);
+    }
+
+    /** alpha·op(a)·op(b): the scale is applied to the fp32 accumulator, before rounding to a's dtype. */
+    public CudaTensor matmul(CudaTensor a, boolean transA, CudaTensor b, boolean transB, GemmPath path, float alpha) {
         if (a.dtype() != b.dtype() || a.dim() < 2 || b.dim() < 2) {
             throw new IllegalArgumentException("matmul needs two matrices of one dtype, got " + a + " and " + b);
         }
@@ -100,7 +105,7 @@ public final class CudaOps {
         if (batchB == 1 && batchA > 1 && !transA) {
             // Shared right operand: fold a's batch into M, one large GEMM.
             gemm.gemm(path, a.dtype(), (int) (batchA * m), n, k, GemmOperand.of(a, ar, ac, false, 0),
-                    GemmOperand.of(b, br, bc, transB, 0), out.ptr(), n, 0, 1, 1f, 0f);
+                    GemmOperand.of(b, br, bc, transB, 0), out.ptr(), n, 0, 1, alpha, 0f);
             return out;
         }
         if (batchA != batchB && batchA != 1 && batchB != 1) {
@@ -110,7 +115,7 @@ public final class CudaOps {
         long batch = Math.max(batchA, batchB);
         gemm.gemm(path, a.dtype(), m, n, k, GemmOperand.of(a, ar, ac, transA, batchA == 1 ? 0 : (long) ar * ac),
                 GemmOperand.of(b, br, bc, transB, batchB == 1 ? 0 : (long) br * bc), out.ptr(), n, (long) m * n,
-                Math.toIntExact(batch), 1f, 0f);
+                Math.toIntExact(batch), alpha, 0f);
         return out;
     }
 

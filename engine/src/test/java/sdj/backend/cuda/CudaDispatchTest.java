@@ -181,6 +181,19 @@ class CudaDispatchTest {
     }
 
     @Test
+    void wideHeadScoresPastTheFp16RangeBeforeScaling() {
+        try (var g = Autograd.noGrad()) {
+            // q·k over 512 dims of values near 12 is ~74000, past fp16's 65504 (inf, then NaN); scaled by
+            // 1/√512 it is ~3300. Every key is the same, so each row's weights are uniform on both devices.
+            Tensor[] q = pair(host(31, 1, 16, 512).mul(0.5f).add(12f), DType.F16);
+            Tensor[] k = pair(host(32, 1, 1, 512).mul(0.5f).add(12f).expand(1, 16, 512).contiguous(), DType.F16);
+            Tensor[] v = pair(host(33, 1, 16, 512), DType.F16);
+            assertSame(Heads.attend(q[0], k[0], v[0], 1, false), Heads.attend(q[1], k[1], v[1], 1, false), DType.F16,
+                    "single 512-wide head with scores past the fp16 range");
+        }
+    }
+
+    @Test
     void attentionOnHeadsRefusesWhatTheCpuRefuses() {
         Tensor[] q = pair(host(28, 1, 5, 2 * 8), DType.F32);
         Tensor[] k = pair(host(29, 1, 7, 2 * 8), DType.F32);
