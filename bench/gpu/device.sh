@@ -43,7 +43,7 @@ stage() {
     nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader || true
     # cuBLASLt for the GEMM path: the loader's path, else the CUDA toolkit or pip wheels anywhere.
     lt=$(ldconfig -p 2>/dev/null | grep -o '/[^ ]*libcublasLt\.so\.1[23]$' | head -1)
-    [ -n "$lt" ] || lt=$(find / -xdev -name 'libcublasLt.so.1[23]' 2>/dev/null | head -1)
+    [ -n "$lt" ] || lt=$(timeout 60 find /usr/local /opt /usr/lib -name 'libcublasLt.so.1[23]' 2>/dev/null | head -1)
     echo "${lt:-none}" > "$home/cublaslt"
     echo "cuBLASLt: ${lt:-not found (own GEMM kernels)}"
 }
