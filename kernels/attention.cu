@@ -252,7 +252,9 @@ __device__ void attention_forward_tc_impl(const T* q, const T* k, const T* v, T*
             }
         }
     }
-    __syncwarp();  // the last O stores are visible to every lane of the warp
+    // O is complete and visible to every lane (with no key tile at all, Nk = 0, this also orders the
+    // zero fill above, done by other warps' threads, before the reads below).
+    __syncthreads();
     float inv = l > 0.f ? 1.f / l : 0.f;
     for (int rr = 0; rr < 16; rr++) {
         float ir = __shfl_sync(0xffffffffu, inv, rr);

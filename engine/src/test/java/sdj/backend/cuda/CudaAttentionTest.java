@@ -1,5 +1,7 @@
 package sdj.backend.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static sdj.backend.cuda.CudaTestSupport.assertClose;
 import static sdj.backend.cuda.CudaTestSupport.emulated;
 import static sdj.backend.cuda.CudaTestSupport.opsOrSkip;
@@ -8,6 +10,7 @@ import static sdj.backend.cuda.CudaTestSupport.rounded;
 import static sdj.backend.cuda.CudaTestSupport.upload;
 
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -206,10 +209,21 @@ class CudaAttentionTest {
                 }
             }
         }
+        cases.add(Arguments.of(DType.F16, 256, "cross linear")); // the largest head dim, V in K's buffer
         for (String kind : new String[] {"causal", "cross linear"}) {
             cases.add(Arguments.of(DType.F32, 72, kind));
         }
         return cases.build();
+    }
+
+    /** The tensor-core forward's shared memory fits an A100 (163 KB per block) for every head dim. */
+    @Test
+    void tensorCoreForwardSharedMemoryFitsAnA100() {
+        for (int d = 1; d <= 256; d++) {
+            int bytes = AttentionOps.tcSharedBytes(d);
+            assertTrue(bytes <= 163 * 1024, "head dim " + d + " needs " + bytes + " bytes");
+        }
+        assertEquals(61_440, AttentionOps.tcSharedBytes(40)); // the sum spelled out in attention.cu
     }
 
     /** [B, H, N, D] → [B, N, H*D] (the inverse of {@link #toHeads}). */
