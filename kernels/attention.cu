@@ -7,15 +7,21 @@
 // [B, N, H*D] output of a linear layer are read in place. D <= 256 (SD v1 uses 40, 80 and 160).
 // Causal masking is top-left aligned: query i sees keys j <= i.
 //
-// Launch (all three main kernels): block 128 threads = 4 warps, each warp owns 4 rows (16 rows per
-// block); grid (ceil(rows / 16), B*H). Tiles of 32 keys (or queries) are staged in shared memory
-// as fp32; inside a tile each lane owns one key for the dot products, then owns output columns
+// Two forward kernels with the same contract: attention_forward_tc_f16/_bf16 (tensor cores, WMMA,
+// further down) for fp16/bf16, and the SIMT attention_forward for fp32 (its _f16/_bf16 instances
+// remain, unrouted, as a reference). The backward kernels are SIMT for every dtype and rebuild P from
+// the saved lse, so either forward feeds them.
+//
+// SIMT launch (attention_forward and the backward dq/dkdv): block 128 threads = 4 warps, each warp
+// owns 4 rows (16 rows per block); grid (ceil(rows / 16), B*H). Tiles of 32 keys (or queries) are
+// staged in shared memory as fp32; inside a tile each lane owns one key for the dot products, then owns output columns
 // d = lane + 32t for the accumulation. Dynamic shared memory, in floats:
 //   forward:             32*(D+1) + 32*D + 16*D
 //   backward_dq:         2*32*(D+1) + 2*16*D
 //   backward_dkdv:       2*32*(D+1) + 64 + 2*16*D
 // (the host raises the dynamic limit above 48 KB when D needs it). fp32 accumulation throughout.
 #include "common.cuh"
+#include <mma.h>
 
 #define ATT_WARPS 4
 #define ATT_ROWS 4                          // rows per warp
@@ -111,6 +117,153 @@ __device__ void attention_forward_impl(const T* q, const T* k, const T* v, T* o,
         }
         if (lane == 0) lse[(long long)bh * Nq + row] = l[r] > 0.f ? m[r] + logf(l[r]) : -INFINITY;
     }
+}
+
+// ---- Tensor-core forward for fp16/bf16 (WMMA 16×16×16, fp32 accumulators): same contract as
+// attention_forward above (O in T, fp32 lse of the scaled scores, layouts, causal convention).
+// Block 128 threads = 4 warps; 64 query rows per block (16 per warp), key tiles of 64.
+// Grid (ceil(Nq / 64), B*H). Per key tile and warp:
+//   S = Q_w · K_tileᵀ (wmma; K row-major in shared memory is Kᵀ as a col_major matrix_b) → smem fp32;
+//   online softmax per row (2 lanes per row) → P = exp(s - m_new) in T, O rows rescaled by
+//   exp(m_old - m_new); O_w += P · V_tile (wmma, the fp32 accumulator kept in shared memory so the
+//   per-row rescale needs no knowledge of the fragment layout).
+// D is padded with zeros to Dp = roundup(D, 16). Dynamic shared memory, in bytes (regions in this
+// order, each a multiple of 32 bytes from a 128-byte aligned base):
+//   O  64 × (Dp+4) fp32 | S 4 × 16 × 68 fp32 | P 4 × 16 × 72 T | Q, K (and V) 64 × (Dp+8) T each
+// V has its own buffer unless sharedKV, when it is loaded into K's after the scores (the host sets
+// it for Dp > 128 so that D = 256 fits the 163 KB of an A100). Row paddings (+4, +8) keep WMMA's
+// 16-byte ldm rule and spread rows over the shared-memory banks. Totals: D=40 60 KB, D=80 80 KB,
+// D=160 109 KB (V shares K's buffer), D=256 157 KB. Scores and O accumulate in fp32; P is rounded
+// to T for the second product, while l sums the unrounded fp32 p (so lse is exactly the SIMT one's).
+#define TC_ROWS 64
+#define TC_KEYS 64
+#define TC_LDS (TC_KEYS + 4)  // score rows (fp32)
+#define TC_LDP (TC_KEYS + 8)  // probability rows (T)
+
+// Rows [row0, row0+64) of a [N, D] head into a [64 × ld] T tile, zeros past N and in columns [D, Dp)
+// (padding must be 0, not garbage: 0·NaN would poison the products). One warp per row, lanes along d.
+template <typename T>
+__device__ void stage_tile_tc(T* dst, int ld, int Dp, const T* src, AttnLayout l, int b, int h, int row0, int N,
+                              int D) {
+    const T zero = from_f32<T>(0.f);
+    int warp = threadIdx.x / 32, lane = threadIdx.x % 32, warps = blockDim.x / 32;
+    for (int r = warp; r < TC_ROWS; r += warps) {
+        int row = row0 + r;
+        const T* s = row < N ? src + row_offset(l, b, h, row) : nullptr;
+        for (int d = lane; d < Dp; d += 32) dst[r * ld + d] = (s && d < D) ? s[d] : zero;
+    }
+}
+
+template <typename T>
+__device__ void attention_forward_tc_impl(const T* q, const T* k, const T* v, T* o, float* lse, int H, int Nq, int Nk,
+                                          int D, AttnLayout ql, AttnLayout kl, float scale, int causal,
+                                          int sharedKV) {
+    using namespace nvcuda;
+    SDJ_DYNAMIC_SHARED_ALIGNED(unsigned char, tc_smem, 128);
+    const int Dp = (D + 15) & ~15, ldt = Dp + 8, ldo = Dp + 4;
+    float* Os = reinterpret_cast<float*>(tc_smem);
+    float* Ss = Os + TC_ROWS * ldo;
+    T* Ps = reinterpret_cast<T*>(Ss + 4 * 16 * TC_LDS);
+    T* Qs = Ps + 4 * 16 * TC_LDP;
+    T* Ks = Qs + TC_ROWS * ldt;
+    T* Vs = sharedKV ? Ks : Ks + TC_KEYS * ldt;
+
+    int bh = blockIdx.y, b = bh / H, h = bh % H;
+    int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    int r = lane & 15, half = lane >> 4;  // this lane's row of the warp's 16, and which half of its keys
+    int row0 = blockIdx.x * TC_ROWS, wrow0 = row0 + warp * 16, row = wrow0 + r;
+    float* Sw = Ss + warp * 16 * TC_LDS;
+    T* Pw = Ps + warp * 16 * TC_LDP;
+    float* Ow = Os + warp * 16 * ldo;
+    const T* Qw = Qs + warp * 16 * ldt;
+
+    for (int e = threadIdx.x; e < TC_ROWS * ldo; e += blockDim.x) Os[e] = 0.f;
+    stage_tile_tc(Qs, ldt, Dp, q, ql, b, h, row0, Nq, D);
+    float m = -INFINITY, l = 0.f;  // running max and sum of row `row` (the same in both halves)
+
+    int kEnd = causal ? min(Nk, row0 + TC_ROWS) : Nk;
+    for (int kt = 0; kt < kEnd; kt += TC_KEYS) {
+        __syncthreads();  // the previous tile is consumed (and Q, O are ready on the first pass)
+        stage_tile_tc(Ks, ldt, Dp, k, kl, b, h, kt, Nk, D);
+        if (!sharedKV) stage_tile_tc(Vs, ldt, Dp, v, kl, b, h, kt, Nk, D);
+        __syncthreads();
+        // Warp-uniform: a warp past Nq, or whose rows all precede the tile's first key (causal), has
+        // nothing to add (its probabilities would all be 0); it still takes part in the barriers.
+        bool live = wrow0 < Nq && !(causal && kt > wrow0 + 15);
+        if (live) {
+            for (int j = 0; j < TC_KEYS / 16; j++) {
+                wmma::fragment<wmma::accumulator, 16, 16, 16, float> sf;
+                wmma::fill_fragment(sf, 0.f);
+                for (int kk = 0; kk < Dp; kk += 16) {
+                    wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> qa;
+                    wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::col_major> kb;
+                    wmma::load_matrix_sync(qa, Qw + kk, ldt);
+                    wmma::load_matrix_sync(kb, Ks + j * 16 * ldt + kk, ldt);
+                    wmma::mma_sync(sf, qa, kb, sf);
+                }
+                wmma::store_matrix_sync(Sw + j * 16, sf, TC_LDS, wmma::mem_row_major);
+            }
+            __syncwarp();
+            // Lane (r, half) takes columns 2·((c + r) mod 32) + half: the two halves interleave and
+            // each row starts at its own offset, so the 32 lanes hit 32 different banks.
+            float mx = -INFINITY;
+            for (int c = 0; c < 32; c++) {
+                int col = 2 * ((c + r) & 31) + half, key = kt + col;
+                if (key < Nk && !(causal && key > row)) mx = fmaxf(mx, scale * Sw[r * TC_LDS + col]);
+            }
+            float mnew = fmaxf(m, fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 16)));
+            // No live key yet (mnew = -inf): keep O and l as they are (0) instead of exp(-inf + inf).
+            float corr = mnew == -INFINITY ? 1.f : expf(m - mnew);  // 0 on the row's first live tile
+            float sum = 0.f;
+            for (int c = 0; c < 32; c++) {
+                int col = 2 * ((c + r) & 31) + half, key = kt + col;
+                float p = 0.f;
+                if (key < Nk && !(causal && key > row)) p = expf(scale * Sw[r * TC_LDS + col] - mnew);
+                Pw[r * TC_LDP + col] = from_f32<T>(p);
+                sum += p;
+            }
+            l = l * corr + (sum + __shfl_xor_sync(0xffffffffu, sum, 16));
+            m = mnew;
+            // Rescale the warp's O rows: all 32 lanes along one row at a time (row rr's factor from lane rr).
+            __syncwarp();  // the previous tile's O stores are visible to every lane
+            for (int rr = 0; rr < 16; rr++) {
+                float cr = __shfl_sync(0xffffffffu, corr, rr);
+                for (int d = lane; d < Dp; d += 32) Ow[rr * ldo + d] *= cr;
+            }
+        }
+        if (sharedKV) {
+            __syncthreads();  // every warp is done with K
+            stage_tile_tc(Vs, ldt, Dp, v, kl, b, h, kt, Nk, D);
+            __syncthreads();
+        }
+        if (live) {
+            __syncwarp();  // P and the rescaled O rows are written
+            wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> pa[TC_KEYS / 16];
+            for (int j = 0; j < TC_KEYS / 16; j++) wmma::load_matrix_sync(pa[j], Pw + j * 16, TC_LDP);
+            for (int f = 0; f < Dp; f += 16) {
+                wmma::fragment<wmma::accumulator, 16, 16, 16, float> of;
+                wmma::load_matrix_sync(of, Ow + f, ldo, wmma::mem_row_major);
+                for (int j = 0; j < TC_KEYS / 16; j++) {
+                    wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::row_major> vb;
+                    wmma::load_matrix_sync(vb, Vs + j * 16 * ldt + f, ldt);
+                    wmma::mma_sync(of, pa[j], vb, of);
+                }
+                wmma::store_matrix_sync(Ow + f, of, ldo, wmma::mem_row_major);
+            }
+        }
+    }
+    // O is complete and visible to every lane (with no key tile at all, Nk = 0, this also orders the
+    // zero fill above, done by other warps' threads, before the reads below).
+    __syncthreads();
+    float inv = l > 0.f ? 1.f / l : 0.f;
+    for (int rr = 0; rr < 16; rr++) {
+        float ir = __shfl_sync(0xffffffffu, inv, rr);
+        int orow = wrow0 + rr;
+        if (orow >= Nq) break;  // warp-uniform
+        T* out = o + row_offset(ql, b, h, orow);
+        for (int d = lane; d < D; d += 32) out[d] = from_f32<T>(Ow[rr * ldo + d] * ir);
+    }
+    if (half == 0 && row < Nq) lse[(long long)bh * Nq + row] = l > 0.f ? m + logf(l) : -INFINITY;
 }
 
 // delta[bh, i] = sum_d dO[i, d] * O[i, d], the row term of the softmax backward.
@@ -297,3 +450,12 @@ __device__ void attention_backward_dkdv_impl(const T* q, const T* k, const T* v,
                                         scale, causal);                                                           \
     }
 FOR_EACH_DTYPE(ATTENTION_ENTRIES)
+
+#define ATTENTION_TC_ENTRY(suffix, T)                                                                              \
+    extern "C" __global__ void __launch_bounds__(128) attention_forward_tc_##suffix(                              \
+            const T* q, const T* k, const T* v, T* o, float* lse, int H, int Nq, int Nk, int D, LAYOUT_PARAMS(q),  \
+            LAYOUT_PARAMS(k), float scale, int causal, int sharedKV) {                                             \
+        attention_forward_tc_impl<T>(q, k, v, o, lse, H, Nq, Nk, D, LAYOUT(q), LAYOUT(k), scale, causal, sharedKV); \
+    }
+ATTENTION_TC_ENTRY(f16, __half)
+ATTENTION_TC_ENTRY(bf16, __nv_bfloat16)

@@ -56,6 +56,10 @@ __device__ __forceinline__ float sigmoid_f(float x) { return 1.f / (1.f + expf(-
 
 // The launch's dynamic shared memory as a T*. A macro because the host emulator (emu/cuda_emu.h,
 // which defines it first) cannot express an `extern __shared__` array.
+// Without a declared alignment a GPU guarantees 16 bytes; WMMA tiles need 32, so kernels carving
+// them out of dynamic shared memory use the _ALIGNED form (a name of its own per declaration type:
+// every extern __shared__ array of a translation unit names the same memory).
 #ifndef SDJ_DYNAMIC_SHARED
 #define SDJ_DYNAMIC_SHARED(T, name) extern __shared__ T name[]
+#define SDJ_DYNAMIC_SHARED_ALIGNED(T, name, align) extern __shared__ __align__(align) T name[]
 #endif

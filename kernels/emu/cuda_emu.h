@@ -38,9 +38,17 @@ struct sdj_uint3 {
 extern sdj_uint3 threadIdx, blockIdx, blockDim, gridDim;
 
 void __syncthreads();
+// A barrier among the live lanes of the caller's warp (a shuffle is one too); the mask is not
+// emulated, so our kernels only pass the full warp.
+void __syncwarp(unsigned mask = 0xffffffffu);
 float sdj_emu_shfl(float v, int src_lane);      // src_lane outside the warp returns v
 int sdj_emu_shfl(int v, int src_lane);
-void* sdj_emu_dynamic_shared();                  // the launch's dynamic shared memory
+// The launch's dynamic shared memory, aligned to exactly `align` bytes (address = align mod 2*align),
+// no more: a kernel that assumes more alignment than it declared fails here as it could on a GPU.
+void* sdj_emu_dynamic_shared(int align);
+// Records undefined behaviour the kernel showed (the first one per launch); the launch then fails
+// with this message (and the thread and block) instead of returning results.
+void sdj_emu_fail(const char* what);
 // Warp-collective: lane l contributes part[0, per_lane) at all[l*per_lane]; every lane gets `all`.
 void sdj_emu_warp_gather(const float* part, int per_lane, float* all);
 
@@ -70,4 +78,6 @@ using std::isnan;
 inline int min(int a, int b) { return a < b ? a : b; }
 inline int max(int a, int b) { return a > b ? a : b; }
 
-#define SDJ_DYNAMIC_SHARED(T, name) T* name = static_cast<T*>(sdj_emu_dynamic_shared())
+// A GPU guarantees 16-byte alignment for an undecorated extern __shared__ array.
+#define SDJ_DYNAMIC_SHARED(T, name) T* name = static_cast<T*>(sdj_emu_dynamic_shared(16))
+#define SDJ_DYNAMIC_SHARED_ALIGNED(T, name, align) T* name = static_cast<T*>(sdj_emu_dynamic_shared(align))

@@ -224,6 +224,17 @@ void __syncthreads() {
     if (!block_barrier.arrive()) wait_on(block_barrier);
 }
 
+void __syncwarp(unsigned) {
+    Warp& w = warps[threadIdx.x / 32];
+    if (!w.barrier.arrive()) wait_on(w.barrier);
+}
+
+void sdj_emu_fail(const char* what) {
+    if (!launch_error[0])
+        snprintf(launch_error, sizeof launch_error, "thread %u of block (%u, %u, %u): %s", threadIdx.x, blockIdx.x,
+                 blockIdx.y, blockIdx.z, what);
+}
+
 // A lane can only overwrite the slot set of shuffle n at shuffle n+2, after passing the barrier of
 // shuffle n+1, which every lane reaches only after reading its value of shuffle n.
 static uint32_t exchange(uint32_t bits, int src_lane) {
@@ -262,8 +273,13 @@ void sdj_emu_warp_gather(const float* part, int per_lane, float* all) {
     if (!w.barrier.arrive()) wait_on(w.barrier);
 }
 
-void* sdj_emu_dynamic_shared() {
-    return dynamic_shared.data();
+void* sdj_emu_dynamic_shared(int align) {
+    if (align < 16 || align > 256 || (align & (align - 1)))
+        sdj_emu_fail("dynamic shared memory alignment must be a power of two in [16, 256]");
+    // The buffer has 512 spare bytes (align <= 256): skip to a multiple of 2*align, then add align.
+    auto base = reinterpret_cast<uintptr_t>(dynamic_shared.data());
+    uintptr_t twice = 2 * (uintptr_t)align;
+    return reinterpret_cast<void*>((base + twice - 1) / twice * twice + (uintptr_t)align);
 }
 
 // Argument kinds: 'I' int, 'L' long long or pointer, 'F' float (its bits in the low 32 of the value).
@@ -296,7 +312,9 @@ extern "C" __attribute__((visibility("default"))) int sdj_emu_launch(void* fn, u
         }
     }
     if (!ensure_stacks(err, errlen)) return 1;
-    dynamic_shared.assign((size_t)shared_bytes + 16, 0);
+    // 0xFF bytes (NaN as floats, as in "device memory"): a kernel reading shared memory it never wrote
+    // shows up in its results instead of seeing zeros a GPU would not give it.
+    dynamic_shared.assign((size_t)shared_bytes + 512, 0xFF);
     active = &l;
     launch_error[0] = 0;
     gridDim = sdj_uint3{gx, gy, gz};

@@ -2,6 +2,7 @@
 // they exercise what our real kernels rely on implicitly, so a change to runtime.cpp that breaks it
 // fails here with a name rather than somewhere inside attention.
 #include "common.cuh"
+#include <mma.h>
 
 // out[t] = sum over the block of (t + 1), through block_sum (warp shuffles + __syncthreads). Needs
 // whole warps: with a partial last warp its shuffles read lanes that do not exist.
@@ -27,4 +28,37 @@ extern "C" __global__ void divergent_barrier_test(int* out) {
     if ((threadIdx.x & 31) == 0) __syncthreads();
     else v = __shfl_sync(0xffffffffu, v, 0);
     out[threadIdx.x] = v;
+}
+
+// Lane l of each warp reads, through shared memory, what lane (l + 1) % 32 wrote just before a
+// __syncwarp: without the warp barrier the emulator's fibers (run in lane order) would read the slot
+// before its owner wrote it. `salt` makes every launch's values new.
+extern "C" __global__ void syncwarp_rotate_test(int* out, int salt) {
+    __shared__ int slot[1024];
+    int t = threadIdx.x;
+    slot[t] = t + salt;
+    __syncwarp();
+    out[t] = slot[(t & ~31) | ((t + 1) & 31)];
+}
+
+// One warp: C = A·B for 16×16 fp16 tiles of ones read from `offset` bytes into a 128-byte aligned
+// shared array with leading dimension `ldm` (so every element of C is 16). Only offset % 32 == 0 and
+// ldm % 8 == 0 are legal WMMA calls; the emulator must fail the launch for the others.
+extern "C" __global__ void wmma_load_test(float* out, int offset, int ldm) {
+    using namespace nvcuda;
+    __shared__ __align__(128) __half tile[32 * 64];
+    __shared__ __align__(128) float c[16 * 16];
+    for (int i = threadIdx.x; i < 32 * 64; i += blockDim.x) tile[i] = __float2half(1.f);
+    __syncwarp();
+    const __half* p = reinterpret_cast<const __half*>(reinterpret_cast<const char*>(tile) + offset);
+    wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major> a;
+    wmma::fragment<wmma::matrix_b, 16, 16, 16, __half, wmma::col_major> b;
+    wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
+    wmma::load_matrix_sync(a, p, ldm);
+    wmma::load_matrix_sync(b, p, ldm);
+    wmma::fill_fragment(acc, 0.f);
+    wmma::mma_sync(acc, a, b, acc);
+    wmma::store_matrix_sync(c, acc, 16, wmma::mem_row_major);
+    __syncwarp();
+    for (int i = threadIdx.x; i < 256; i += 32) out[i] = c[i];
 }

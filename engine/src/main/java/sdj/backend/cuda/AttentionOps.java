@@ -10,6 +10,9 @@ final class AttentionOps {
     private static final int BLOCK_ROWS = 16;
     private static final int TILE = 32;
     private static final int MAX_HEAD_DIM = 256;
+    /** Query rows per block and keys per tile of the tensor-core forward. */
+    private static final int TC_ROWS = 64;
+    private static final int TC_KEYS = 64;
 
     private AttentionOps() {
     }
@@ -45,11 +48,21 @@ final class AttentionOps {
         int bh = ql.batch() * ql.heads();
         CudaTensor o = CudaTensor.empty(q.device(), q.dtype(), q.shape());
         CudaTensor lse = CudaTensor.empty(q.device(), DType.F32, bh, ql.tokens());
-        int smem = 4 * (TILE * (d + 1) + TILE * d + BLOCK_ROWS * d);
-        kernel(q, "attention_forward").launch(
-                LaunchShape.grid(LaunchShape.ceilDiv(ql.tokens(), BLOCK_ROWS), bh, 1, 128, smem),
-                q.ptr(), k.ptr(), v.ptr(), o.ptr(), lse.ptr(), ql.heads(), ql.tokens(), kl.tokens(), d,
-                ql.sB(), ql.sH(), ql.sN(), kl.sB(), kl.sH(), kl.sN(), scale, causal ? 1 : 0);
+        if (q.dtype() == DType.F32) {
+            int smem = 4 * (TILE * (d + 1) + TILE * d + BLOCK_ROWS * d);
+            kernel(q, "attention_forward").launch(
+                    LaunchShape.grid(LaunchShape.ceilDiv(ql.tokens(), BLOCK_ROWS), bh, 1, 128, smem),
+                    q.ptr(), k.ptr(), v.ptr(), o.ptr(), lse.ptr(), ql.heads(), ql.tokens(), kl.tokens(), d,
+                    ql.sB(), ql.sH(), ql.sN(), kl.sB(), kl.sH(), kl.sN(), scale, causal ? 1 : 0);
+        } else {
+            // fp16/bf16: the tensor-core kernel (attention.cu, attention_forward_tc_*).
+            boolean sharedKV = tcSharesKV(d);
+            kernel(q, "attention_forward_tc").launch(
+                    LaunchShape.grid(LaunchShape.ceilDiv(ql.tokens(), TC_ROWS), bh, 1, 128, tcSharedBytes(d)),
+                    q.ptr(), k.ptr(), v.ptr(), o.ptr(), lse.ptr(), ql.heads(), ql.tokens(), kl.tokens(), d,
+                    ql.sB(), ql.sH(), ql.sN(), kl.sB(), kl.sH(), kl.sN(), scale, causal ? 1 : 0,
+                    sharedKV ? 1 : 0);
+        }
         return new CudaOps.AttentionResult(o, lse);
     }
 
@@ -82,6 +95,28 @@ final class AttentionOps {
                     scale, causal ? 1 : 0);
         }
         return new CudaOps.AttentionGrads(dq, dk, dv);
+    }
+
+    /**
+     * The tensor-core forward stages V in K's buffer (after the scores) when the head dim padded to 16
+     * exceeds 128, so that D = 256 stays within an A100's 163 KB of shared memory per block.
+     */
+    static boolean tcSharesKV(int headDim) {
+        return paddedHeadDim(headDim) > 128;
+    }
+
+    /** Dynamic shared memory of attention_forward_tc, as laid out in attention.cu. */
+    static int tcSharedBytes(int headDim) {
+        int dp = paddedHeadDim(headDim);
+        int o = TC_ROWS * (dp + 4) * 4;             // fp32 output accumulators
+        int s = 4 * 16 * (TC_KEYS + 4) * 4;         // per-warp fp32 scores
+        int p = 4 * 16 * (TC_KEYS + 8) * 2;         // per-warp probabilities
+        int tile = TC_ROWS * (dp + 8) * 2;          // Q, K, V tiles
+        return o + s + p + (tcSharesKV(headDim) ? 2 : 3) * tile;
+    }
+
+    private static int paddedHeadDim(int headDim) {
+        return (headDim + 15) / 16 * 16;
     }
 
     private static void check(CudaTensor q, CudaTensor k, CudaTensor v, Layout ql, Layout kl) {

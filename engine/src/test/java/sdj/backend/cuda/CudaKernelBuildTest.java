@@ -46,6 +46,7 @@ class CudaKernelBuildTest {
     private static final Map<String, List<String>> SINGLE = Map.of(
             "elementwise", List.of("cast_f32_to_f16", "cast_f32_to_bf16", "cast_f16_to_f32", "cast_bf16_to_f32"),
             "gemm", List.of("gemm_f32", "gemm_tc_f16", "gemm_tc_bf16"),
+            "attention", List.of("attention_forward_tc_f16", "attention_forward_tc_bf16"),
             "copy", List.of("strided_copy_b16", "strided_copy_b32"));
 
     private static final Pattern ENTRY = Pattern.compile("\\.entry\\s+(\\w+)");

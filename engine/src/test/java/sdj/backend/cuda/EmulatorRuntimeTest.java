@@ -3,6 +3,7 @@ package sdj.backend.cuda;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -68,6 +69,43 @@ class EmulatorRuntimeTest {
         assertEquals("launch of divergent_barrier_test grid (1, 1, 1) block 64 smem 0 failed on the CUDA emulator: "
                 + "block (0, 0, 0) deadlocked: 64 of its 64 threads wait at barriers that can never complete",
                 launchFailure("divergent_barrier_test", 64));
+    }
+
+    @Test
+    void syncwarpIsABarrierForTheWarpsLanes() {
+        int threads = 64;
+        for (int salt : new int[] {1000, 2000}) {
+            try (CudaTensor out = CudaTensor.empty(device, DType.I32, threads)) {
+                device.kernel("selftest", "syncwarp_rotate_test").launch(LaunchShape.grid(1, 1, 1, threads, 0),
+                        out.ptr(), salt);
+                var host = out.toHost().storage();
+                for (int t = 0; t < threads; t++) {
+                    assertEquals((t & ~31) + ((t + 1) & 31) + salt, (int) host.getLong(t), "thread " + t);
+                }
+            }
+        }
+    }
+
+    /** A legal WMMA load computes; a misaligned pointer or a bad leading dimension fails the launch. */
+    @Test
+    void wmmaLoadsCheckAlignmentAndLeadingDimension() {
+        try (CudaTensor out = CudaTensor.empty(device, DType.F32, 256)) {
+            Kernel k = device.kernel("selftest", "wmma_load_test");
+            for (int[] legal : new int[][] {{0, 16}, {64, 24}}) {
+                k.launch(LaunchShape.grid(1, 1, 1, 32, 0), out.ptr(), legal[0], legal[1]);
+                float[] sixteens = new float[256];
+                java.util.Arrays.fill(sixteens, 16f);
+                assertArrayEquals(sixteens, out.toFloatArray(), "offset " + legal[0] + " ldm " + legal[1]);
+            }
+            String misaligned = assertThrows(CudaException.class,
+                    () -> k.launch(LaunchShape.grid(1, 1, 1, 32, 0), out.ptr(), 16, 16)).getMessage();
+            assertTrue(misaligned.contains("wmma::load_matrix_sync with a pointer") && misaligned.contains(
+                    "not 32-byte aligned"), misaligned);
+            String badLdm = assertThrows(CudaException.class,
+                    () -> k.launch(LaunchShape.grid(1, 1, 1, 32, 0), out.ptr(), 0, 20)).getMessage();
+            assertTrue(badLdm.endsWith("wmma::load_matrix_sync with ldm 20, not a multiple of 16 bytes (2-byte "
+                    + "elements)"), badLdm);
+        }
     }
 
     /** The message of the CudaException that launching one block of {@code threads} throws. */
