@@ -1,12 +1,13 @@
 // Host emulation of the CUDA C++ our kernels use, so that kernels/*.cu compile with g++ and run on the
 // CPU for tests on machines without a GPU (force-included by build-emu.sh, never by nvcc).
 //
-// The model: one block at a time; each thread of the block is a fiber (runtime.cpp) that runs until it
-// reaches __syncthreads() or a warp shuffle, where it waits for the others. __shared__ variables become
-// statics (one copy, shared by the block's fibers), threadIdx/blockIdx are globals the scheduler sets
-// before it resumes a fiber. Arithmetic is the host's (libm's expf, not the GPU's), so results agree
-// with a GPU to rounding, not bit for bit. Not emulated: the memory model (fibers never race), warp
-// divergence, and timing.
+// The model: each thread of a block is a fiber (runtime.cpp) that runs until it reaches
+// __syncthreads() or a warp shuffle, where it waits for the others. Blocks are shared out to worker
+// threads, one block per worker at a time, so __shared__ variables become thread_local statics (one
+// copy per worker, shared by the fibers of its block), and threadIdx/blockIdx are thread_locals the
+// worker's scheduler sets before it resumes a fiber. Arithmetic is the host's (libm's expf, not the
+// GPU's), so results agree with a GPU to rounding, not bit for bit. Not emulated: the memory model
+// (the fibers of a block never race), warp divergence, and timing.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -25,7 +26,7 @@
 #define __global__ __attribute__((visibility("default")))
 #define __device__
 #define __host__
-#define __shared__ static
+#define __shared__ static thread_local
 #define __forceinline__ inline
 #define __launch_bounds__(...)
 #define __align__(n) __attribute__((aligned(n)))
@@ -34,8 +35,10 @@ struct sdj_uint3 {
     unsigned int x, y, z;
 };
 
-// Set by the scheduler for the fiber it is about to resume (one block runs at a time).
-extern sdj_uint3 threadIdx, blockIdx, blockDim, gridDim;
+// threadIdx and blockIdx are set by a worker thread's scheduler for the fiber it resumes (each worker
+// runs its own block); blockDim and gridDim are the launch's.
+extern thread_local sdj_uint3 threadIdx, blockIdx;
+extern sdj_uint3 blockDim, gridDim;
 
 void __syncthreads();
 // A barrier among the live lanes of the caller's warp (a shuffle is one too); the mask is not
@@ -65,10 +68,13 @@ template <typename T> inline T __shfl_down_sync(unsigned, T v, unsigned delta, i
     return sdj_emu_shfl(v, src < 32 ? src : sdj_emu_lane());
 }
 
-// Fibers of a block never run at the same time, so a plain read-modify-write is atomic here.
+// Blocks run on several worker threads at once, so this is a real atomic (a compare-and-swap loop).
 inline float atomicAdd(float* p, float v) {
-    float old = *p;
-    *p = old + v;
+    float old, sum;
+    __atomic_load(p, &old, __ATOMIC_RELAXED);
+    do {
+        sum = old + v;
+    } while (!__atomic_compare_exchange(p, &old, &sum, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
     return old;
 }
 

@@ -1,12 +1,19 @@
-// The host emulator's launcher: runs a kernel compiled from kernels/*.cu by g++ over a grid, one
-// block after another, each thread of a block as a fiber (a stack of its own and a hand-written
-// context switch), so __syncthreads() and warp shuffles work as on the GPU: a fiber that reaches one
-// waits until every live thread of its block (or warp) has too. Linked into every family's library.
+// The host emulator's launcher: runs a kernel compiled from kernels/*.cu by g++ over a grid, each
+// thread of a block as a fiber (a stack of its own and a hand-written context switch), so
+// __syncthreads() and warp shuffles work as on the GPU: a fiber that reaches one waits until every
+// live thread of its block (or warp) has too. Blocks are independent, as on a GPU, so the grid is
+// shared out to one worker per core (the caller and a pool; SDJ_EMU_THREADS sets the count); each
+// worker runs its blocks one after another with fibers of its own. Linked into every family's library.
 #include <sys/mman.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "cuda_emu.h"
@@ -15,7 +22,8 @@
 #error "the CUDA emulator's context switch and argument passing are written for x86-64 (System V ABI)"
 #endif
 
-sdj_uint3 threadIdx, blockIdx, blockDim, gridDim;
+thread_local sdj_uint3 threadIdx, blockIdx;  // of the fiber running on this worker
+sdj_uint3 blockDim, gridDim;                 // the same for every block of a launch
 
 namespace {
 
@@ -95,17 +103,42 @@ struct Launch {
     int n_floats;
 };
 
-char* stacks = nullptr;
-Fiber fibers[MAX_THREADS];
-Warp warps[MAX_THREADS / 32];
-Barrier block_barrier;
-Fiber* current = nullptr;
-int block_threads = 0;
-void* scheduler_sp = nullptr;
+// What one worker thread needs to run blocks: its fibers (stacks and states), the running block's
+// barriers, and its copy of the launch's dynamic shared memory.
+struct Worker {
+    char* stacks = nullptr;
+    Fiber fibers[MAX_THREADS];
+    Warp warps[MAX_THREADS / 32];
+    Barrier block_barrier;
+    Fiber* current = nullptr;
+    int block_threads = 0;
+    void* scheduler_sp = nullptr;
+    std::vector<unsigned char> dynamic_shared;
+};
+
+thread_local Worker* this_worker = nullptr;
+
+Worker& me() {
+    if (!this_worker) this_worker = new Worker();  // kept for the thread's life
+    return *this_worker;
+}
+
 const Launch* active = nullptr;
-std::vector<unsigned char> dynamic_shared;
-char launch_error[256];  // the first undefined behaviour a kernel showed, reported after the launch
+std::mutex error_mutex;
+char launch_error[256];  // the first undefined behaviour or deadlock of a launch, reported after it
+std::atomic<bool> launch_failed{false};
 std::mutex one_launch_at_a_time;
+
+// Records the launch's first error; the workers then stop taking blocks.
+void fail(const char* format, ...) {
+    std::lock_guard<std::mutex> guard(error_mutex);
+    if (launch_failed.load()) return;
+    va_list args;
+    va_start(args, format);
+    vsnprintf(launch_error, sizeof launch_error, format, args);
+    va_end(args);
+    launch_failed.store(true);
+}
 
 // Calls the kernel with the launch's arguments. Under the System V x86-64 ABI the integer-class
 // arguments (pointers, int, long long) go to six registers and then to 8-byte stack slots in order,
@@ -133,36 +166,37 @@ bool runnable(const Fiber& f) {
 // Switches from the current fiber straight to the next runnable one (cheaper than a round trip
 // through the scheduler); to the scheduler when none is left, which then ends or reports a deadlock.
 void switch_away() {
-    Fiber* self = current;
-    int me = (int)(self - fibers);
-    for (int step = 1; step <= block_threads; step++) {
-        int t = (me + step) % block_threads;
-        Fiber& f = fibers[t];
+    Worker& w = me();
+    Fiber* self = w.current;
+    int index = (int)(self - w.fibers);
+    for (int step = 1; step <= w.block_threads; step++) {
+        int t = (index + step) % w.block_threads;
+        Fiber& f = w.fibers[t];
         if (&f != self && runnable(f)) {
             f.wait_generation = nullptr;
             threadIdx = sdj_uint3{(unsigned)t, 0, 0};
-            current = &f;
+            w.current = &f;
             sdj_emu_switch(&self->sp, f.sp);
             return;
         }
     }
-    sdj_emu_switch(&self->sp, scheduler_sp);
+    sdj_emu_switch(&self->sp, w.scheduler_sp);
 }
 
 // Every fiber starts here (reached by the `ret` of its first switch) and never returns.
 void fiber_main() {
     call_kernel(*active);
-    Fiber* self = current;
-    self->done = true;
-    block_barrier.leave();
-    warps[threadIdx.x / 32].barrier.leave();
+    Worker& w = me();
+    w.current->done = true;
+    w.block_barrier.leave();
+    w.warps[threadIdx.x / 32].barrier.leave();
     switch_away();
     __builtin_unreachable();
 }
 
 // A stack whose first switch pops six zero registers and "returns" into fiber_main with the
 // alignment of a normal call (rsp = 8 mod 16 at entry).
-void* fresh_stack(int t) {
+void* fresh_stack(char* stacks, int t) {
     char* top = stacks + (size_t)(t + 1) * (STACK_BYTES + GUARD_BYTES);
     auto* slot = reinterpret_cast<void**>(top - 16);
     slot[0] = reinterpret_cast<void*>(&fiber_main);
@@ -172,83 +206,159 @@ void* fresh_stack(int t) {
     return sp;
 }
 
-bool ensure_stacks(char* err, int errlen) {
-    if (stacks) return true;
+bool ensure_stacks(Worker& w) {
+    if (w.stacks) return true;
     size_t each = STACK_BYTES + GUARD_BYTES;
     void* m = mmap(nullptr, each * MAX_THREADS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                    -1, 0);
     if (m == MAP_FAILED) {
-        snprintf(err, errlen, "the CUDA emulator could not reserve its fiber stacks (%zu bytes)", each * MAX_THREADS);
+        fail("the CUDA emulator could not reserve its fiber stacks (%zu bytes)", each * MAX_THREADS);
         return false;
     }
-    stacks = static_cast<char*>(m);
-    for (int t = 0; t < MAX_THREADS; t++) mprotect(stacks + t * each, GUARD_BYTES, PROT_NONE);
+    w.stacks = static_cast<char*>(m);
+    for (int t = 0; t < MAX_THREADS; t++) mprotect(w.stacks + t * each, GUARD_BYTES, PROT_NONE);
     return true;
 }
 
 void wait_on(Barrier& b) {
-    current->wait_generation = &b.generation;
-    current->wait_value = b.generation;
+    Fiber* self = me().current;
+    self->wait_generation = &b.generation;
+    self->wait_value = b.generation;
     switch_away();
     // resumed: whoever switched here has set threadIdx and current for this fiber
 }
 
-// Runs one block to completion; false (with a message) when its threads deadlock.
-bool run_block(int threads, char* err, int errlen) {
-    block_barrier = Barrier{threads, 0, 0};
-    block_threads = threads;
-    for (int w = 0; w * 32 < threads; w++) {
-        int lanes = threads - w * 32 < 32 ? threads - w * 32 : 32;
-        warps[w].barrier = Barrier{lanes, 0, 0};
-        warps[w].lanes = lanes;
+// Runs one block to completion on this worker; a deadlock fails the launch.
+void run_block(Worker& w, int threads) {
+    w.block_barrier = Barrier{threads, 0, 0};
+    w.block_threads = threads;
+    for (int i = 0; i * 32 < threads; i++) {
+        int lanes = threads - i * 32 < 32 ? threads - i * 32 : 32;
+        w.warps[i].barrier = Barrier{lanes, 0, 0};
+        w.warps[i].lanes = lanes;
     }
-    for (int t = 0; t < threads; t++) fibers[t] = Fiber{fresh_stack(t), nullptr, 0, false};
+    for (int t = 0; t < threads; t++) w.fibers[t] = Fiber{fresh_stack(w.stacks, t), nullptr, 0, false};
     // Fibers pass control among themselves; it comes back here when none can run any more.
     threadIdx = sdj_uint3{0, 0, 0};
-    current = &fibers[0];
-    sdj_emu_switch(&scheduler_sp, fibers[0].sp);
+    w.current = &w.fibers[0];
+    sdj_emu_switch(&w.scheduler_sp, w.fibers[0].sp);
     int waiting = 0;
-    for (int t = 0; t < threads; t++) waiting += fibers[t].done ? 0 : 1;
-    if (waiting > 0) {
-        snprintf(err, errlen,
-                 "block (%u, %u, %u) deadlocked: %d of its %d threads wait at barriers that can never complete",
-                 blockIdx.x, blockIdx.y, blockIdx.z, waiting, threads);
-        return false;
+    for (int t = 0; t < threads; t++) waiting += w.fibers[t].done ? 0 : 1;
+    if (waiting > 0)
+        fail("block (%u, %u, %u) deadlocked: %d of its %d threads wait at barriers that can never complete",
+             blockIdx.x, blockIdx.y, blockIdx.z, waiting, threads);
+}
+
+// A launch's grid, handed out block by block to whichever worker asks next.
+struct Grid {
+    unsigned gx, gy, block;
+    size_t shared_bytes;
+    long long total;
+    std::atomic<long long> next{0};
+};
+
+// Runs blocks of the grid until none is left or the launch has failed.
+void run_blocks(Grid& g) {
+    Worker& w = me();
+    if (!ensure_stacks(w)) return;
+    // 0xFF bytes (NaN as floats, as in "device memory"): a kernel reading shared memory it never wrote
+    // shows up in its results instead of seeing zeros a GPU would not give it.
+    w.dynamic_shared.assign(g.shared_bytes + 512, 0xFF);
+    for (long long b; !launch_failed.load(std::memory_order_relaxed) && (b = g.next.fetch_add(1)) < g.total;) {
+        blockIdx = sdj_uint3{(unsigned)(b % g.gx), (unsigned)(b / g.gx % g.gy), (unsigned)(b / ((long long)g.gx * g.gy))};
+        run_block(w, (int)g.block);
     }
-    return true;
+}
+
+// Worker threads beside the caller. Never destroyed (a condition variable must not be destroyed while
+// idle workers wait on it at process exit).
+class Pool {
+public:
+    explicit Pool(int helpers) {
+        for (int i = 0; i < helpers; i++) std::thread([this] { serve(); }).detach();
+        count_ = helpers;
+    }
+
+    // Runs the grid on the caller and every pool thread; returns when all are done with it.
+    void run(Grid& g) {
+        if (count_ == 0 || g.total < 2) {
+            run_blocks(g);
+            return;
+        }
+        {
+            std::lock_guard<std::mutex> guard(mutex_);
+            grid_ = &g;
+            busy_ = count_;
+            round_++;
+        }
+        start_.notify_all();
+        run_blocks(g);
+        std::unique_lock<std::mutex> lock(mutex_);
+        done_.wait(lock, [this] { return busy_ == 0; });
+    }
+
+private:
+    void serve() {
+        unsigned long seen = 0;
+        for (;;) {
+            Grid* g;
+            {
+                std::unique_lock<std::mutex> lock(mutex_);
+                start_.wait(lock, [&] { return round_ != seen; });
+                seen = round_;
+                g = grid_;
+            }
+            run_blocks(*g);
+            std::lock_guard<std::mutex> guard(mutex_);
+            if (--busy_ == 0) done_.notify_one();
+        }
+    }
+
+    std::mutex mutex_;
+    std::condition_variable start_, done_;
+    Grid* grid_ = nullptr;
+    unsigned long round_ = 0;
+    int busy_ = 0;
+    int count_ = 0;
+};
+
+Pool& pool() {
+    static Pool* p = [] {
+        const char* env = getenv("SDJ_EMU_THREADS");
+        int threads = env ? atoi(env) : (int)std::thread::hardware_concurrency();
+        return new Pool(threads > 1 ? threads - 1 : 0);
+    }();
+    return *p;
 }
 
 }  // namespace
 
 void __syncthreads() {
-    if (!block_barrier.arrive()) wait_on(block_barrier);
+    Barrier& b = me().block_barrier;
+    if (!b.arrive()) wait_on(b);
 }
 
 void __syncwarp(unsigned) {
-    Warp& w = warps[threadIdx.x / 32];
+    Warp& w = me().warps[threadIdx.x / 32];
     if (!w.barrier.arrive()) wait_on(w.barrier);
 }
 
 void sdj_emu_fail(const char* what) {
-    if (!launch_error[0])
-        snprintf(launch_error, sizeof launch_error, "thread %u of block (%u, %u, %u): %s", threadIdx.x, blockIdx.x,
-                 blockIdx.y, blockIdx.z, what);
+    fail("thread %u of block (%u, %u, %u): %s", threadIdx.x, blockIdx.x, blockIdx.y, blockIdx.z, what);
 }
 
 // A lane can only overwrite the slot set of shuffle n at shuffle n+2, after passing the barrier of
 // shuffle n+1, which every lane reaches only after reading its value of shuffle n.
 static uint32_t exchange(uint32_t bits, int src_lane) {
-    Warp& w = warps[threadIdx.x / 32];
+    Warp& w = me().warps[threadIdx.x / 32];
     uint32_t* slot = w.slot[w.barrier.generation & 1];
     slot[threadIdx.x & 31] = bits;
     if (!w.barrier.arrive()) wait_on(w.barrier);  // every lane has written
     // (w.lanes, not barrier.live: lanes that got their value first may have finished meanwhile)
     if (src_lane >= 0 && src_lane < w.lanes) return slot[src_lane];
     // A lane outside a partial warp: undefined on a GPU, so the launch fails instead of guessing.
-    if (!launch_error[0])
-        snprintf(launch_error, sizeof launch_error,
-                 "thread %u of block (%u, %u, %u) shuffled from lane %d, but its warp has only %d threads",
-                 threadIdx.x, blockIdx.x, blockIdx.y, blockIdx.z, src_lane, w.lanes);
+    fail("thread %u of block (%u, %u, %u) shuffled from lane %d, but its warp has only %d threads", threadIdx.x,
+         blockIdx.x, blockIdx.y, blockIdx.z, src_lane, w.lanes);
     return 0x7fc00000u;  // NaN as a float
 }
 
@@ -265,7 +375,7 @@ int sdj_emu_shfl(int v, int src_lane) {
 }
 
 void sdj_emu_warp_gather(const float* part, int per_lane, float* all) {
-    Warp& w = warps[threadIdx.x / 32];
+    Warp& w = me().warps[threadIdx.x / 32];
     int lanes = w.lanes;
     memcpy(w.tile + (threadIdx.x & 31) * per_lane, part, per_lane * sizeof(float));
     if (!w.barrier.arrive()) wait_on(w.barrier);
@@ -277,7 +387,7 @@ void* sdj_emu_dynamic_shared(int align) {
     if (align < 16 || align > 256 || (align & (align - 1)))
         sdj_emu_fail("dynamic shared memory alignment must be a power of two in [16, 256]");
     // The buffer has 512 spare bytes (align <= 256): skip to a multiple of 2*align, then add align.
-    auto base = reinterpret_cast<uintptr_t>(dynamic_shared.data());
+    auto base = reinterpret_cast<uintptr_t>(me().dynamic_shared.data());
     uintptr_t twice = 2 * (uintptr_t)align;
     return reinterpret_cast<void*>((base + twice - 1) / twice * twice + (uintptr_t)align);
 }
@@ -311,24 +421,22 @@ extern "C" __attribute__((visibility("default"))) int sdj_emu_launch(void* fn, u
             l.ints[l.n_ints++] = kinds[a] == 'I' ? (long long)(int)values[a] : values[a];
         }
     }
-    if (!ensure_stacks(err, errlen)) return 1;
-    // 0xFF bytes (NaN as floats, as in "device memory"): a kernel reading shared memory it never wrote
-    // shows up in its results instead of seeing zeros a GPU would not give it.
-    dynamic_shared.assign((size_t)shared_bytes + 512, 0xFF);
     active = &l;
     launch_error[0] = 0;
+    launch_failed.store(false);
     gridDim = sdj_uint3{gx, gy, gz};
     blockDim = sdj_uint3{block, 1, 1};
-    for (unsigned z = 0; z < gz; z++)
-        for (unsigned y = 0; y < gy; y++)
-            for (unsigned x = 0; x < gx; x++) {
-                blockIdx = sdj_uint3{x, y, z};
-                if (!run_block((int)block, err, errlen)) return 1;
-                if (launch_error[0]) {
-                    snprintf(err, errlen, "%s", launch_error);
-                    return 1;
-                }
-            }
+    Grid g;
+    g.gx = gx;
+    g.gy = gy;
+    g.block = block;
+    g.shared_bytes = (size_t)shared_bytes;
+    g.total = (long long)gx * gy * gz;
+    pool().run(g);
     active = nullptr;
+    if (launch_failed.load()) {
+        snprintf(err, errlen, "%s", launch_error);
+        return 1;
+    }
     return 0;
 }
