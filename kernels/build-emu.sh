@@ -26,7 +26,7 @@ for dir in ${CUDA_HOME:+"$CUDA_HOME/include"} \
 done
 [[ -n "$cuda_include" ]] || missing "cuda_fp16.h not found (set CUDA_HOME)"
 
-flags=(-std=c++17 -O2 -fPIC -fvisibility=hidden -w -include "$src/emu/cuda_emu.h" -I "$src/emu" -I "$src" -I "$cuda_include")
+flags=(-std=c++17 -O2 -fPIC -mtls-dialect=gnu2 -fvisibility=hidden -w -include "$src/emu/cuda_emu.h" -I "$src/emu" -I "$src" -I "$cuda_include")
 start=$(date +%s%N)
 newer() { [[ -f "$1" && "$1" -nt "$2" && "$1" -nt "$src/common.cuh" && "$1" -nt "$src/emu/cuda_emu.h" \
            && "$1" -nt "$src/emu/mma.h" && "$1" -nt "$src/emu/runtime.cpp" && "$1" -nt "$src/build-emu.sh" ]]; }

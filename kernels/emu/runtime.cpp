@@ -6,6 +6,7 @@
 // worker runs its blocks one after another with fibers of its own. Linked into every family's library.
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdarg>
@@ -325,7 +326,8 @@ private:
 Pool& pool() {
     static Pool* p = [] {
         const char* env = getenv("SDJ_EMU_THREADS");
-        int threads = env ? atoi(env) : (int)std::thread::hardware_concurrency();
+        // Every family's library has its own pool, so the default stays modest on big machines.
+        int threads = env ? atoi(env) : std::min(8, (int)std::thread::hardware_concurrency());
         return new Pool(threads > 1 ? threads - 1 : 0);
     }();
     return *p;

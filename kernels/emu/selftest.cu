@@ -11,6 +11,21 @@ extern "C" __global__ void block_sum_test(float* out) {
     out[blockIdx.x * blockDim.x + threadIdx.x] = block_sum((float)(threadIdx.x + 1), scratch);
 }
 
+// Each block claims a __shared__ word and checks, across many barriers, that no other block wrote it:
+// out[block] counts the rounds in which it found another block's index there (0 when blocks running
+// on different emulator workers each have their own shared memory, as blocks on different SMs do).
+extern "C" __global__ void shared_per_block_test(int* out, int rounds) {
+    __shared__ int owner;
+    int clashes = 0;
+    for (int r = 0; r < rounds; r++) {
+        if (threadIdx.x == 0) owner = (int)blockIdx.x;
+        __syncthreads();
+        clashes += owner != (int)blockIdx.x;
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) out[blockIdx.x] = clashes;
+}
+
 // Lane l of each warp gets lane (l + 1) % 32's value after `rounds` shuffles, then lanes exit in
 // lane order while others still read: the source of a shuffle must not depend on who has exited.
 extern "C" __global__ void rotate_then_exit_test(int* out, int rounds) {

@@ -38,6 +38,20 @@ class EmulatorRuntimeTest {
         }
     }
 
+    /** Blocks run in parallel on the emulator's workers; each must see only its own __shared__ memory. */
+    @Test
+    void blocksOnParallelWorkersHaveTheirOwnSharedMemory() {
+        int blocks = 64;
+        try (CudaTensor out = CudaTensor.empty(device, DType.I32, blocks)) {
+            device.kernel("selftest", "shared_per_block_test").launch(LaunchShape.grid(blocks, 1, 1, 64, 0), out.ptr(),
+                    200);
+            var host = out.toHost().storage();
+            for (int b = 0; b < blocks; b++) {
+                assertEquals(0, host.getLong(b), "rounds in which block " + b + " saw another block's shared word");
+            }
+        }
+    }
+
     /** A shuffle from a lane that a partial warp does not have is undefined on a GPU: the launch fails. */
     @Test
     void shuffleFromAMissingLaneOfAPartialWarpFailsTheLaunch() {
