@@ -116,6 +116,8 @@ class GemmTest {
         check(61, 1024, 30, true, false, false);
         check(300, 17, 40, false, false, false); // few columns: computed transposed
         check(260, 9, 300, true, true, true);
+        check(257, 40, 600, false, false, true); // one column panel: A's rows read in place, partial last tile
+        check(9, 48, 300, false, true, false); // ... a full panel
     }
 
     @Test
@@ -130,7 +132,7 @@ class GemmTest {
         // splitting along M or N does not change any element's summation order, so results are bit-identical
         int saved = Parallel.threads();
         try {
-            int[][] shapes = {{300, 97, 300}, {5, 3000, 300}, {130, 130, 130}};
+            int[][] shapes = {{300, 97, 300}, {5, 3000, 300}, {130, 130, 130}, {258, 40, 600}};
             for (int[] s : shapes) {
                 Parallel.setThreads(1);
                 float[] single = product(s[0], s[1], s[2]);
