@@ -190,11 +190,11 @@ public final class Gemm {
             int r3 = Math.min(3, mr - 1) * a.rs;
             int cIndex = cOff + ir * ldc + jc + j0;
             if (mr == MR && nr == NR) {
-                kernelRows(kc, a.data, first, r1, r2, r3, pb, j0 * kc, c, cIndex, ldc);
+                kernel(kc, a.data, first, 1, r1, r2, r3, pb, j0 * kc, c, cIndex, ldc);
                 continue;
             }
             java.util.Arrays.fill(tile, 0f);
-            kernelRows(kc, a.data, first, r1, r2, r3, pb, j0 * kc, tile, 0, NR);
+            kernel(kc, a.data, first, 1, r1, r2, r3, pb, j0 * kc, tile, 0, NR);
             for (int r = 0; r < mr; r++) {
                 for (int j = 0; j < nr; j++) {
                     c[cIndex + r * ldc + j] += tile[r * NR + j];
@@ -275,46 +275,11 @@ public final class Gemm {
 
     /** The MR×(3·lanes) register tile: C tile += Apanel·Bpanel over kc. */
     private static void kernel(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] c, int cIndex, int ldc) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S), c22 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S), c32 = FloatVector.zero(S);
-        int ai = aBase;
-        int bi = bBase;
-        for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
-            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
-            FloatVector b1 = FloatVector.fromArray(S, pb, bi + L);
-            FloatVector b2 = FloatVector.fromArray(S, pb, bi + 2 * L);
-            FloatVector a;
-            a = FloatVector.broadcast(S, pa[ai]);
-            c00 = a.fma(b0, c00);
-            c01 = a.fma(b1, c01);
-            c02 = a.fma(b2, c02);
-            a = FloatVector.broadcast(S, pa[ai + 1]);
-            c10 = a.fma(b0, c10);
-            c11 = a.fma(b1, c11);
-            c12 = a.fma(b2, c12);
-            a = FloatVector.broadcast(S, pa[ai + 2]);
-            c20 = a.fma(b0, c20);
-            c21 = a.fma(b1, c21);
-            c22 = a.fma(b2, c22);
-            a = FloatVector.broadcast(S, pa[ai + 3]);
-            c30 = a.fma(b0, c30);
-            c31 = a.fma(b1, c31);
-            c32 = a.fma(b2, c32);
-        }
-        addTo(c, cIndex, c00, c01, c02);
-        addTo(c, cIndex + ldc, c10, c11, c12);
-        addTo(c, cIndex + 2 * ldc, c20, c21, c22);
-        addTo(c, cIndex + 3 * ldc, c30, c31, c32);
+        kernel(kc, pa, aBase, MR, 1, 2, 3, pb, bBase, c, cIndex, ldc);
     }
 
-    /**
-     * {@link #kernel} with A's rows read in place: row i of the tile at a[aBase + rowOffset_i + p]. A
-     * separate copy, not one kernel with variable offsets: C2 compiles the packed kernel's constant
-     * offsets into tighter code, worth 5–8% on every large product.
-     */
-    private static void kernelRows(int kc, float[] pa, int aBase, int r1, int r2, int r3, float[] pb, int bBase,
+    /** The same tile with A at a[aBase + p·aStep + rowOffset]: a packed panel, or rows read in place. */
+    private static void kernel(int kc, float[] pa, int aBase, int aStep, int r1, int r2, int r3, float[] pb, int bBase,
             float[] c, int cIndex, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c02 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S), c12 = FloatVector.zero(S);
@@ -322,7 +287,7 @@ public final class Gemm {
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S), c32 = FloatVector.zero(S);
         int ai = aBase;
         int bi = bBase;
-        for (int p = 0; p < kc; p++, ai++, bi += NR) {
+        for (int p = 0; p < kc; p++, ai += aStep, bi += NR) {
             FloatVector b0 = FloatVector.fromArray(S, pb, bi);
             FloatVector b1 = FloatVector.fromArray(S, pb, bi + L);
             FloatVector b2 = FloatVector.fromArray(S, pb, bi + 2 * L);
