@@ -5,7 +5,7 @@
 #   device.sh tests [--sd-tiny]  the CUDA test classes on the real GPU (JUnit); --sd-tiny runs only
 #                                CudaSdTinyParityTest, which needs the joined model (call 2)
 #   device.sh verify             sdj verify --device cuda on sd-tiny in fp32, fp16 and bf16
-#   device.sh bench              GEMM, attention, conv and SD v1 UNet benches (fp16, bf16, fp32)
+#   device.sh bench              GEMM, attention, conv, SD v1 UNet and whole-txt2img benches
 # Output goes to the terminal and to $OUT/<step>.log ($OUT is the device tool's return folder).
 set -uo pipefail
 root=$(pwd)
@@ -89,6 +89,9 @@ bench() {
     sdj bench unet --device cuda --precision fp16 --latent 64 --batch 1 --runs 5
     sdj bench unet --device cuda --precision fp16 --latent 64 --batch 2 --runs 5   # one CFG step
     sdj bench unet --device cuda --precision bf16 --latent 64 --batch 2 --runs 5
+    # prompt to pixels at 512², 50 steps: the number the peers publish
+    sdj bench txt2img --device cuda --precision fp16 --steps 50 --runs 3 \
+        --vocab "$home/shared/data/clip/bpe_simple_vocab_16e6.txt.gz"
 }
 
 step=${1:?usage: device.sh stage|tests|verify|bench}

@@ -95,7 +95,13 @@ public final class StableDiffusionModel {
 
     /** Seeded random weights (benchmarks and tests of the full-size shapes). */
     public static StableDiffusionModel random(ModelConfigs configs, long seed) {
-        return new StableDiffusionModel(configs, ParameterStore.random(seed), null);
+        return random(configs, seed, Device.CPU, DType.F32);
+    }
+
+    /** Seeded random weights created on {@code device} in {@code dtype} (they are made lazily, so not via {@link #to}). */
+    public static StableDiffusionModel random(ModelConfigs configs, long seed, Device device, DType dtype) {
+        ParameterStore store = ParameterStore.random(seed);
+        return new StableDiffusionModel(configs, device == Device.CPU ? store : store.placedOn(device, dtype), null);
     }
 
     public ModelConfigs configs() {

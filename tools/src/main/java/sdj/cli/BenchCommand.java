@@ -9,7 +9,13 @@ import sdj.backend.cpu.Parallel;
 import sdj.bench.GpuBenches;
 import sdj.bench.Machine;
 import sdj.bench.Timing;
+import sdj.bench.Txt2ImgBench;
 import sdj.bench.UNetBench;
+import sdj.sd.ModelConfigs;
+import sdj.sd.StableDiffusionModel;
+import sdj.sd.clip.ClipTokenizer;
+import sdj.sd.pipeline.GenerationRequest;
+import sdj.sd.pipeline.StableDiffusion;
 import sdj.sd.unet.UNetConfig;
 import sdj.tensor.DType;
 import sdj.tensor.Device;
@@ -23,12 +29,13 @@ public final class BenchCommand implements Command {
 
     @Override
     public String summary() {
-        return "time a kernel (gemm, conv, attention) or a UNet forward on cpu or cuda; prints FLOP/s and % of peak";
+        return "time a kernel (gemm, conv, attention), a UNet forward or a whole txt2img on cpu or cuda; prints FLOP/s and"
+                + " % of peak, or seconds per image";
     }
 
     @Override
     public String positional() {
-        return "gemm|conv|attention|unet";
+        return "gemm|conv|attention|unet|txt2img";
     }
 
     @Override
@@ -47,7 +54,14 @@ public final class BenchCommand implements Command {
         o.addOption(Option.builder().longOpt("threads").hasArg().desc("worker threads (default: all cores)").build());
         o.addOption(Option.builder().longOpt("config").hasArg().desc("unet: model config JSON (default: SD v1 sizes)").build());
         o.addOption(Option.builder().longOpt("latent").hasArg().desc("unet: latent size (default 64 = 512x512 images)").build());
-        o.addOption(Option.builder().longOpt("runs").hasArg().desc("unet: timed forwards (default 2)").build());
+        o.addOption(Option.builder().longOpt("runs").hasArg().desc("unet: timed forwards (default 2); txt2img: timed"
+                + " images (default 2)").build());
+        o.addOption(Option.builder().longOpt("steps").hasArg().desc("txt2img: sampler steps (default 50)").build());
+        o.addOption(Option.builder().longOpt("sampler").hasArg().desc("txt2img: sampler (default ddim)").build());
+        o.addOption(Option.builder().longOpt("W").hasArg().desc("txt2img: width (default 512)").build());
+        o.addOption(Option.builder().longOpt("H").hasArg().desc("txt2img: height (default 512)").build());
+        o.addOption(Option.builder().longOpt("vocab").hasArg().desc("txt2img: CLIP BPE vocabulary (default: found"
+                + " as for txt2img)").build());
         o.addOption(Option.builder().longOpt("seconds").hasArg().desc("minimum timed seconds (default 3)").build());
         o.addOption(Option.builder().longOpt("baseline").hasArg()
                 .desc("gemm: also time a native library at the same shape, in the same run (openblas)").build());
@@ -57,7 +71,8 @@ public final class BenchCommand implements Command {
     @Override
     public int run(CommandLine cmd) throws Exception {
         if (cmd.getArgs().length != 1) {
-            throw new UserError("say what to bench: gemm, conv or attention (e.g. 'sdj bench gemm --m 1024 --n 1024 --k 1024')");
+            throw new UserError("say what to bench: gemm, conv, attention, unet or txt2img (e.g. 'sdj bench gemm --m 1024"
+                    + " --n 1024 --k 1024')");
         }
         if (cmd.hasOption("threads")) {
             Parallel.setThreads(Flags.intOpt(cmd, "threads", 0));
@@ -65,6 +80,9 @@ public final class BenchCommand implements Command {
         double seconds = Double.parseDouble(cmd.getOptionValue("seconds", "3"));
         String kind = cmd.getArgs()[0];
         DeviceFlags placement = DeviceFlags.parse(cmd);
+        if (kind.equals("txt2img")) {
+            return benchTxt2Img(cmd, placement);
+        }
         if (placement.device() == Device.CUDA) {
             return benchCuda(kind, cmd, placement.dtype(), seconds);
         }
@@ -80,7 +98,7 @@ public final class BenchCommand implements Command {
                 benchUnet(cmd);
                 yield null;
             }
-            default -> throw new UserError("unknown bench '" + kind + "': use gemm, conv, attention or unet");
+            default -> throw new UserError("unknown bench '" + kind + "': use gemm, conv, attention, unet or txt2img");
         };
         if (r == null) {
             return 0;
@@ -121,11 +139,34 @@ public final class BenchCommand implements Command {
                     Flags.intOpt(cmd, "size", 64), Flags.intOpt(cmd, "kernel", 3), dtype, seconds);
             case "attention" -> GpuBenches.attention(Flags.intOpt(cmd, "batch", 1), Flags.intOpt(cmd, "heads", 8),
                     Flags.intOpt(cmd, "tokens", 4096), Flags.intOpt(cmd, "head-dim", 40), dtype, seconds);
-            default -> throw new UserError("unknown bench '" + kind + "': use gemm, conv, attention or unet");
+            default -> throw new UserError("unknown bench '" + kind + "': use gemm, conv, attention, unet or txt2img");
         };
         System.out.println(r.label());
         System.out.printf(Locale.ROOT, "time: %.4f ms per call (best of %d)%n", r.bestSeconds() * 1e3, r.calls());
         System.out.println(GpuBenches.rate(r.flops(), r.bestSeconds(), dtype));
+        return 0;
+    }
+
+    /** Prompt to pixels with random SD v1 weights (or --config's sizes), the peers' seconds-per-image yardstick. */
+    private static int benchTxt2Img(CommandLine cmd, DeviceFlags placement) throws Exception {
+        ModelConfigs configs = cmd.hasOption("config")
+                ? sdj.sd.ModelConfigFiles.read(java.nio.file.Path.of(cmd.getOptionValue("config"))) : ModelConfigs.SD_V1;
+        ClipTokenizer tokenizer = ClipTokenizer.load(ClipVocabLocator.locate(cmd.getOptionValue("vocab")));
+        if (placement.device() == Device.CUDA) {
+            System.out.println("device: " + GpuBenches.describe());
+        }
+        StableDiffusion sd = new StableDiffusion(
+                StableDiffusionModel.random(configs, 1, placement.device(), placement.dtype()), tokenizer);
+        int steps = Flags.intOpt(cmd, "steps", 50);
+        int w = Flags.intOpt(cmd, "W", 512);
+        int h = Flags.intOpt(cmd, "H", 512);
+        String sampler = cmd.getOptionValue("sampler", "ddim");
+        GenerationRequest request = GenerationRequest.txt2img("a photograph of an astronaut riding a horse")
+                .withSampler(sampler, false).withSize(w, h).withSteps(steps, 7.5f, 42);
+        Txt2ImgBench.Result r = Txt2ImgBench.run(sd, request, Flags.intOpt(cmd, "runs", 2));
+        System.out.println(r.describe(String.format(Locale.ROOT, "txt2img %dx%d, %d %s steps with CFG 7.5, random weights,"
+                + " %s", w, h, steps, sampler, placement.label())));
+        System.out.println(Txt2ImgBench.PEERS);
         return 0;
     }
 
