@@ -66,16 +66,20 @@ public final class Conv {
         int p = g.positions();
         float[] out = new float[n * o * p];
         int inImage = g.c * g.h * g.w;
-        float[] cols = g.isPointwise() ? null : Scratch.take(g.rows() * p);
+        // Wide enough images pack their patches straight into the GEMM's panels; small ones (a few
+        // panels, where the GEMM may transpose the product) go through an im2col matrix.
+        boolean patches = !g.isPointwise() && p >= 2 * Gemm.PANEL;
+        float[] cols = g.isPointwise() || patches ? null : Scratch.take(g.rows() * p);
+        Gemm.Operand w = Gemm.Operand.rowMajor(wv, 0, g.rows());
         for (int b = 0; b < n; b++) {
-            Gemm.Operand colOperand;
-            if (cols == null) {
-                colOperand = Gemm.Operand.rowMajor(xv, b * inImage, p);
+            if (patches) {
+                Gemm.sgemm(o, p, g.rows(), w, new ImagePatches(xv, b * inImage, g), out, b * o * p, p, false);
+            } else if (cols == null) {
+                Gemm.sgemm(o, p, g.rows(), w, Gemm.Operand.rowMajor(xv, b * inImage, p), out, b * o * p, p, false);
             } else {
                 im2col(xv, b * inImage, g, cols);
-                colOperand = Gemm.Operand.rowMajor(cols, 0, p);
+                Gemm.sgemm(o, p, g.rows(), w, Gemm.Operand.rowMajor(cols, 0, p), out, b * o * p, p, false);
             }
-            Gemm.sgemm(o, p, g.rows(), Gemm.Operand.rowMajor(wv, 0, g.rows()), colOperand, out, b * o * p, p, false);
             if (bv != null) {
                 for (int oc = 0; oc < o; oc++) {
                     float bb = bv[oc];
@@ -146,6 +150,65 @@ public final class Conv {
             gx == null ? null : Tensor.of(gx, x.shape()),
             gw == null ? null : Tensor.of(gw, weight.shape()),
             gb};
+    }
+
+    /**
+     * The im2col matrix of one image as a GEMM panel source: row (c·kh + i)·kw + j, column oy·wo + ox
+     * holds x[c][oy·s + i − padTop][ox·s + j − padLeft] (0 outside), written straight into the packed
+     * panels, so the matrix itself (C·kh·kw × Hout·Wout floats, 47 MB for a 3×3 conv of 320 channels at
+     * 64×64) is never stored and read back.
+     */
+    record ImagePatches(float[] x, int xOff, Geometry g) implements Gemm.PanelSource {
+        @Override
+        public void pack(int pc, int kc, int jc, int j0, int j1, float[] dst) {
+            int nr = Gemm.PANEL;
+            for (int jr = j0; jr < j1; jr += nr) {
+                int cols = Math.min(nr, j1 - jr);
+                for (int q = 0; q < kc; q++) {
+                    int row = pc + q;
+                    int j = row % g.kw;
+                    int i = row / g.kw % g.kh;
+                    int c = row / (g.kw * g.kh);
+                    int d = jr * kc + q * nr;
+                    // the panel's pixels, one output row at a time
+                    for (int t = 0, pixel = jc + jr; t < cols; ) {
+                        int oy = pixel / g.wo;
+                        int ox = pixel % g.wo;
+                        int run = Math.min(cols - t, g.wo - ox);
+                        copyRow(c, oy * g.stride + i - g.padTop, ox, j, run, dst, d + t);
+                        t += run;
+                        pixel += run;
+                    }
+                    java.util.Arrays.fill(dst, d + cols, d + nr, 0f);
+                }
+            }
+        }
+
+        /** dst[at, at+run) = input row iy of channel c at columns (ox + t)·s + j − padLeft (0 outside). */
+        private void copyRow(int c, int iy, int ox, int j, int run, float[] dst, int at) {
+            if (iy < 0 || iy >= g.h) {
+                java.util.Arrays.fill(dst, at, at + run, 0f);
+                return;
+            }
+            int src = xOff + (c * g.h + iy) * g.w;
+            int ix0 = ox * g.stride + j - g.padLeft;
+            if (g.stride == 1) {
+                int lo = Math.max(0, -ix0); // leading columns left of the image
+                int hi = Math.min(run, g.w - ix0); // first column right of it
+                if (hi <= lo) {
+                    java.util.Arrays.fill(dst, at, at + run, 0f);
+                    return;
+                }
+                java.util.Arrays.fill(dst, at, at + lo, 0f);
+                System.arraycopy(x, src + ix0 + lo, dst, at + lo, hi - lo);
+                java.util.Arrays.fill(dst, at + hi, at + run, 0f);
+                return;
+            }
+            for (int t = 0; t < run; t++) {
+                int ix = ix0 + t * g.stride;
+                dst[at + t] = ix >= 0 && ix < g.w ? x[src + ix] : 0f;
+            }
+        }
     }
 
     /** cols[(c·kh + i)·kw + j][oy·wo + ox] = x[c][oy·s + i − padTop][ox·s + j − padLeft] (0 outside). */

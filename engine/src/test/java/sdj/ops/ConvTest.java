@@ -51,10 +51,17 @@ class ConvTest {
                 new Case("1x1 padded bottom/right", 2, 2, 3, 3, 2, 1, 1, 0, 1, 0, 1, true));
     }
 
-    /** Adds a case big enough for im2col to split its channels over threads (too big for a gradient check). */
+    /**
+     * Adds cases too big for a gradient check: images of 96 or more output pixels, whose patches are
+     * packed straight into the GEMM's panels (panels that span output rows, a last partial panel, and
+     * more than 256 patch rows so the packing crosses GEMM blocks), with stride 1 and stride 2.
+     */
     static Stream<Case> forwardCases() {
-        return Stream.concat(cases(), Stream.of(new Case("3x3 with 16 channels (parallel im2col)", 1, 16, 16, 16, 4, 3, 1,
-                1, 1, 1, 1, true)));
+        return Stream.concat(cases(), Stream.of(
+                new Case("3x3 with 16 channels at 16x16 (patches packed in place)", 1, 16, 16, 16, 4, 3, 1, 1, 1, 1, 1, true),
+                new Case("3x3 with 30 channels at 13x17 (patches packed in place)", 1, 30, 13, 17, 5, 3, 1, 1, 1, 1, 1, true),
+                new Case("3x3 stride 2 pad (0,1,0,1) at 21x23, 32 channels (patches packed in place)", 2, 32, 21, 23, 5, 3,
+                        2, 0, 1, 0, 1, false)));
     }
 
     /** Direct definition: y[b,oc,i,j] = bias[oc] + Σ x[b,c,i·s+u−top, j·s+v−left]·w[oc,c,u,v] (0 outside). */

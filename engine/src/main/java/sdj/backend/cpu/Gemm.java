@@ -42,22 +42,28 @@ public final class Gemm {
     }
 
     /**
+     * B given by what it packs rather than by memory: writes B[pc:pc+kc, jc+j0 : jc+j1] into dst as
+     * {@link #PANEL}-column panels, panel jr (a multiple of PANEL) at dst[jr·kc], k-major inside a panel,
+     * columns past j1 zero. Lets a convolution pack its image patches straight from the image (no
+     * im2col matrix in memory). Called from several threads for disjoint panels.
+     */
+    @FunctionalInterface
+    public interface PanelSource {
+        void pack(int pc, int kc, int jc, int j0, int j1, float[] dst);
+    }
+
+    /** The width of B's register panels, for {@link PanelSource}s. */
+    public static final int PANEL = NR;
+
+    /**
      * C = A·B (accumulate=false) or C += A·B (accumulate=true); C is row-major with leading
      * dimension ldc starting at cOff.
      */
     public static void sgemm(int m, int n, int k, Operand a, Operand b, float[] c, int cOff, int ldc, boolean accumulate) {
-        if (m == 0 || n == 0) {
-            return;
-        }
-        if (!accumulate) {
-            for (int i = 0; i < m; i++) {
-                java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+        if (m > 0 && n > 0 && k > 0 && narrowN(m, n, k)) {
+            if (!accumulate) {
+                clear(m, n, c, cOff, ldc);
             }
-        }
-        if (k == 0) {
-            return;
-        }
-        if (narrowN(m, n, k)) {
             // Few columns would mostly fill zero padding in the NR-wide register panels (a conv at 4×4 or
             // 8×8, attention's P·V with 40 columns): compute Cᵀ = Bᵀ·Aᵀ, where they become rows, and add
             // it back transposed. Every element sums in the same order, so results are identical.
@@ -70,6 +76,21 @@ public final class Gemm {
                 }
             }
             Scratch.give(ct);
+            return;
+        }
+        sgemm(m, n, k, a, (pc, kc, jc, j0, j1, dst) -> packB(b, pc, kc, jc, j0, j1, dst), c, cOff, ldc, accumulate);
+    }
+
+    /** As above with B packed by {@code b}. */
+    public static void sgemm(int m, int n, int k, Operand a, PanelSource b, float[] c, int cOff, int ldc,
+            boolean accumulate) {
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (!accumulate) {
+            clear(m, n, c, cOff, ldc);
+        }
+        if (k == 0) {
             return;
         }
         boolean parallel = Parallel.threads() > 1 && 2L * m * n * k >= 2_000_000;
@@ -90,10 +111,10 @@ public final class Gemm {
                 int jc0 = jc;
                 int pc0 = pc;
                 if (!parallel) {
-                    packB(b, pc0, kc, jc0, 0, nc, pb);
+                    b.pack(pc0, kc, jc0, 0, nc, pb);
                     macro(0, m, 0, nc, jc0, pc0, kc, a, pb, c, cOff, ldc);
                 } else if (splitM) {
-                    Parallel.range(panels, 2L * kc * NR, (lo, hi) -> packB(b, pc0, kc, jc0, lo * NR, Math.min(nc, hi * NR), pb));
+                    Parallel.range(panels, 2L * kc * NR, (lo, hi) -> b.pack(pc0, kc, jc0, lo * NR, Math.min(nc, hi * NR), pb));
                     Parallel.range((m + MR - 1) / MR, 2L * MR * nc * kc,
                             (lo, hi) -> macro(lo * MR, Math.min(m, hi * MR), 0, nc, jc0, pc0, kc, a, pb, c, cOff, ldc));
                 } else {
@@ -101,11 +122,17 @@ public final class Gemm {
                     Parallel.range(panels, 2L * m * NR * kc, (lo, hi) -> {
                         int j0 = lo * NR;
                         int j1 = Math.min(nc, hi * NR);
-                        packB(b, pc0, kc, jc0, j0, j1, pb);
+                        b.pack(pc0, kc, jc0, j0, j1, pb);
                         macro(0, m, j0, j1, jc0, pc0, kc, a, pb, c, cOff, ldc);
                     });
                 }
             }
+        }
+    }
+
+    private static void clear(int m, int n, float[] c, int cOff, int ldc) {
+        for (int i = 0; i < m; i++) {
+            java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
         }
     }
 
