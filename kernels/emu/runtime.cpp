@@ -30,7 +30,11 @@ namespace {
 
 constexpr int MAX_THREADS = 1024;
 constexpr size_t STACK_BYTES = 256 * 1024;
-constexpr size_t GUARD_BYTES = 4096;  // an overflowing fiber faults instead of corrupting its neighbour
+// The lowest bytes of each stack hold a known pattern, checked after every block: a fiber that used up
+// its stack fails the launch. (Guard pages would fault instead, but each splits the mapping in two,
+// and 1024 stacks per worker per family library ran into the kernel's limit on mappings.)
+constexpr size_t CANARY_WORDS = 8;
+constexpr uint64_t CANARY = 0x5d1e5d1e5d1e5d1eull;
 
 // Saves the callee-saved registers on the current stack, stores the stack pointer in *save and
 // continues on `next` (a stack saved the same way, or a fresh one made by fresh_stack).
@@ -108,6 +112,7 @@ struct Launch {
 // barriers, and its copy of the launch's dynamic shared memory.
 struct Worker {
     char* stacks = nullptr;
+    int canaried = 0;  // stacks whose canary is written
     Fiber fibers[MAX_THREADS];
     Warp warps[MAX_THREADS / 32];
     Barrier block_barrier;
@@ -198,7 +203,7 @@ void fiber_main() {
 // A stack whose first switch pops six zero registers and "returns" into fiber_main with the
 // alignment of a normal call (rsp = 8 mod 16 at entry).
 void* fresh_stack(char* stacks, int t) {
-    char* top = stacks + (size_t)(t + 1) * (STACK_BYTES + GUARD_BYTES);
+    char* top = stacks + (size_t)(t + 1) * STACK_BYTES;
     auto* slot = reinterpret_cast<void**>(top - 16);
     slot[0] = reinterpret_cast<void*>(&fiber_main);
     slot[1] = nullptr;
@@ -209,15 +214,29 @@ void* fresh_stack(char* stacks, int t) {
 
 bool ensure_stacks(Worker& w) {
     if (w.stacks) return true;
-    size_t each = STACK_BYTES + GUARD_BYTES;
-    void* m = mmap(nullptr, each * MAX_THREADS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
+    void* m = mmap(nullptr, STACK_BYTES * MAX_THREADS, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (m == MAP_FAILED) {
-        fail("the CUDA emulator could not reserve its fiber stacks (%zu bytes)", each * MAX_THREADS);
+        fail("the CUDA emulator could not reserve its fiber stacks (%zu bytes)", STACK_BYTES * MAX_THREADS);
         return false;
     }
     w.stacks = static_cast<char*>(m);
-    for (int t = 0; t < MAX_THREADS; t++) mprotect(w.stacks + t * each, GUARD_BYTES, PROT_NONE);
+    return true;
+}
+
+uint64_t* canary(Worker& w, int t) {
+    return reinterpret_cast<uint64_t*>(w.stacks + (size_t)t * STACK_BYTES);
+}
+
+// Writes the canaries of stacks [w.canaried, threads) (the pages of stacks never used stay untouched).
+void mark_stacks(Worker& w, int threads) {
+    for (; w.canaried < threads; w.canaried++)
+        for (size_t i = 0; i < CANARY_WORDS; i++) canary(w, w.canaried)[i] = CANARY;
+}
+
+bool stack_intact(Worker& w, int t) {
+    for (size_t i = 0; i < CANARY_WORDS; i++)
+        if (canary(w, t)[i] != CANARY) return false;
     return true;
 }
 
@@ -238,6 +257,7 @@ void run_block(Worker& w, int threads) {
         w.warps[i].barrier = Barrier{lanes, 0, 0};
         w.warps[i].lanes = lanes;
     }
+    mark_stacks(w, threads);
     for (int t = 0; t < threads; t++) w.fibers[t] = Fiber{fresh_stack(w.stacks, t), nullptr, 0, false};
     // Fibers pass control among themselves; it comes back here when none can run any more.
     threadIdx = sdj_uint3{0, 0, 0};
@@ -248,6 +268,10 @@ void run_block(Worker& w, int threads) {
     if (waiting > 0)
         fail("block (%u, %u, %u) deadlocked: %d of its %d threads wait at barriers that can never complete",
              blockIdx.x, blockIdx.y, blockIdx.z, waiting, threads);
+    for (int t = 0; t < threads; t++)
+        if (!stack_intact(w, t))
+            fail("thread %d of block (%u, %u, %u) overflowed its %zu KB emulator stack", t, blockIdx.x, blockIdx.y,
+                 blockIdx.z, STACK_BYTES / 1024);
 }
 
 // A launch's grid, handed out block by block to whichever worker asks next.
