@@ -185,7 +185,7 @@ public final class Conv {
         }
 
         /** dst[at, at+run) = input row iy of channel c at columns (ox + t)·s + j − padLeft (0 outside). */
-        private void copyRow(int c, int iy, int ox, int j, int run, float[] dst, int at) {
+        void copyRow(int c, int iy, int ox, int j, int run, float[] dst, int at) {
             if (iy < 0 || iy >= g.h) {
                 java.util.Arrays.fill(dst, at, at + run, 0f);
                 return;
@@ -214,23 +214,14 @@ public final class Conv {
     /** cols[(c·kh + i)·kw + j][oy·wo + ox] = x[c][oy·s + i − padTop][ox·s + j − padLeft] (0 outside). */
     static void im2col(float[] x, int xOff, Geometry g, float[] cols) {
         int p = g.positions();
+        ImagePatches patches = new ImagePatches(x, xOff, g);
         Parallel.range(g.c, (long) g.kh * g.kw * p, (c0, c1) -> {
             for (int c = c0; c < c1; c++) {
                 for (int i = 0; i < g.kh; i++) {
                     for (int j = 0; j < g.kw; j++) {
                         int row = ((c * g.kh + i) * g.kw + j) * p;
                         for (int oy = 0; oy < g.ho; oy++) {
-                            int iy = oy * g.stride + i - g.padTop;
-                            int dst = row + oy * g.wo;
-                            if (iy < 0 || iy >= g.h) {
-                                java.util.Arrays.fill(cols, dst, dst + g.wo, 0f);
-                                continue;
-                            }
-                            int src = xOff + (c * g.h + iy) * g.w;
-                            for (int ox = 0; ox < g.wo; ox++) {
-                                int ix = ox * g.stride + j - g.padLeft;
-                                cols[dst + ox] = ix >= 0 && ix < g.w ? x[src + ix] : 0f;
-                            }
+                            patches.copyRow(c, oy * g.stride + i - g.padTop, 0, j, g.wo, cols, row + oy * g.wo);
                         }
                     }
                 }

@@ -52,7 +52,7 @@ public final class BenchCommand implements Command {
         o.addOption(Option.builder().longOpt("tokens").hasArg().desc("attention sequence length (default 4096)").build());
         o.addOption(Option.builder().longOpt("head-dim").hasArg().desc("attention head size (default 40)").build());
         o.addOption(Option.builder().longOpt("threads").hasArg().desc("worker threads (default: all cores)").build());
-        o.addOption(Option.builder().longOpt("config").hasArg().desc("unet: model config JSON (default: SD v1 sizes)").build());
+        o.addOption(Option.builder().longOpt("config").hasArg().desc("unet, txt2img: model config JSON (default: SD v1 sizes)").build());
         o.addOption(Option.builder().longOpt("latent").hasArg().desc("unet: latent size (default 64 = 512x512 images)").build());
         o.addOption(Option.builder().longOpt("runs").hasArg().desc("unet: timed forwards (default 2); txt2img: timed"
                 + " images (default 2)").build());
@@ -124,8 +124,7 @@ public final class BenchCommand implements Command {
         if (kind.equals("unet")) {
             int latent = Flags.intOpt(cmd, "latent", 64);
             int batch = Flags.intOpt(cmd, "batch", 1);
-            UNetConfig config = cmd.hasOption("config")
-                    ? sdj.sd.ModelConfigFiles.read(java.nio.file.Path.of(cmd.getOptionValue("config"))).unet() : UNetConfig.SD_V1;
+            UNetConfig config = Flags.modelConfigs(cmd).unet();
             System.out.printf(Locale.ROOT, "UNet (model_channels %d, context %d) random weights, latent %dx%d, batch %d, %s%n",
                     config.modelChannels(), config.contextDim(), latent, latent, batch, dtype.name().toLowerCase());
             UNetBench.Result r = UNetBench.run(config, latent, batch, Flags.intOpt(cmd, "runs", 5), 1, Device.CUDA, dtype);
@@ -149,8 +148,7 @@ public final class BenchCommand implements Command {
 
     /** Prompt to pixels with random SD v1 weights (or --config's sizes), the peers' seconds-per-image yardstick. */
     private static int benchTxt2Img(CommandLine cmd, DeviceFlags placement) throws Exception {
-        ModelConfigs configs = cmd.hasOption("config")
-                ? sdj.sd.ModelConfigFiles.read(java.nio.file.Path.of(cmd.getOptionValue("config"))) : ModelConfigs.SD_V1;
+        ModelConfigs configs = Flags.modelConfigs(cmd);
         ClipTokenizer tokenizer = ClipTokenizer.load(ClipVocabLocator.locate(cmd.getOptionValue("vocab")));
         if (placement.device() == Device.CUDA) {
             System.out.println("device: " + GpuBenches.describe());
@@ -173,8 +171,7 @@ public final class BenchCommand implements Command {
     private static void benchUnet(CommandLine cmd) throws Exception {
         int latent = Flags.intOpt(cmd, "latent", 64);
         int batch = Flags.intOpt(cmd, "batch", 1);
-        UNetConfig config = cmd.hasOption("config") ? sdj.sd.ModelConfigFiles.read(java.nio.file.Path.of(cmd.getOptionValue("config"))).unet()
-                : UNetConfig.SD_V1;
+        UNetConfig config = Flags.modelConfigs(cmd).unet();
         System.out.printf(Locale.ROOT, "UNet (model_channels %d, context %d) random weights, latent %dx%d, batch %d, %d threads%n",
                 config.modelChannels(), config.contextDim(), latent, latent, batch, Parallel.threads());
         UNetBench.Result r = UNetBench.run(config, latent, batch, Flags.intOpt(cmd, "runs", 2), 1);

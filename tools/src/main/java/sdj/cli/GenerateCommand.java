@@ -19,7 +19,6 @@ import sdj.backend.cpu.Parallel;
 import sdj.backend.cuda.Cuda;
 import sdj.image.Images;
 import sdj.image.PngWriter;
-import sdj.sd.ModelConfigFiles;
 import sdj.sd.ModelConfigs;
 import sdj.sd.clip.ClipTokenizer;
 import sdj.sd.pipeline.GenerationRequest;
@@ -92,10 +91,7 @@ abstract class GenerateCommand implements Command {
         }
         DeviceFlags placement = DeviceFlags.parse(cmd);
         Path ckpt = checkpointPath(cmd);
-        ModelConfigs configs = ModelConfigs.SD_V1;
-        if (cmd.hasOption("config")) {
-            configs = ModelConfigFiles.read(Path.of(cmd.getOptionValue("config")));
-        }
+        ModelConfigs configs = Flags.modelConfigs(cmd);
         ClipTokenizer tokenizer = ClipTokenizer.load(ClipVocabLocator.locate(cmd.getOptionValue("vocab")));
         long t0 = System.nanoTime();
         StableDiffusion sd = StableDiffusion.load(ckpt, configs, tokenizer, placement.device(), placement.dtype());

@@ -193,7 +193,7 @@ public final class Gemm {
                         // a last panel of one vector (n = 64, 1024, 4096, ...: n mod 48 = 16)
                         kernel1(kc, pa, ir * kc, pb, jr * kc, c, cIndex, ldc);
                     } else {
-                        edgeKernel(kc, pa, ir * kc, pb, jr * kc, c, cIndex, ldc, mr, nr);
+                        edgeKernel(kc, pa, ir * kc, MR, 1, 2, 3, pb, jr * kc, c, cIndex, ldc, mr, nr);
                     }
                 }
             }
@@ -208,7 +208,6 @@ public final class Gemm {
     private static void directA(int m0, int m1, int j0, int j1, int jc, int pc, int kc, Operand a, float[] pb,
             float[] c, int cOff, int ldc) {
         int nr = j1 - j0;
-        float[] tile = EDGE_TILE.get();
         for (int ir = m0; ir < m1; ir += MR) {
             int mr = Math.min(MR, m1 - ir);
             int first = a.off + ir * a.rs + pc;
@@ -218,14 +217,8 @@ public final class Gemm {
             int cIndex = cOff + ir * ldc + jc + j0;
             if (mr == MR && nr == NR) {
                 kernel(kc, a.data, first, 1, r1, r2, r3, pb, j0 * kc, c, cIndex, ldc);
-                continue;
-            }
-            java.util.Arrays.fill(tile, 0f);
-            kernel(kc, a.data, first, 1, r1, r2, r3, pb, j0 * kc, tile, 0, NR);
-            for (int r = 0; r < mr; r++) {
-                for (int j = 0; j < nr; j++) {
-                    c[cIndex + r * ldc + j] += tile[r * NR + j];
-                }
+            } else {
+                edgeKernel(kc, a.data, first, 1, r1, r2, r3, pb, j0 * kc, c, cIndex, ldc, mr, nr);
             }
         }
     }
@@ -410,14 +403,15 @@ public final class Gemm {
     }
 
     /**
-     * Partial tiles at the matrix edges. The packed panels are zero-padded to full MR×NR, so the
-     * full register kernel runs into a scratch tile and only the valid mr×nr corner is added to C.
+     * Partial tiles at the matrix edges. The packed B panels are zero-padded to full NR columns (and A
+     * to MR rows, or its last row repeated when read in place), so the full register kernel runs into a
+     * scratch tile and only the valid mr×nr corner is added to C. A is addressed as in {@link #kernel}.
      */
-    private static void edgeKernel(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] c, int cIndex, int ldc,
-            int mr, int nr) {
+    private static void edgeKernel(int kc, float[] pa, int aBase, int aStep, int r1, int r2, int r3, float[] pb,
+            int bBase, float[] c, int cIndex, int ldc, int mr, int nr) {
         float[] tile = EDGE_TILE.get();
         java.util.Arrays.fill(tile, 0f);
-        kernel(kc, pa, aBase, pb, bBase, tile, 0, NR);
+        kernel(kc, pa, aBase, aStep, r1, r2, r3, pb, bBase, tile, 0, NR);
         for (int r = 0; r < mr; r++) {
             for (int j = 0; j < nr; j++) {
                 c[cIndex + r * ldc + j] += tile[r * NR + j];

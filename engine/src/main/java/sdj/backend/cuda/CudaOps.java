@@ -229,32 +229,8 @@ public final class CudaOps {
 
     // ------------------------------------------------------------------ elementwise
 
-    public CudaTensor silu(CudaTensor x) {
-        return ElementwiseOps.activation(Activation.SILU, x, 0f);
-    }
-
-    public CudaTensor gelu(CudaTensor x) {
-        return ElementwiseOps.activation(Activation.GELU, x, 0f);
-    }
-
-    public CudaTensor geluTanh(CudaTensor x) {
-        return ElementwiseOps.activation(Activation.GELU_TANH, x, 0f);
-    }
-
-    public CudaTensor quickGelu(CudaTensor x) {
-        return ElementwiseOps.activation(Activation.QUICK_GELU, x, 0f);
-    }
-
-    public CudaTensor sigmoid(CudaTensor x) {
-        return ElementwiseOps.activation(Activation.SIGMOID, x, 0f);
-    }
-
-    public CudaTensor tanh(CudaTensor x) {
-        return ElementwiseOps.activation(Activation.TANH, x, 0f);
-    }
-
     public CudaTensor activation(Activation act, CudaTensor x) {
-        return ElementwiseOps.activation(act, x, 0f);
+        return activation(act, x, 0f);
     }
 
     /** act(x) with a parameter: {@link Activation#POW}'s exponent. */
@@ -264,7 +240,7 @@ public final class CudaOps {
 
     /** dx = dy · act'(x). */
     public CudaTensor activationBackward(Activation act, CudaTensor x, CudaTensor dy) {
-        return ElementwiseOps.activationBackward(act, x, dy, 0f);
+        return activationBackward(act, x, dy, 0f);
     }
 
     /** dx = dy · act'(x) with a parameter: {@link Activation#POW}'s exponent. */

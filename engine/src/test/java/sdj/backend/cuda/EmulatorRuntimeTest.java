@@ -45,10 +45,8 @@ class EmulatorRuntimeTest {
         try (CudaTensor out = CudaTensor.empty(device, DType.I32, blocks)) {
             device.kernel("selftest", "shared_per_block_test").launch(LaunchShape.grid(blocks, 1, 1, 64, 0), out.ptr(),
                     200);
-            var host = out.toHost().storage();
-            for (int b = 0; b < blocks; b++) {
-                assertEquals(0, host.getLong(b), "rounds in which block " + b + " saw another block's shared word");
-            }
+            // per block, the rounds in which it saw another block's shared word
+            assertArrayEquals(new int[blocks], ints(out));
         }
     }
 
@@ -67,14 +65,11 @@ class EmulatorRuntimeTest {
         try (CudaTensor out = CudaTensor.empty(device, DType.I32, threads)) {
             device.kernel("selftest", "rotate_then_exit_test").launch(LaunchShape.grid(1, 1, 1, threads, 0), out.ptr(),
                     rounds);
-            var host = out.toHost().storage();
-            int[] got = new int[threads];
             int[] expected = new int[threads];
             for (int t = 0; t < threads; t++) {
-                got[t] = (int) host.getLong(t);
                 expected[t] = (t & ~31) + ((t & 31) + rounds) % 32;
             }
-            assertArrayEquals(expected, got);
+            assertArrayEquals(expected, ints(out));
         }
     }
 
@@ -92,10 +87,11 @@ class EmulatorRuntimeTest {
             try (CudaTensor out = CudaTensor.empty(device, DType.I32, threads)) {
                 device.kernel("selftest", "syncwarp_rotate_test").launch(LaunchShape.grid(1, 1, 1, threads, 0),
                         out.ptr(), salt);
-                var host = out.toHost().storage();
+                int[] expected = new int[threads];
                 for (int t = 0; t < threads; t++) {
-                    assertEquals((t & ~31) + ((t + 1) & 31) + salt, (int) host.getLong(t), "thread " + t);
+                    expected[t] = (t & ~31) + ((t + 1) & 31) + salt;
                 }
+                assertArrayEquals(expected, ints(out), "salt " + salt);
             }
         }
     }
@@ -120,6 +116,11 @@ class EmulatorRuntimeTest {
             assertTrue(badLdm.endsWith("wmma::load_matrix_sync with ldm 20, not a multiple of 16 bytes (2-byte "
                     + "elements)"), badLdm);
         }
+    }
+
+    /** An I32 device tensor's values. */
+    private static int[] ints(CudaTensor t) {
+        return java.util.Arrays.stream(t.toHost().toLongArray()).mapToInt(v -> (int) v).toArray();
     }
 
     /** The message of the CudaException that launching one block of {@code threads} throws. */
