@@ -120,11 +120,20 @@ final class VectorMath {
      * Kahan compensation (as accurate as a double sum, without leaving the one float vector shape).
      */
     static double expShifted(float[] src, float[] dst, int base, int d, float max) {
+        return expShifted(src, dst, base, d, max, 1f);
+    }
+
+    /**
+     * dst[i] = exp((src[i] − max)·scale), returning Σ dst[i] as above: attention exponentiates raw q·kᵀ
+     * scores with the 1/√d scale folded in here, saving a pass over the score row (scale &gt; 0, so the
+     * raw and the scaled row have their maximum at the same place).
+     */
+    static double expShifted(float[] src, float[] dst, int base, int d, float max, float scale) {
         FloatVector sum = FloatVector.zero(F);
         FloatVector compensation = FloatVector.zero(F);
         int i = 0;
         for (int end = F.loopBound(d); i < end; i += F.length()) {
-            FloatVector e = exp(FloatVector.fromArray(F, src, base + i).sub(max));
+            FloatVector e = exp(FloatVector.fromArray(F, src, base + i).sub(max).mul(scale));
             e.intoArray(dst, base + i);
             FloatVector y = e.sub(compensation);
             FloatVector t = sum.add(y);
@@ -138,7 +147,7 @@ final class VectorMath {
             total += (double) lanes[lane] - lost[lane];
         }
         for (; i < d; i++) {
-            float e = (float) Math.exp(src[base + i] - max);
+            float e = (float) Math.exp((src[base + i] - max) * scale);
             dst[base + i] = e;
             total += e;
         }
