@@ -39,6 +39,9 @@ final class CublasLt {
     // cublasLtMatmulPreferenceAttributes_t
     private static final int PREF_MAX_WORKSPACE_BYTES = 1;
     private static final int PREF_REDUCTION_SCHEME_MASK = 3;
+    private static final int PREF_MIN_ALIGNMENT_A_BYTES = 5; // then B, C, D at 6, 7, 8
+    /** The alignment cuBLASLt's heuristic assumes of every pointer unless told otherwise. */
+    static final int DEFAULT_ALIGNMENT = 256;
     // cublasLtReductionScheme_t: split-K partial sums kept and added in the compute type (fp32)
     private static final int REDUCTION_SCHEME_COMPUTE_TYPE = 2;
     private static final int CUBLAS_OP_N = 0;
@@ -67,13 +70,22 @@ final class CublasLt {
     record Operand(long rows, long cols, long ld, boolean transpose, long batchStride) {
     }
 
+    /**
+     * One GEMM as cuBLASLt plans it. The alignments (bytes, at most 256) are part of the key: the
+     * heuristic otherwise assumes 256-byte-aligned pointers and may pick a kernel that faults on a view
+     * that starts mid-allocation (a chunk, a head, one image of a batch).
+     */
     private record Problem(DType dtype, Operand first, Operand second, long m, long n, long ldc, long strideC,
-                           int batch) {
+                           int batch, int alignFirst, int alignSecond, int alignOut) {
     }
 
     private record Plan(MemorySegment desc, MemorySegment firstLayout, MemorySegment secondLayout,
                         MemorySegment outLayout, MemorySegment algo) {
     }
+
+    /** Cached for problems the heuristic found no algorithm for. */
+    private static final Plan NO_ALGORITHM = new Plan(null, null, null, null, null);
+    private static final System.Logger LOG = System.getLogger("sdj.cuda");
 
     private CublasLt(CublasLtLibrary.Found lib) throws Throwable {
         this.location = lib.location();
@@ -132,9 +144,10 @@ final class CublasLt {
 
     /**
      * C[M, N] = alpha · A[M, K]·B[K, N] + beta · C, batched, row-major C with leading dim ldc.
-     * The caller checked {@link #supports}.
+     * The caller checked {@link #supports}. Returns false, having queued nothing, when cuBLASLt has no
+     * algorithm for this problem (e.g. for operands only 2-byte aligned), so the caller can use its own.
      */
-    synchronized void gemm(CudaDevice device, DType dtype, int m, int n, int k, GemmOperand a, GemmOperand b,
+    synchronized boolean gemm(CudaDevice device, DType dtype, int m, int n, int k, GemmOperand a, GemmOperand b,
                            DevicePtr c, long ldc, long strideC, int batch, float alpha, float beta) {
         // Column-major view: D (N×M) = op(first)·op(second) with first from B and second from A.
         Operand first = b.colStride() == 1
@@ -143,12 +156,14 @@ final class CublasLt {
         Operand second = a.colStride() == 1
                 ? new Operand(k, m, a.rowStride(), false, a.batchStride())
                 : new Operand(m, k, a.colStride(), true, a.batchStride());
-        Problem problem = new Problem(dtype, first, second, m, n, ldc, strideC, batch);
+        long elem = dtype.byteSize;
+        Problem problem = new Problem(dtype, first, second, m, n, ldc, strideC, batch,
+                alignment(b.ptr().address(), b.batchStride() * elem), alignment(a.ptr().address(), a.batchStride() * elem),
+                alignment(c.address(), strideC * elem));
         try {
-            Plan plan = plans.get(problem);
-            if (plan == null) {
-                plan = plan(device, problem);
-                plans.put(problem, plan);
+            Plan plan = plans.computeIfAbsent(problem, key -> plan(device, key));
+            if (plan == NO_ALGORITHM) {
+                return false;
             }
             alphaSeg.set(JAVA_FLOAT, 0, alpha); // host pointer mode: read during the call
             betaSeg.set(JAVA_FLOAT, 0, beta);
@@ -159,6 +174,7 @@ final class CublasLt {
                     cSeg, plan.outLayout(), cSeg, plan.outLayout(), plan.algo(),
                     MemorySegment.ofAddress(workspace.ptr().address()), WORKSPACE_BYTES,
                     MemorySegment.ofAddress(device.driver().streamAddress())), "cublasLtMatmul");
+            return true;
         } catch (CudaException e) {
             throw e;
         } catch (Throwable t) {
@@ -166,7 +182,17 @@ final class CublasLt {
         }
     }
 
-    private Plan plan(CudaDevice device, Problem p) throws Throwable {
+    private Plan plan(CudaDevice device, Problem p) {
+        try {
+            return planOrThrow(device, p);
+        } catch (CudaException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new CudaException("cuBLASLt planning failed for " + p, t);
+        }
+    }
+
+    private Plan planOrThrow(CudaDevice device, Problem p) throws Throwable {
         if (workspace == null) {
             workspace = CudaTensor.empty(device, DType.F32, (int) (WORKSPACE_BYTES / 4));
         }
@@ -197,14 +223,29 @@ final class CublasLt {
         MemorySegment schemes = arena.allocateFrom(JAVA_INT, REDUCTION_SCHEME_COMPUTE_TYPE);
         check((int) preferenceSetAttribute.invokeExact(pref, PREF_REDUCTION_SCHEME_MASK, schemes, 4L),
                 "cublasLtMatmulPreferenceSetAttribute(reduction scheme)");
+        int[] alignments = {p.alignFirst(), p.alignSecond(), p.alignOut(), p.alignOut()}; // A, B, C, D
+        for (int i = 0; i < alignments.length; i++) {
+            MemorySegment bytes = arena.allocateFrom(JAVA_INT, alignments[i]);
+            check((int) preferenceSetAttribute.invokeExact(pref, PREF_MIN_ALIGNMENT_A_BYTES + i, bytes, 4L),
+                    "cublasLtMatmulPreferenceSetAttribute(min alignment)");
+        }
         MemorySegment results = arena.allocate(HEURISTIC_RESULT_BYTES, 8);
         MemorySegment count = arena.allocate(JAVA_INT);
         check((int) algoGetHeuristic.invokeExact(handle, desc, firstLayout, secondLayout, outLayout, outLayout, pref, 1,
                 results, count), "cublasLtMatmulAlgoGetHeuristic");
         if (count.get(JAVA_INT, 0) == 0) {
-            throw new CudaException("cuBLASLt has no algorithm for " + p);
+            LOG.log(System.Logger.Level.INFO, "cuBLASLt has no algorithm for {0}; sdj''s kernels run it", p);
+            return NO_ALGORITHM;
         }
         return new Plan(desc, firstLayout, secondLayout, outLayout, results.asSlice(0, 64));
+    }
+
+    /**
+     * The largest power of two, up to {@link #DEFAULT_ALIGNMENT}, dividing both the address and the batch
+     * stride in bytes: then every matrix of the batch, address + i·stride, is that aligned too.
+     */
+    static int alignment(long address, long batchStrideBytes) {
+        return (int) Long.lowestOneBit(address | batchStrideBytes | DEFAULT_ALIGNMENT);
     }
 
     private void setDesc(MemorySegment desc, int attr, int value) throws Throwable {

@@ -58,19 +58,34 @@ final class CudaGemm {
         if (path == GemmPath.CUBLASLT && cublasLt != null && CublasLt.supports(a, b)) {
             boolean broadcast = batch > 1 && (a.batchStride() == 0 || b.batchStride() == 0);
             if (!broadcast) {
-                cublasLt.gemm(device, dtype, m, n, k, a, b, c, ldc, strideC, batch, alpha, beta);
+                if (cublasLt.gemm(device, dtype, m, n, k, a, b, c, ldc, strideC, batch, alpha, beta)) {
+                    return;
+                }
+            } else if (eachMatrix(dtype, m, n, k, a, b, c, ldc, strideC, batch, alpha, beta)) {
                 return;
             }
-            // A shared operand (stride 0) is issued batch by batch rather than relying on stride-0 support.
-            long elem = dtype.byteSize;
-            for (int i = 0; i < batch; i++) {
-                GemmOperand ai = new GemmOperand(a.ptr().plus(i * a.batchStride() * elem), a.rowStride(), a.colStride(), 0);
-                GemmOperand bi = new GemmOperand(b.ptr().plus(i * b.batchStride() * elem), b.rowStride(), b.colStride(), 0);
-                cublasLt.gemm(device, dtype, m, n, k, ai, bi, c.plus(i * strideC * elem), ldc, 0, 1, alpha, beta);
-            }
-            return;
         }
         ownKernel(dtype, m, n, k, a, b, c, ldc, strideC, batch, alpha, beta);
+    }
+
+    /**
+     * A shared operand (stride 0) is issued batch by batch rather than relying on stride-0 support. Each
+     * call keeps the batch strides (unused for one matrix) so that cuBLASLt plans every matrix for the
+     * same alignment: either the first call finds no algorithm and nothing is queued, or every call runs.
+     */
+    private boolean eachMatrix(DType dtype, int m, int n, int k, GemmOperand a, GemmOperand b, DevicePtr c, long ldc,
+                               long strideC, int batch, float alpha, float beta) {
+        long elem = dtype.byteSize;
+        for (int i = 0; i < batch; i++) {
+            GemmOperand ai = new GemmOperand(a.ptr().plus(i * a.batchStride() * elem), a.rowStride(), a.colStride(),
+                    a.batchStride());
+            GemmOperand bi = new GemmOperand(b.ptr().plus(i * b.batchStride() * elem), b.rowStride(), b.colStride(),
+                    b.batchStride());
+            if (!cublasLt.gemm(device, dtype, m, n, k, ai, bi, c.plus(i * strideC * elem), ldc, strideC, 1, alpha, beta)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void ownKernel(DType dtype, int m, int n, int k, GemmOperand a, GemmOperand b, DevicePtr c, long ldc,

@@ -106,4 +106,37 @@ class CudaGemmTest {
             grads.db().close();
         }
     }
+
+    /**
+     * Operands that start mid-allocation (an odd element in, 16 bytes in) and a batch stride that is not a
+     * multiple of 256 bytes: cuBLASLt must be told their real alignment rather than assume 256 bytes.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
+    void viewsThatStartMidAllocation(DType dtype) {
+        CudaOps ops = opsOrSkip();
+        int batch = 2;
+        int m = 77;
+        int k = 40;
+        int n = 24;
+        int offA = 1;
+        int offB = 16 / dtype.byteSize;
+        float[] a = rounded(random(8, offA + batch * m * k, 1f), dtype);
+        float[] b = rounded(random(9, offB + batch * k * n, 1f), dtype);
+        float[] expected = new float[batch * m * n];
+        for (int i = 0; i < batch; i++) {
+            float[] ai = java.util.Arrays.copyOfRange(a, offA + i * m * k, offA + (i + 1) * m * k);
+            float[] bi = java.util.Arrays.copyOfRange(b, offB + i * k * n, offB + (i + 1) * k * n);
+            System.arraycopy(reference(ai, false, bi, false, m, k, n), 0, expected, i * m * n, m * n);
+        }
+        try (CudaTensor da = upload(ops, a, dtype, a.length); CudaTensor db = upload(ops, b, dtype, b.length)) {
+            CudaTensor va = da.slice(offA, batch, m, k);
+            CudaTensor vb = db.slice(offB, batch, k, n);
+            for (GemmPath path : paths(ops)) {
+                try (CudaTensor c = ops.matmul(va, false, vb, false, path)) {
+                    assertClose(expected, c.toFloatArray(), dtype, "gemm on offset views " + path);
+                }
+            }
+        }
+    }
 }
