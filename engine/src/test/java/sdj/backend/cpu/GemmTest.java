@@ -110,7 +110,7 @@ class GemmTest {
         check(300, 97, 33, true, false, true);
         check(33, 4200, 300, false, true, false);
         check(7, 4097, 257, true, true, true);
-        check(200, 4200, 40, false, true, false); // big enough to pack B in parallel and split rows
+        check(300, 4200, 40, false, true, false); // rows enough to split them and pack B in parallel
         check(37, 320, 70, true, false, false); // last register panel two vectors wide
         check(40, 64, 70, false, true, true); // last register panel one vector wide (n mod 48 = 16)
         check(61, 1024, 30, true, false, false);
@@ -118,6 +118,7 @@ class GemmTest {
         check(260, 9, 300, true, true, true);
         check(257, 40, 600, false, false, true); // one column panel: A's rows read in place, partial last tile
         check(9, 48, 300, false, true, false); // ... a full panel
+        check(128, 1000, 200, false, false, false); // few rows, many panels: split by columns on 2+ threads
     }
 
     @Test
@@ -132,7 +133,9 @@ class GemmTest {
         // splitting along M or N does not change any element's summation order, so results are bit-identical
         int saved = Parallel.threads();
         try {
-            int[][] shapes = {{300, 97, 300}, {5, 3000, 300}, {130, 130, 130}, {258, 40, 600}};
+            // rows split; columns split (few rows); few rows and few panels (rows split); narrow; 128 rows
+            // over 1000 columns (columns split: too few rows to share B's packing)
+            int[][] shapes = {{300, 97, 300}, {5, 3000, 300}, {130, 130, 130}, {258, 40, 600}, {128, 1000, 200}};
             for (int[] s : shapes) {
                 Parallel.setThreads(1);
                 float[] single = product(s[0], s[1], s[2]);
