@@ -19,6 +19,9 @@ final class Kernel {
     }
 
     void launch(LaunchShape shape, Object... args) {
+        if (shape.empty()) {
+            return;
+        }
         if (shape.sharedBytes() > smemLimit) {
             raiseSharedLimit(shape.sharedBytes());
         }
