@@ -121,7 +121,7 @@ abstract class GenerateCommand implements Command {
         ProgressBar bar = new ProgressBar(System.err);
         List<StableDiffusion.GeneratedImage> images = sd.generate(r, bar);
         bar.finish();
-        if (DeviceFlags.parse(cmd).device() == Device.CUDA) {
+        if (sd.model().device() == Device.CUDA) {
             System.err.println("cuda memory: " + Cuda.device().memoryStats());
         }
         int next = nextIndex(samples);
