@@ -44,6 +44,7 @@ final class CublasLt {
     static final int DEFAULT_ALIGNMENT = 256;
     // cublasLtReductionScheme_t: split-K partial sums kept and added in the compute type (fp32)
     private static final int REDUCTION_SCHEME_COMPUTE_TYPE = 2;
+    private static final int CUBLAS_STATUS_NOT_SUPPORTED = 15;
     private static final int CUBLAS_OP_N = 0;
     private static final int CUBLAS_OP_T = 1;
     /** sizeof(cublasLtMatmulHeuristicResult_t): algo (64) + workspaceSize (8) + state, wavesCount (8) + reserved (16). */
@@ -150,12 +151,8 @@ final class CublasLt {
     synchronized boolean gemm(CudaDevice device, DType dtype, int m, int n, int k, GemmOperand a, GemmOperand b,
                            DevicePtr c, long ldc, long strideC, int batch, float alpha, float beta) {
         // Column-major view: D (N×M) = op(first)·op(second) with first from B and second from A.
-        Operand first = b.colStride() == 1
-                ? new Operand(n, k, b.rowStride(), false, b.batchStride())
-                : new Operand(k, n, b.colStride(), true, b.batchStride());
-        Operand second = a.colStride() == 1
-                ? new Operand(k, m, a.rowStride(), false, a.batchStride())
-                : new Operand(m, k, a.colStride(), true, a.batchStride());
+        Operand first = columnMajor(b, k, n);
+        Operand second = columnMajor(a, m, k);
         long elem = dtype.byteSize;
         Problem problem = new Problem(dtype, first, second, m, n, ldc, strideC, batch,
                 alignment(b.ptr().address(), b.batchStride() * elem), alignment(a.ptr().address(), a.batchStride() * elem),
@@ -168,12 +165,18 @@ final class CublasLt {
             alphaSeg.set(JAVA_FLOAT, 0, alpha); // host pointer mode: read during the call
             betaSeg.set(JAVA_FLOAT, 0, beta);
             MemorySegment cSeg = MemorySegment.ofAddress(c.address());
-            check((int) matmul.invokeExact(handle, plan.desc(), alphaSeg,
+            int status = (int) matmul.invokeExact(handle, plan.desc(), alphaSeg,
                     MemorySegment.ofAddress(b.ptr().address()), plan.firstLayout(),
                     MemorySegment.ofAddress(a.ptr().address()), plan.secondLayout(), betaSeg,
                     cSeg, plan.outLayout(), cSeg, plan.outLayout(), plan.algo(),
                     MemorySegment.ofAddress(workspace.ptr().address()), WORKSPACE_BYTES,
-                    MemorySegment.ofAddress(device.driver().streamAddress())), "cublasLtMatmul");
+                    MemorySegment.ofAddress(device.driver().streamAddress()));
+            if (status == CUBLAS_STATUS_NOT_SUPPORTED) { // refused before queuing anything
+                LOG.log(System.Logger.Level.INFO, "cublasLtMatmul does not support {0}; sdj''s kernels run it", problem);
+                plans.put(problem, NO_ALGORITHM);
+                return false;
+            }
+            check(status, "cublasLtMatmul");
             return true;
         } catch (CudaException e) {
             throw e;
@@ -231,13 +234,32 @@ final class CublasLt {
         }
         MemorySegment results = arena.allocate(HEURISTIC_RESULT_BYTES, 8);
         MemorySegment count = arena.allocate(JAVA_INT);
-        check((int) algoGetHeuristic.invokeExact(handle, desc, firstLayout, secondLayout, outLayout, outLayout, pref, 1,
-                results, count), "cublasLtMatmulAlgoGetHeuristic");
-        if (count.get(JAVA_INT, 0) == 0) {
+        int status = (int) algoGetHeuristic.invokeExact(handle, desc, firstLayout, secondLayout, outLayout, outLayout,
+                pref, 1, results, count);
+        // The heuristic answers NOT_SUPPORTED, rather than zero results, for some layouts and alignments.
+        if (status != CUBLAS_STATUS_NOT_SUPPORTED) {
+            check(status, "cublasLtMatmulAlgoGetHeuristic");
+        }
+        if (status == CUBLAS_STATUS_NOT_SUPPORTED || count.get(JAVA_INT, 0) == 0) {
             LOG.log(System.Logger.Level.INFO, "cuBLASLt has no algorithm for {0}; sdj''s kernels run it", p);
             return NO_ALGORITHM;
         }
         return new Plan(desc, firstLayout, secondLayout, outLayout, results.asSlice(0, 64));
+    }
+
+    /**
+     * A row-major operand [rows, cols] (through its strides) as the column-major matrix cuBLASLt reads:
+     * itself transposed when its columns are contiguous, else as is with the transpose flag set. A
+     * matrix with one column in that view may come with ld = 1 (both strides are 1 when a dimension is
+     * 1); cuBLASLt rejects ld below the row count even where ld is never used, so it is raised.
+     */
+    static Operand columnMajor(GemmOperand op, long rows, long cols) {
+        Operand o = op.colStride() == 1
+                ? new Operand(cols, rows, op.rowStride(), false, op.batchStride())
+                : new Operand(rows, cols, op.colStride(), true, op.batchStride());
+        return o.cols() == 1 && o.ld() < o.rows()
+                ? new Operand(o.rows(), o.cols(), o.rows(), o.transpose(), o.batchStride())
+                : o;
     }
 
     /**

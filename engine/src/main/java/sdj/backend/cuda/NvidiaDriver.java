@@ -52,6 +52,8 @@ final class NvidiaDriver implements DeviceDriver {
     private final Map<Long, CUdeviceptr> allocations = new HashMap<>();
     private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
     private final Properties properties;
+    /** Copies go in pieces: a native segment reaches JCuda as a ByteBuffer, which stops at 2 GiB. */
+    private static final long COPY_CHUNK = 1L << 30;
 
     private record NvidiaFunction(CUfunction handle) implements Function {
     }
@@ -183,22 +185,31 @@ final class NvidiaDriver implements DeviceDriver {
 
     @Override
     public long freeMemory() {
+        makeCurrent();
         long[] free = new long[1];
         long[] total = new long[1];
-        cuMemGetInfo(free, total);
+        CudaCheck.ok(cuMemGetInfo(free, total), "cuMemGetInfo");
         return free[0];
     }
 
     @Override
     public void copyToDevice(long dst, MemorySegment src, long bytes) {
         makeCurrent();
-        CudaCheck.ok(cuMemcpyHtoD(new RawDevicePtr(dst), hostPointer(src), bytes), "cuMemcpyHtoD(" + bytes + " bytes)");
+        for (long off = 0; off < bytes; off += COPY_CHUNK) {
+            long n = Math.min(COPY_CHUNK, bytes - off);
+            CudaCheck.ok(cuMemcpyHtoD(new RawDevicePtr(dst + off), hostPointer(src.asSlice(off, n)), n),
+                    "cuMemcpyHtoD(" + n + " bytes)");
+        }
     }
 
     @Override
     public void copyToHost(MemorySegment dst, long src, long bytes) {
         synchronize(); // a synchronous copy into a Java array cannot be truly async anyway
-        CudaCheck.ok(cuMemcpyDtoH(hostPointer(dst), new RawDevicePtr(src), bytes), "cuMemcpyDtoH(" + bytes + " bytes)");
+        for (long off = 0; off < bytes; off += COPY_CHUNK) {
+            long n = Math.min(COPY_CHUNK, bytes - off);
+            CudaCheck.ok(cuMemcpyDtoH(hostPointer(dst.asSlice(off, n)), new RawDevicePtr(src + off), n),
+                    "cuMemcpyDtoH(" + n + " bytes)");
+        }
     }
 
     @Override
