@@ -44,7 +44,8 @@ final class VectorMath {
      * t·exp(−z² + P(t)), t = 1/(1+z/2), whose relative error is below 1.2e-7 everywhere (Press et al.,
      * Numerical Recipes §6.2). In float lanes the argument −z² + P(t) would lose ~1e-6 absolute (z² reaches
      * 18 at x = −6), so it is split: z² = (hi + lo)/2 with hi = x·x and lo its exact rounding error (fma),
-     * and erfc = t·exp(−hi/2)·exp(P(t) − lo/2). The float result stays within ~5e-7 relative.
+     * and erfc = t·exp(−hi/2 + (P(t) − lo/2)) with the two parts kept apart through the exponential's
+     * argument reduction ({@link #expOfSum}). The float result stays within ~5e-7 relative.
      */
     static void gelu(float[] in, float[] out, int lo, int hi) {
         int i = lo;
@@ -64,7 +65,7 @@ final class VectorMath {
             p = p.fma(t, t.broadcast(-1.26551223f));
             FloatVector squareHi = ax.mul(ax);
             FloatVector squareLo = ax.fma(ax, squareHi.neg());
-            FloatVector erfcAbs = t.mul(exp(squareHi.mul(-0.5f))).mul(exp(p.sub(squareLo.mul(0.5f))));
+            FloatVector erfcAbs = t.mul(expOfSum(squareHi.mul(-0.5f), p.sub(squareLo.mul(0.5f))));
             // erfc(−x/√2) is erfc(|z|) for x < 0 and 2 − erfc(|z|) for x ≥ 0
             FloatVector erfc = erfcAbs.neg().add(2f).blend(erfcAbs, x.lt(0f));
             x.mul(0.5f).mul(erfc).intoArray(out, i);
@@ -187,6 +188,26 @@ final class VectorMath {
         FloatVector shifted = x.mul(LOG2E).add(ROUND);
         FloatVector k = shifted.sub(ROUND);
         FloatVector r = k.mul(-LN2_HI).add(x).sub(k.mul(LN2_LO));
+        return expOfReduced(r, shifted, underflow);
+    }
+
+    /**
+     * e^(a+b) for a + b ≤ 88 (no overflow handling), as accurate as e^a·e^b from two {@link #exp} calls:
+     * b joins the reduced argument r = a − k·ln2 + b, after the exact Cody–Waite step, so a large a
+     * costs b none of its low bits. One exponential where GELU needed two: C2 stops inlining at a node
+     * budget, and a second exp in one loop was compiled as a call, boxing its vectors on every iteration.
+     */
+    static FloatVector expOfSum(FloatVector a, FloatVector b) {
+        FloatVector x = a.add(b);
+        VectorMask<Float> underflow = x.lt(UNDERFLOW);
+        FloatVector shifted = x.max(UNDERFLOW).mul(LOG2E).add(ROUND);
+        FloatVector k = shifted.sub(ROUND);
+        FloatVector r = k.mul(-LN2_HI).add(a).add(b).sub(k.mul(LN2_LO));
+        return expOfReduced(r, shifted, underflow);
+    }
+
+    /** e^r·2^k from the reduced argument r and k's bits in {@code shifted}; lanes flagged underflow are 0. */
+    private static FloatVector expOfReduced(FloatVector r, FloatVector shifted, VectorMask<Float> underflow) {
         FloatVector p = r.mul(1f / 5040).add(1f / 720);
         p = p.fma(r, r.broadcast(1f / 120));
         p = p.fma(r, r.broadcast(1f / 24));
