@@ -60,8 +60,7 @@ public final class F {
         if (x.isCuda()) {
             return CudaDispatch.geglu(x); // one fused kernel instead of two strided halves
         }
-        List<Tensor> halves = Join.chunk(x, 2, -1);
-        return halves.get(0).mul(Unary.gelu(halves.get(1)));
+        return Geglu.geglu(x);
     }
 
     public static Tensor attention(Tensor q, Tensor k, Tensor v, boolean causal) {

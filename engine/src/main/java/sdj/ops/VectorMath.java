@@ -48,9 +48,14 @@ final class VectorMath {
      * argument reduction ({@link #expOfSum}). The float result stays within ~5e-7 relative.
      */
     static void gelu(float[] in, float[] out, int lo, int hi) {
-        int i = lo;
-        for (int end = lo + F.loopBound(hi - lo); i < end; i += F.length()) {
-            FloatVector x = FloatVector.fromArray(F, in, i);
+        gelu(in, lo, out, lo, hi - lo);
+    }
+
+    /** out[outOff + j] = GELU(in[inOff + j]) for j < n (a GEGLU gate half into its own output row). */
+    static void gelu(float[] in, int inOff, float[] out, int outOff, int n) {
+        int j = 0;
+        for (int end = F.loopBound(n); j < end; j += F.length()) {
+            FloatVector x = FloatVector.fromArray(F, in, inOff + j);
             FloatVector ax = x.abs();
             FloatVector t = ax.mul((float) (0.5 * INV_SQRT_2)).add(1f);
             t = t.broadcast(1f).div(t);
@@ -68,10 +73,10 @@ final class VectorMath {
             FloatVector erfcAbs = t.mul(expOfSum(squareHi.mul(-0.5f), p.sub(squareLo.mul(0.5f))));
             // erfc(−x/√2) is erfc(|z|) for x < 0 and 2 − erfc(|z|) for x ≥ 0
             FloatVector erfc = erfcAbs.neg().add(2f).blend(erfcAbs, x.lt(0f));
-            x.mul(0.5f).mul(erfc).intoArray(out, i);
+            x.mul(0.5f).mul(erfc).intoArray(out, outOff + j);
         }
-        for (; i < hi; i++) {
-            out[i] = Unary.geluOf(in[i]);
+        for (; j < n; j++) {
+            out[outOff + j] = Unary.geluOf(in[inOff + j]);
         }
     }
 
@@ -86,6 +91,17 @@ final class VectorMath {
         }
         for (; i < hi; i++) {
             out[i] = x[i] + z[i];
+        }
+    }
+
+    /** out[outOff + j] = x[xOff + j] · z[zOff + j] for j < n. */
+    static void mul(float[] x, int xOff, float[] z, int zOff, float[] out, int outOff, int n) {
+        int j = 0;
+        for (int end = F.loopBound(n); j < end; j += F.length()) {
+            FloatVector.fromArray(F, x, xOff + j).mul(FloatVector.fromArray(F, z, zOff + j)).intoArray(out, outOff + j);
+        }
+        for (; j < n; j++) {
+            out[outOff + j] = x[xOff + j] * z[zOff + j];
         }
     }
 

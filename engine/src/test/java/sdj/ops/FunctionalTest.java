@@ -1,5 +1,7 @@
 package sdj.ops;
 
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -24,6 +26,29 @@ class FunctionalTest {
         Tensor x = t(shape(1, 4), 2, 3, 1, -1);
         assertValues(new double[] {2 * 0.8413447460685429, 3 * -0.15865525393145707}, shape(1, 2), F.geglu(x), FP32);
         GradCheck.check(in -> F.geglu(in[0]), Rand.param(1, 2, 3, 6));
+    }
+
+    @Test
+    void fusedGegluMatchesChunkGeluMulOnWideRows() {
+        // 40 = two 16-lane vectors and a scalar tail of 8 per half; rows split over the threads
+        Tensor x = Rand.param(7, 3, 50, 80);
+        Tensor fused = F.geglu(x);
+        fused.mul(Rand.uniform(8, -1.0, 1.0, 3, 50, 40)).sum().backward();
+        float[] fusedGrad = x.grad().toFloatArray();
+        x.zeroGrad();
+        List<Tensor> halves = Join.chunk(x, 2, -1);
+        Tensor composed = halves.get(0).mul(Unary.gelu(halves.get(1)));
+        composed.mul(Rand.uniform(8, -1.0, 1.0, 3, 50, 40)).sum().backward();
+        assertValues(doubles(composed.toFloatArray()), fused.shape(), fused, FP32);
+        assertValues(doubles(x.grad().toFloatArray()), x.shape(), Tensor.of(fusedGrad, x.shape()), FP32);
+    }
+
+    private static double[] doubles(float[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            d[i] = v[i];
+        }
+        return d;
     }
 
     @Test
