@@ -40,8 +40,21 @@ public final class MatMul {
         if (x.isCuda() || weight.isCuda()) {
             return CudaDispatch.linear(x, weight, bias);
         }
-        Tensor y = matmul(x, weight.transpose(0, 1));
-        return bias == null ? y : y.add(bias);
+        Tensor wt = weight.transpose(0, 1);
+        if (bias == null || bias.dim() != 1 || bias.size(0) != weight.size(0)) {
+            Tensor y = matmul(x, wt);
+            return bias == null ? y : y.add(bias);
+        }
+        if (x.dim() < 2 || x.size(-1) != wt.size(0)) {
+            throw new IllegalArgumentException("linear takes x [..., " + wt.size(0) + "] for weight "
+                    + Shape.str(weight.shape()) + ", got x " + Shape.str(x.shape()));
+        }
+        // The GEMM adds into output rows that start as the bias: no second output array and pass for "+ b".
+        Tensor y = product(x, wt, heapF32(bias).toFloatArray());
+        return Autograd.record(y, "linear", new Tensor[] {x, wt, bias}, g -> new Tensor[] {
+            x.requiresGrad() ? gradA(g, x, wt) : null,
+            wt.requiresGrad() ? gradB(g, x, wt) : null,
+            bias.requiresGrad() ? Reduce.sumToShape(g, bias.shape()) : null});
     }
 
     private static Tensor gradA(Tensor g, Tensor a, Tensor b) {
@@ -60,12 +73,17 @@ public final class MatMul {
 
     /** The raw product, not recorded. */
     static Tensor product(Tensor a, Tensor b) {
+        return product(a, b, null);
+    }
+
+    /** The raw product plus, when given, rowBias (length n) on every output row; not recorded. */
+    private static Tensor product(Tensor a, Tensor b, float[] rowBias) {
         try (var scope = Autograd.noGrad()) {
             if (b.dim() == 2 && a.dim() > 2) {
                 int[] outShape = a.shape();
                 outShape[outShape.length - 1] = b.size(1);
                 Tensor a2 = a.reshape(-1, a.size(-1));
-                return product(a2, b).reshape(outShape);
+                return product(a2, b, rowBias).reshape(outShape);
             }
             a = heapF32(a);
             b = heapF32(b);
@@ -80,6 +98,11 @@ public final class MatMul {
             outShape[batchShape.length + 1] = n;
             int batch = (int) Shape.numel(batchShape);
             float[] out = new float[Math.toIntExact((long) batch * m * n)];
+            if (rowBias != null) {
+                for (int row = 0; row < batch * m; row++) {
+                    System.arraycopy(rowBias, 0, out, row * n, n);
+                }
+            }
             Tensor ae = a.expand(concat(batchShape, m, k));
             Tensor be = b.expand(concat(batchShape, k, n));
             int[] aStrides = ae.strides();
@@ -99,7 +122,7 @@ public final class MatMul {
                     bOff += (long) idx * bStrides[d];
                 }
                 Gemm.sgemm(m, n, k, new Gemm.Operand(ad, (int) aOff, aStrides[r], aStrides[r + 1]),
-                        new Gemm.Operand(bd, (int) bOff, bStrides[r], bStrides[r + 1]), out, i * m * n, n, false);
+                        new Gemm.Operand(bd, (int) bOff, bStrides[r], bStrides[r + 1]), out, i * m * n, n, rowBias != null);
             };
             if (batch > 1 && flops < 50_000_000L) {
                 Gemm.batched(batch, flops, body);
