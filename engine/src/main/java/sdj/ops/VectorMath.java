@@ -18,6 +18,13 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorMath {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /**
+     * exp reinterprets float lanes as int lanes. Where C2 compiled a loop calling it before the int vector
+     * class of this shape was initialised, the reinterpretation was not intrinsified and boxed its
+     * vectors on every iteration (seen in GELU, in some runs only); initialising it with this class
+     * rules that out.
+     */
+    private static final IntVector INT_SHAPE = IntVector.zero(IntVector.SPECIES_PREFERRED);
     private static final double INV_SQRT_2 = 0.7071067811865476;
 
     private VectorMath() {
