@@ -19,10 +19,10 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorMath {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /**
-     * exp reinterprets float lanes as int lanes. Where C2 compiled a loop calling it before the int vector
-     * class of this shape was initialised, the reinterpretation was not intrinsified and boxed its
-     * vectors on every iteration (seen in GELU, in some runs only); initialising it with this class
-     * rules that out.
+     * exp reinterprets float lanes as int lanes, and C2 intrinsifies that only for vector classes that
+     * are initialised when it compiles the loop; once, a GELU loop boxed its vectors at the
+     * reinterpretation. Initialising the int vector class with this one is a cheap guard (the cause of
+     * that run was not pinned down; the launcher's inline hint for exp* is the main fix).
      */
     private static final IntVector INT_SHAPE = IntVector.zero(IntVector.SPECIES_PREFERRED);
     private static final double INV_SQRT_2 = 0.7071067811865476;
