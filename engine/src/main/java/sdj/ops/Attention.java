@@ -97,13 +97,7 @@ public final class Attention {
                 int limit = q0 + r; // query i sees keys 0..i (Nq == Nk, checked in sdpa)
                 java.util.Arrays.fill(scores, base + limit + 1, base + dm.nk, Float.NEGATIVE_INFINITY);
             }
-            float max = VectorMath.max(scores, base, dm.nk);
-            if (max == Float.NEGATIVE_INFINITY) {
-                java.util.Arrays.fill(scores, base, base + dm.nk, 0f); // a fully masked row attends to nothing
-                invSum[r] = 0f;
-                continue;
-            }
-            invSum[r] = (float) (1.0 / VectorMath.expShifted(scores, scores, base, dm.nk, max, dm.scale));
+            invSum[r] = Softmax.expRow(scores, scores, base, dm.nk, dm.scale);
         }
     }
 

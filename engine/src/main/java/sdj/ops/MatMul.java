@@ -18,6 +18,17 @@ public final class MatMul {
     }
 
     public static Tensor matmul(Tensor a, Tensor b) {
+        requireMatmulShapes(a, b);
+        if (a.isCuda() || b.isCuda()) {
+            return CudaDispatch.matmul(a, b);
+        }
+        Tensor y = product(a, b);
+        return Autograd.record(y, "matmul", new Tensor[] {a, b}, g -> new Tensor[] {
+            a.requiresGrad() ? gradA(g, a, b) : null,
+            b.requiresGrad() ? gradB(g, a, b) : null});
+    }
+
+    private static void requireMatmulShapes(Tensor a, Tensor b) {
         if (a.dim() < 2 || b.dim() < 2) {
             throw new IllegalArgumentException("matmul needs operands of rank ≥ 2, got " + Shape.str(a.shape()) + " and "
                     + Shape.str(b.shape()));
@@ -26,13 +37,6 @@ public final class MatMul {
             throw new IllegalArgumentException("matmul shapes " + Shape.str(a.shape()) + " · " + Shape.str(b.shape())
                     + " do not agree in the inner dimension");
         }
-        if (a.isCuda() || b.isCuda()) {
-            return CudaDispatch.matmul(a, b);
-        }
-        Tensor y = product(a, b);
-        return Autograd.record(y, "matmul", new Tensor[] {a, b}, g -> new Tensor[] {
-            a.requiresGrad() ? gradA(g, a, b) : null,
-            b.requiresGrad() ? gradB(g, a, b) : null});
     }
 
     /** y = x·Wᵀ + bias with W stored [out, in] as in PyTorch's nn.Linear. */
@@ -45,12 +49,9 @@ public final class MatMul {
             Tensor y = matmul(x, wt);
             return bias == null ? y : y.add(bias);
         }
-        if (x.dim() < 2 || x.size(-1) != wt.size(0)) {
-            throw new IllegalArgumentException("linear takes x [..., " + wt.size(0) + "] for weight "
-                    + Shape.str(weight.shape()) + ", got x " + Shape.str(x.shape()));
-        }
+        requireMatmulShapes(x, wt);
         // The GEMM adds into output rows that start as the bias: no second output array and pass for "+ b".
-        Tensor y = product(x, wt, heapF32(bias).toFloatArray());
+        Tensor y = product(x, wt, bias.toFloatArray());
         return Autograd.record(y, "linear", new Tensor[] {x, wt, bias}, g -> new Tensor[] {
             x.requiresGrad() ? gradA(g, x, wt) : null,
             wt.requiresGrad() ? gradB(g, x, wt) : null,

@@ -46,14 +46,23 @@ public final class Softmax {
 
     /** In-place-capable softmax of one row of length d (src and dst may be the same array). */
     static void softmaxRow(float[] src, float[] dst, int base, int d) {
-        float max = VectorMath.max(src, base, d);
-        if (max == Float.NEGATIVE_INFINITY) {
-            java.util.Arrays.fill(dst, base, base + d, 0f); // a fully masked row attends to nothing
-            return;
-        }
-        float inv = (float) (1.0 / VectorMath.expShifted(src, dst, base, d, max));
+        float inv = expRow(src, dst, base, d, 1f);
         for (int i = 0; i < d; i++) {
             dst[base + i] *= inv;
         }
+    }
+
+    /**
+     * The unnormalised softmax of one row, dst = exp((src − max)·scale), returning 1 / Σ dst so the caller
+     * normalises where it is cheapest (attention: on the output row). A fully masked row (all −inf)
+     * attends to nothing: dst is zeroed and 0 returned.
+     */
+    static float expRow(float[] src, float[] dst, int base, int d, float scale) {
+        float max = VectorMath.max(src, base, d);
+        if (max == Float.NEGATIVE_INFINITY) {
+            java.util.Arrays.fill(dst, base, base + d, 0f);
+            return 0f;
+        }
+        return (float) (1.0 / VectorMath.expShifted(src, dst, base, d, max, scale));
     }
 }

@@ -114,13 +114,7 @@ final class VectorMath {
 
     /** out = x · z, same shapes. */
     static void mul(float[] x, float[] z, float[] out, int lo, int hi) {
-        int i = lo;
-        for (int end = lo + F.loopBound(hi - lo); i < end; i += F.length()) {
-            FloatVector.fromArray(F, x, i).mul(FloatVector.fromArray(F, z, i)).intoArray(out, i);
-        }
-        for (; i < hi; i++) {
-            out[i] = x[i] * z[i];
-        }
+        mul(x, lo, z, lo, out, lo, hi - lo);
     }
 
     /** Rows [r0, r1) of out[r, j] = x[r, j] + bias[j], rows of length bias.length (a Linear bias). */
@@ -140,17 +134,10 @@ final class VectorMath {
     }
 
     /**
-     * dst[i] = exp(src[i] − max) over [base, base+d); returns Σ dst[i]. The sum runs in float lanes with
-     * Kahan compensation (as accurate as a double sum, without leaving the one float vector shape).
-     */
-    static double expShifted(float[] src, float[] dst, int base, int d, float max) {
-        return expShifted(src, dst, base, d, max, 1f);
-    }
-
-    /**
-     * dst[i] = exp((src[i] − max)·scale), returning Σ dst[i] as above: attention exponentiates raw q·kᵀ
-     * scores with the 1/√d scale folded in here, saving a pass over the score row (scale &gt; 0, so the
-     * raw and the scaled row have their maximum at the same place).
+     * dst[i] = exp((src[i] − max)·scale) over [base, base+d); returns Σ dst[i]. The sum runs in float lanes
+     * with Kahan compensation (as accurate as a double sum, without leaving the one float vector shape).
+     * Attention passes its 1/√d as the scale on raw q·kᵀ scores, saving a pass over the row (scale &gt; 0,
+     * so the raw and the scaled row have their maximum at the same place); softmax passes 1.
      */
     static double expShifted(float[] src, float[] dst, int base, int d, float max, float scale) {
         FloatVector sum = FloatVector.zero(F);

@@ -55,19 +55,19 @@ class VectorMathTest {
         float[] exp = floatExp(x);
         VectorMath.silu(x, silu, 0, x.length);
         VectorMath.gelu(x, gelu, 0, x.length);
-        double sum = VectorMath.expShifted(x, softmax, 0, 1000, 30f);
+        double sum = VectorMath.expShifted(x, softmax, 0, 1000, 30f, 1f);
         for (int i = 0; i < 3000; i++) {
             floatExp(x);
             VectorMath.silu(x, new float[x.length], 0, x.length);
             VectorMath.gelu(x, new float[x.length], 0, x.length);
-            VectorMath.expShifted(x, x.clone(), 0, 1000, 30f);
+            VectorMath.expShifted(x, x.clone(), 0, 1000, 30f, 1f);
         }
         float[] warmSilu = new float[x.length];
         float[] warmGelu = new float[x.length];
         float[] warmSoftmax = x.clone();
         VectorMath.silu(x, warmSilu, 0, x.length);
         VectorMath.gelu(x, warmGelu, 0, x.length);
-        assertEquals(sum, VectorMath.expShifted(x, warmSoftmax, 0, 1000, 30f));
+        assertEquals(sum, VectorMath.expShifted(x, warmSoftmax, 0, 1000, 30f, 1f));
         assertArrayEquals(exp, floatExp(x));
         assertArrayEquals(silu, warmSilu);
         assertArrayEquals(gelu, warmGelu);
