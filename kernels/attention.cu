@@ -20,6 +20,7 @@
 //   backward_dq:         2*32*(D+1) + 2*16*D
 //   backward_dkdv:       2*32*(D+1) + 64 + 2*16*D
 // (the host raises the dynamic limit above 48 KB when D needs it). fp32 accumulation throughout.
+// CPU twin: sdj.backend.cpu.CpuAttention (blocked GEMM + softmax, probabilities recomputed in backward); the CUDA tests compare the two.
 #include "common.cuh"
 #include <mma.h>
 

@@ -7,6 +7,7 @@
 // spans every image and dW is rounded to the storage dtype once.
 // col2im is the adjoint of im2col, written as a gather over input pixels (no atomics, deterministic).
 // Launch for both: 1-D grid-stride, 256 threads; im2col over col elements, col2im over x elements.
+// CPU twin: sdj.backend.cpu.CpuConv (im2col/col2im and image patches packed into the GEMM panels); the CUDA tests compare the two.
 #include "common.cuh"
 
 struct ConvGeom {

@@ -5,6 +5,7 @@
 // A copy moves bits, so one kernel per element width serves every dtype: b16 (fp16, bf16) and
 // b32 (fp32, int32). Rank ≤ 6: the host pads leading dims with size 1 and stride 0.
 // Launch: 1-D grid-stride loop, 256 threads per block.
+// CPU twin: sdj.backend.cpu.CpuBackend.copyInto / copy (strided element and row copies); the CUDA tests compare the two.
 #include "common.cuh"
 
 template <typename T>

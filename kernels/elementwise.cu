@@ -2,6 +2,7 @@
 // broadcasting, affine scalar maps, GEGLU, and dtype casts.
 // Launch shape for all: 1-D grid-stride loop, 256 threads per block; the host caps the grid size
 // and the loop covers the rest.
+// CPU twin: sdj.backend.cpu.CpuUnary (activations, affine), CpuBinary (binary ops), CpuGeglu; casts: Tensor.to(DType); the CUDA tests compare the two.
 #include "common.cuh"
 
 // Activation codes; sdj.backend.cuda.Activation mirrors these numbers.

@@ -4,6 +4,7 @@
 // order, so every element has one writer and a fixed summation order (bit-identical runs).
 // Launch: forward 1-D grid-stride over n*D elements, backward over EMB_BUCKETS*D; 256 threads.
 // Out-of-range ids give zero rows (forward) and are skipped (backward); the host validates ids.
+// CPU twin: sdj.backend.cpu.CpuLookup.embedding; the CUDA tests compare the two.
 #include "common.cuh"
 
 template <typename T>

@@ -3,6 +3,7 @@
 // A and B are read through general (row, column) strides, so transposed views cost no copy:
 // element (m, k) of batch b is A[b*strideA + m*rsA + k*csA]. C is dense with leading dim ldc.
 // Accumulation is always fp32.
+// CPU twin: sdj.backend.cpu.Gemm (register-tiled sgemm) via CpuMatMul; the CUDA tests compare the two.
 #include "common.cuh"
 #include <mma.h>
 

@@ -5,6 +5,7 @@
 // each kernel writes fp32 partial sums per chunk of rows (LayerNorm) or per sample (GroupNorm), and
 // the host adds the chunks with sum_keep_middle (reduce.cu). Every sum has a fixed order, so dgamma
 // and dbeta are bit-identical from run to run.
+// CPU twin: sdj.backend.cpu.CpuNorm (group_norm, group_norm + SiLU, layer_norm); the CUDA tests compare the two.
 #include "common.cuh"
 
 // Launch: one block per row (grid = rows), 256 threads.

@@ -5,6 +5,7 @@
 //   per-channel sum of [N, C, H, W]:          outer = N,    mid = C,    inner = H*W
 //   sum of everything:                        outer = 1,    mid = 1,    inner = n
 // Launch: one block per mid index (grid = mid), 256 threads; `beta` = 1 accumulates into out.
+// CPU twin: sdj.backend.cpu.CpuReduce.sum; the CUDA tests compare the two.
 #include "common.cuh"
 
 template <typename T>

@@ -1,5 +1,6 @@
 // Row softmax over the last dim of a [rows, cols] tensor, fp32 math, numerically stable (max
 // subtracted). Launch: one block per row (grid = rows), 256 threads striding over the columns.
+// CPU twin: sdj.backend.cpu.CpuSoftmax; the CUDA tests compare the two.
 #include "common.cuh"
 
 // y = softmax(scale * x) along each row.

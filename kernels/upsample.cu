@@ -2,6 +2,7 @@
 // out[nc, y, x] = in[nc, y / s, x / s]. Backward sums each s×s output patch into its source pixel
 // (a gather, so no atomics and a deterministic result).
 // Launch for both: 1-D grid-stride, 256 threads; forward over output elements, backward over inputs.
+// CPU twin: sdj.backend.cpu.CpuLookup.upsampleNearest2x; the CUDA tests compare the two.
 #include "common.cuh"
 
 template <typename T>

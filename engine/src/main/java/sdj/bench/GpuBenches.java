@@ -3,7 +3,6 @@ package sdj.bench;
 import sdj.backend.cuda.Cuda;
 import sdj.backend.cuda.CudaOps;
 import sdj.backend.cuda.CudaTensor;
-import sdj.backend.cuda.CudaDispatch;
 import sdj.tensor.DType;
 
 /**
@@ -33,7 +32,7 @@ public final class GpuBenches {
     }
 
     public static Timing.Result gemm(int m, int n, int k, DType dtype, double seconds) {
-        CudaOps ops = CudaDispatch.ops();
+        CudaOps ops = CudaOps.shared();
         try (CudaTensor a = random(ops, dtype, 1, m, k);
              CudaTensor b = random(ops, dtype, 2, k, n)) {
             return Timing.time("cuda gemm " + m + "x" + n + "x" + k + " " + dtype + " (" + ops.gemmPath() + ")",
@@ -46,7 +45,7 @@ public final class GpuBenches {
     }
 
     public static Timing.Result conv(int batch, int channels, int size, int kernel, DType dtype, double seconds) {
-        CudaOps ops = CudaDispatch.ops();
+        CudaOps ops = CudaOps.shared();
         int pad = kernel / 2;
         try (CudaTensor x = random(ops, dtype, 1, batch, channels, size, size);
              CudaTensor w = random(ops, dtype, 2, channels, channels, kernel, kernel)) {
@@ -61,7 +60,7 @@ public final class GpuBenches {
     }
 
     public static Timing.Result attention(int batch, int heads, int tokens, int headDim, DType dtype, double seconds) {
-        CudaOps ops = CudaDispatch.ops();
+        CudaOps ops = CudaOps.shared();
         float scale = (float) (1.0 / Math.sqrt(headDim));
         try (CudaTensor q = random(ops, dtype, 1, batch, heads, tokens, headDim);
              CudaTensor k = random(ops, dtype, 2, batch, heads, tokens, headDim);

@@ -4,7 +4,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.util.Locale;
-import sdj.backend.cuda.CudaDispatch;
+import sdj.backend.cuda.CudaOps;
 import sdj.nn.ParameterStore;
 import sdj.sd.unet.UNetConfig;
 import sdj.sd.unet.UNetModel;
@@ -45,7 +45,7 @@ public final class UNetBench {
             x = x.to(device, dtype);
             context = context.to(device, dtype);
         }
-        Runnable waitForDevice = device == Device.CPU ? () -> { } : () -> CudaDispatch.ops().device().synchronize();
+        Runnable waitForDevice = device == Device.CPU ? () -> { } : () -> CudaOps.shared().device().synchronize();
         float[] t = new float[batch];
         java.util.Arrays.fill(t, 500f);
         resetPeaks();
@@ -88,7 +88,7 @@ public final class UNetBench {
     public static String describeGpu(Result r, DType dtype) {
         return String.format(Locale.ROOT, "%.4f s per UNet forward (best of %d), %.1f GFLOP per forward, ", r.seconds(),
                 r.runs(), r.gflop()) + GpuBenches.rate(r.gflop() * 1e9, r.seconds(), dtype) + "; device memory: "
-                + CudaDispatch.ops().device().memoryStats();
+                + CudaOps.shared().device().memoryStats();
     }
 
     private static void resetPeaks() {

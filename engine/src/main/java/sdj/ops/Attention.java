@@ -1,22 +1,18 @@
 package sdj.ops;
 
-import sdj.backend.cpu.Gemm;
-import sdj.backend.cpu.Parallel;
-import sdj.backend.cpu.Scratch;
-import sdj.backend.cuda.CudaDispatch;
 import sdj.tensor.Autograd;
+import sdj.tensor.Backend;
+import sdj.tensor.Backends;
 import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
 
 /**
- * Scaled dot-product attention softmax(q·kᵀ·scale [+ causal mask])·v for q [B, H, Nq, d],
- * k [B, H, Nk, d], v [B, H, Nk, dv]. Queries are processed in blocks of {@link #BLOCK} rows, so only
- * a BLOCK×Nk slice of one head's score matrix exists at a time per thread (4 MiB at 4096 tokens);
- * backward recomputes the probabilities block by block instead of storing them.
+ * Scaled dot-product attention softmax(q·kᵀ·scale [+ causal mask])·v, over [B, H, N, d] tensors
+ * ({@link #sdpa}) or straight on the [B, N, H·d] projections ({@link #attendHeads}). Both backends
+ * avoid keeping the N×N probabilities for backward (the CPU recomputes them block by block, the GPU
+ * keeps the log-sum-exp).
  */
 public final class Attention {
-    static final int BLOCK = 256;
-
     private Attention() {
     }
 
@@ -48,115 +44,28 @@ public final class Attention {
         if (causal) {
             requireSquareMask(q, k, 2);
         }
-        if (q.isCuda() || k.isCuda() || v.isCuda()) {
-            return CudaDispatch.sdpa(q, k, v, causal, scale);
+        return attention(q, k, v, 0, causal, scale);
+    }
+
+    /** softmax(q·kᵀ/√d)·v over heads for q [B, Nq, H·d], k [B, Nk, H·d], v [B, Nk, H·e]; returns [B, Nq, H·e]. */
+    public static Tensor attendHeads(Tensor q, Tensor k, Tensor v, int heads, boolean causal) {
+        boolean ok = heads > 0 && q.dim() == 3 && k.dim() == 3 && v.dim() == 3 && q.size(0) == k.size(0)
+                && k.size(0) == v.size(0) && q.size(2) == k.size(2) && k.size(1) == v.size(1) && q.size(2) % heads == 0
+                && v.size(2) % heads == 0;
+        if (!ok) {
+            throw new IllegalArgumentException("attention over " + heads + " heads needs q, k [B, Nq|Nk, H·d] and v [B, Nk, H·e], got q "
+                    + Shape.str(q.shape()) + ", k " + Shape.str(k.shape()) + ", v " + Shape.str(v.shape()));
         }
-        Dims dm = new Dims(qs[0] * qs[1], qs[2], ks[2], qs[3], vs[3], causal, scale);
-        float[] qv = q.floats();
-        float[] kv = k.floats();
-        float[] vv = v.floats();
-        float[] out = new float[dm.heads * dm.nq * dm.dv];
-        int qBlocks = (dm.nq + BLOCK - 1) / BLOCK;
-        Parallel.range(dm.heads * qBlocks, 2L * BLOCK * dm.nk * (dm.d + dm.dv), (t0, t1) -> {
-            float[] scores = Scratch.take(BLOCK * dm.nk);
-            float[] invSum = new float[BLOCK];
-            for (int t = t0; t < t1; t++) {
-                int h = t / qBlocks;
-                int q0 = (t % qBlocks) * BLOCK;
-                int rows = Math.min(BLOCK, dm.nq - q0);
-                expScores(dm, qv, kv, h, q0, rows, scores, invSum);
-                int outOff = (h * dm.nq + q0) * dm.dv;
-                Gemm.sgemm(rows, dm.dv, dm.nk, Gemm.Operand.rowMajor(scores, 0, dm.nk),
-                        Gemm.Operand.rowMajor(vv, h * dm.nk * dm.dv, dm.dv), out, outOff, dm.dv, false);
-                // normalising the dv-wide output rows instead of the nk-wide score rows: softmax's division
-                // costs nk/dv (~100) times less
-                scaleRows(out, outOff, rows, dm.dv, invSum);
-            }
-            Scratch.give(scores);
-        });
-        Tensor y = Tensor.of(out, qs[0], qs[1], dm.nq, dm.dv);
-        return Autograd.record(y, "attention", new Tensor[] {q, k, v}, gy -> backward(dm, gy, q, k, v, qv, kv, vv, out));
-    }
-
-    private record Dims(int heads, int nq, int nk, int d, int dv, boolean causal, float scale) {
-    }
-
-    /**
-     * scores[rows, nk] = exp(scale·(q·kᵀ − rowmax)) for query rows q0.. of head h, causal-masked if asked,
-     * and invSum[r] = 1 / Σ_j scores[r, j], so that scores[r, j]·invSum[r] is the softmax. The scale is
-     * applied inside the exponential and the division is left to the caller: the nk-long rows are read
-     * twice (max, exp) instead of four times.
-     */
-    private static void expScores(Dims dm, float[] qv, float[] kv, int h, int q0, int rows, float[] scores,
-            float[] invSum) {
-        Gemm.sgemm(rows, dm.nk, dm.d, Gemm.Operand.rowMajor(qv, (h * dm.nq + q0) * dm.d, dm.d),
-                Gemm.Operand.rowMajor(kv, h * dm.nk * dm.d, dm.d).t(), scores, 0, dm.nk, false);
-        for (int r = 0; r < rows; r++) {
-            int base = r * dm.nk;
-            if (dm.causal) {
-                int limit = q0 + r; // query i sees keys 0..i (Nq == Nk, checked in sdpa)
-                java.util.Arrays.fill(scores, base + limit + 1, base + dm.nk, Float.NEGATIVE_INFINITY);
-            }
-            invSum[r] = Softmax.expRow(scores, scores, base, dm.nk, dm.scale);
+        if (causal) {
+            requireSquareMask(q, k, 1);
         }
+        return attention(q, k, v, heads, causal, (float) (1.0 / Math.sqrt(q.size(2) / heads)));
     }
 
-    /** a[off + r·width + j] *= factor[r] for r < rows. */
-    private static void scaleRows(float[] a, int off, int rows, int width, float[] factor) {
-        for (int r = 0; r < rows; r++) {
-            float f = factor[r];
-            int base = off + r * width;
-            for (int j = 0; j < width; j++) {
-                a[base + j] *= f;
-            }
-        }
-    }
-
-    private static Tensor[] backward(Dims dm, Tensor gy, Tensor q, Tensor k, Tensor v, float[] qv, float[] kv, float[] vv,
-            float[] out) {
-        float[] g = gy.floats();
-        float[] gq = new float[qv.length];
-        float[] gk = new float[kv.length];
-        float[] gv = new float[vv.length];
-        Parallel.range(dm.heads, 4L * dm.nq * dm.nk * (dm.d + dm.dv), (h0, h1) -> {
-            float[] p = Scratch.take(BLOCK * dm.nk);
-            float[] dp = Scratch.take(BLOCK * dm.nk);
-            float[] invSum = new float[BLOCK];
-            for (int h = h0; h < h1; h++) {
-                for (int q0 = 0; q0 < dm.nq; q0 += BLOCK) {
-                    int rows = Math.min(BLOCK, dm.nq - q0);
-                    expScores(dm, qv, kv, h, q0, rows, p, invSum);
-                    scaleRows(p, 0, rows, dm.nk, invSum); // the backward needs the probabilities themselves
-                    int gOff = (h * dm.nq + q0) * dm.dv;
-                    Gemm.Operand gOut = Gemm.Operand.rowMajor(g, gOff, dm.dv);
-                    // dV += Pᵀ·dO
-                    Gemm.sgemm(dm.nk, dm.dv, rows, Gemm.Operand.rowMajor(p, 0, dm.nk).t(), gOut, gv, h * dm.nk * dm.dv,
-                            dm.dv, true);
-                    // dP = dO·Vᵀ ; dS = P ∘ (dP − rowsum(dO ∘ O)) · scale
-                    Gemm.sgemm(rows, dm.nk, dm.dv, gOut, Gemm.Operand.rowMajor(vv, h * dm.nk * dm.dv, dm.dv).t(), dp, 0,
-                            dm.nk, false);
-                    for (int r = 0; r < rows; r++) {
-                        double dot = 0;
-                        for (int j = 0; j < dm.dv; j++) {
-                            dot += g[gOff + r * dm.dv + j] * out[gOff + r * dm.dv + j];
-                        }
-                        float dt = (float) dot;
-                        int base = r * dm.nk;
-                        for (int j = 0; j < dm.nk; j++) {
-                            dp[base + j] = p[base + j] * (dp[base + j] - dt) * dm.scale;
-                        }
-                    }
-                    Gemm.Operand ds = Gemm.Operand.rowMajor(dp, 0, dm.nk);
-                    // dQ = dS·K ; dK += dSᵀ·Q
-                    Gemm.sgemm(rows, dm.d, dm.nk, ds, Gemm.Operand.rowMajor(kv, h * dm.nk * dm.d, dm.d), gq,
-                            (h * dm.nq + q0) * dm.d, dm.d, false);
-                    Gemm.sgemm(dm.nk, dm.d, rows, ds.t(), Gemm.Operand.rowMajor(qv, (h * dm.nq + q0) * dm.d, dm.d), gk,
-                            h * dm.nk * dm.d, dm.d, true);
-                }
-            }
-            Scratch.give(p);
-            Scratch.give(dp);
-        });
-        return new Tensor[] {Tensor.of(gq, q.shape()), Tensor.of(gk, k.shape()), Tensor.of(gv, v.shape())};
+    private static Tensor attention(Tensor q, Tensor k, Tensor v, int heads, boolean causal, float scale) {
+        Backend backend = Backends.of("attention", q, k, v);
+        Tensor[] inputs = {q, k, v};
+        return Grads.record("attention", inputs,
+                backend.attention(q, k, v, heads, causal, scale, Autograd.willRecord(inputs)));
     }
 }

@@ -1,45 +1,17 @@
 package sdj.ops;
 
-import sdj.backend.cpu.Gemm;
-import sdj.backend.cpu.Parallel;
-import sdj.backend.cpu.Scratch;
-import sdj.backend.cuda.CudaDispatch;
 import sdj.tensor.Autograd;
+import sdj.tensor.Backend;
+import sdj.tensor.Backends;
 import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
 
 /**
- * 2-D convolution (groups = 1) as im2col + GEMM, per image: out[O, P] = W[O, C·kh·kw] · cols[C·kh·kw, P]
- * where P = Hout·Wout. A 1×1 stride-1 convolution skips im2col (the image already is the column
- * matrix). Padding may be asymmetric (the VAE's downsample pads only right and bottom).
+ * 2-D convolution (groups = 1) of x [N, C, H, W] with weight [O, C, kh, kw]. Padding may be asymmetric
+ * (the VAE's downsample pads only right and bottom).
  */
 public final class Conv {
     private Conv() {
-    }
-
-    /** Geometry of one convolution: kernel, stride and the four paddings. */
-    record Geometry(int c, int h, int w, int kh, int kw, int stride, int padTop, int padLeft, int ho, int wo) {
-        static Geometry of(int[] x, int[] wt, int stride, int padTop, int padBottom, int padLeft, int padRight) {
-            int ho = (x[2] + padTop + padBottom - wt[2]) / stride + 1;
-            int wo = (x[3] + padLeft + padRight - wt[3]) / stride + 1;
-            if (ho <= 0 || wo <= 0) {
-                throw new IllegalArgumentException("conv2d kernel " + Shape.str(wt) + " does not fit input " + Shape.str(x));
-            }
-            return new Geometry(x[1], x[2], x[3], wt[2], wt[3], stride, padTop, padLeft, ho, wo);
-        }
-
-        int rows() {
-            return c * kh * kw;
-        }
-
-        int positions() {
-            return ho * wo;
-        }
-
-        /** 1×1, stride 1 and no padding on any side (ho == h, wo == w rules out bottom/right padding). */
-        boolean isPointwise() {
-            return kh == 1 && kw == 1 && stride == 1 && padTop == 0 && padLeft == 0 && ho == h && wo == w;
-        }
     }
 
     public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding) {
@@ -54,206 +26,15 @@ public final class Conv {
             throw new IllegalArgumentException("conv2d of input " + Shape.str(xs) + " with weight " + Shape.str(ws)
                     + ": expected [N, C, H, W] and [O, C, kh, kw] with equal C");
         }
-        if (x.isCuda() || weight.isCuda()) {
-            return CudaDispatch.conv2d(x, weight, bias, stride, padTop, padBottom, padLeft, padRight);
+        Backend backend = Backends.of("conv2d", x, weight, bias);
+        if (stride <= 0 || (xs[2] + padTop + padBottom - ws[2]) / stride + 1 <= 0
+                || (xs[3] + padLeft + padRight - ws[3]) / stride + 1 <= 0 || xs[2] + padTop + padBottom < ws[2]
+                || xs[3] + padLeft + padRight < ws[3]) {
+            throw new IllegalArgumentException("conv2d kernel " + Shape.str(ws) + " does not fit input " + Shape.str(xs));
         }
-        Geometry g = Geometry.of(xs, ws, stride, padTop, padBottom, padLeft, padRight);
-        int n = xs[0];
-        int o = ws[0];
-        float[] xv = x.floats();
-        float[] wv = weight.floats();
-        float[] bv = bias == null ? null : bias.floats();
-        int p = g.positions();
-        float[] out = new float[n * o * p];
-        int inImage = g.c * g.h * g.w;
-        // Wide enough images pack their patches straight into the GEMM's panels; small ones (a few
-        // panels, where the GEMM may transpose the product) go through an im2col matrix.
-        boolean patches = !g.isPointwise() && p >= 2 * Gemm.PANEL;
-        float[] cols = g.isPointwise() || patches ? null : Scratch.take(g.rows() * p);
-        Gemm.Operand w = Gemm.Operand.rowMajor(wv, 0, g.rows());
-        for (int b = 0; b < n; b++) {
-            if (patches) {
-                Gemm.sgemm(o, p, g.rows(), w, new ImagePatches(xv, b * inImage, g), out, b * o * p, p, false);
-            } else if (cols == null) {
-                Gemm.sgemm(o, p, g.rows(), w, Gemm.Operand.rowMajor(xv, b * inImage, p), out, b * o * p, p, false);
-            } else {
-                im2col(xv, b * inImage, g, cols);
-                Gemm.sgemm(o, p, g.rows(), w, Gemm.Operand.rowMajor(cols, 0, p), out, b * o * p, p, false);
-            }
-            if (bv != null) {
-                for (int oc = 0; oc < o; oc++) {
-                    float bb = bv[oc];
-                    int base = (b * o + oc) * p;
-                    for (int i = 0; i < p; i++) {
-                        out[base + i] += bb;
-                    }
-                }
-            }
-        }
-        Scratch.give(cols);
-        Tensor y = Tensor.of(out, n, o, g.ho, g.wo);
         Tensor[] inputs = bias == null ? new Tensor[] {x, weight} : new Tensor[] {x, weight, bias};
-        return Autograd.record(y, "conv2d", inputs, gy -> backward(gy, x, weight, bias, g, xv, wv));
-    }
-
-    private static Tensor[] backward(Tensor gy, Tensor x, Tensor weight, Tensor bias, Geometry g, float[] xv, float[] wv) {
-        int n = x.size(0);
-        int o = weight.size(0);
-        int p = g.positions();
-        int rows = g.rows();
-        int inImage = g.c * g.h * g.w;
-        float[] gv = gy.floats();
-        float[] gx = x.requiresGrad() ? new float[xv.length] : null;
-        float[] gw = weight.requiresGrad() ? new float[wv.length] : null;
-        float[] cols = g.isPointwise() ? null : Scratch.take(rows * p);
-        for (int b = 0; b < n; b++) {
-            Gemm.Operand gOut = Gemm.Operand.rowMajor(gv, b * o * p, p);
-            if (gw != null) {
-                Gemm.Operand colT;
-                if (g.isPointwise()) {
-                    colT = Gemm.Operand.rowMajor(xv, b * inImage, p).t();
-                } else {
-                    im2col(xv, b * inImage, g, cols);
-                    colT = Gemm.Operand.rowMajor(cols, 0, p).t();
-                }
-                // dW[O, rows] += gOut[O, P] · colsᵀ[P, rows]
-                Gemm.sgemm(o, rows, p, gOut, colT, gw, 0, rows, true);
-            }
-            if (gx != null) {
-                Gemm.Operand wT = Gemm.Operand.rowMajor(wv, 0, rows).t();
-                if (g.isPointwise()) {
-                    Gemm.sgemm(rows, p, o, wT, gOut, gx, b * inImage, p, false);
-                } else {
-                    // dCols[rows, P] = Wᵀ[rows, O] · gOut[O, P], then scattered back to the image
-                    Gemm.sgemm(rows, p, o, wT, gOut, cols, 0, p, false);
-                    col2im(cols, g, gx, b * inImage);
-                }
-            }
-        }
-        Scratch.give(cols);
-        Tensor gb = null;
-        if (bias != null && bias.requiresGrad()) {
-            float[] sb = new float[o];
-            for (int b = 0; b < n; b++) {
-                for (int oc = 0; oc < o; oc++) {
-                    double s = 0;
-                    int base = (b * o + oc) * p;
-                    for (int i = 0; i < p; i++) {
-                        s += gv[base + i];
-                    }
-                    sb[oc] += (float) s;
-                }
-            }
-            gb = Tensor.of(sb, o);
-        }
-        return new Tensor[] {
-            gx == null ? null : Tensor.of(gx, x.shape()),
-            gw == null ? null : Tensor.of(gw, weight.shape()),
-            gb};
-    }
-
-    /**
-     * The im2col matrix of one image as a GEMM panel source: row (c·kh + i)·kw + j, column oy·wo + ox
-     * holds x[c][oy·s + i − padTop][ox·s + j − padLeft] (0 outside), written straight into the packed
-     * panels, so the matrix itself (C·kh·kw × Hout·Wout floats, 47 MB for a 3×3 conv of 320 channels at
-     * 64×64) is never stored and read back.
-     */
-    record ImagePatches(float[] x, int xOff, Geometry g) implements Gemm.PanelSource {
-        @Override
-        public void pack(int pc, int kc, int jc, int j0, int j1, float[] dst) {
-            int nr = Gemm.PANEL;
-            for (int jr = j0; jr < j1; jr += nr) {
-                int cols = Math.min(nr, j1 - jr);
-                for (int q = 0; q < kc; q++) {
-                    int row = pc + q;
-                    int j = row % g.kw;
-                    int i = row / g.kw % g.kh;
-                    int c = row / (g.kw * g.kh);
-                    int d = jr * kc + q * nr;
-                    // the panel's pixels, one output row at a time
-                    for (int t = 0, pixel = jc + jr; t < cols; ) {
-                        int oy = pixel / g.wo;
-                        int ox = pixel % g.wo;
-                        int run = Math.min(cols - t, g.wo - ox);
-                        copyRow(c, oy * g.stride + i - g.padTop, ox, j, run, dst, d + t);
-                        t += run;
-                        pixel += run;
-                    }
-                    java.util.Arrays.fill(dst, d + cols, d + nr, 0f);
-                }
-            }
-        }
-
-        /** dst[at, at+run) = input row iy of channel c at columns (ox + t)·s + j − padLeft (0 outside). */
-        void copyRow(int c, int iy, int ox, int j, int run, float[] dst, int at) {
-            if (iy < 0 || iy >= g.h) {
-                java.util.Arrays.fill(dst, at, at + run, 0f);
-                return;
-            }
-            int src = xOff + (c * g.h + iy) * g.w;
-            int ix0 = ox * g.stride + j - g.padLeft;
-            if (g.stride == 1) {
-                int lo = Math.max(0, -ix0); // leading columns left of the image
-                int hi = Math.min(run, g.w - ix0); // first column right of it
-                if (hi <= lo) {
-                    java.util.Arrays.fill(dst, at, at + run, 0f);
-                    return;
-                }
-                java.util.Arrays.fill(dst, at, at + lo, 0f);
-                System.arraycopy(x, src + ix0 + lo, dst, at + lo, hi - lo);
-                java.util.Arrays.fill(dst, at + hi, at + run, 0f);
-                return;
-            }
-            for (int t = 0; t < run; t++) {
-                int ix = ix0 + t * g.stride;
-                dst[at + t] = ix >= 0 && ix < g.w ? x[src + ix] : 0f;
-            }
-        }
-    }
-
-    /** cols[(c·kh + i)·kw + j][oy·wo + ox] = x[c][oy·s + i − padTop][ox·s + j − padLeft] (0 outside). */
-    static void im2col(float[] x, int xOff, Geometry g, float[] cols) {
-        int p = g.positions();
-        ImagePatches patches = new ImagePatches(x, xOff, g);
-        Parallel.range(g.c, (long) g.kh * g.kw * p, (c0, c1) -> {
-            for (int c = c0; c < c1; c++) {
-                for (int i = 0; i < g.kh; i++) {
-                    for (int j = 0; j < g.kw; j++) {
-                        int row = ((c * g.kh + i) * g.kw + j) * p;
-                        for (int oy = 0; oy < g.ho; oy++) {
-                            patches.copyRow(c, oy * g.stride + i - g.padTop, 0, j, g.wo, cols, row + oy * g.wo);
-                        }
-                    }
-                }
-            }
-        });
-    }
-
-    /** The adjoint of im2col: adds each column entry back into the image position it was read from. */
-    static void col2im(float[] cols, Geometry g, float[] x, int xOff) {
-        int p = g.positions();
-        Parallel.range(g.c, (long) g.kh * g.kw * p, (c0, c1) -> {
-            for (int c = c0; c < c1; c++) {
-                for (int i = 0; i < g.kh; i++) {
-                    for (int j = 0; j < g.kw; j++) {
-                        int row = ((c * g.kh + i) * g.kw + j) * p;
-                        for (int oy = 0; oy < g.ho; oy++) {
-                            int iy = oy * g.stride + i - g.padTop;
-                            if (iy < 0 || iy >= g.h) {
-                                continue;
-                            }
-                            int src = row + oy * g.wo;
-                            int dst = xOff + (c * g.h + iy) * g.w;
-                            for (int ox = 0; ox < g.wo; ox++) {
-                                int ix = ox * g.stride + j - g.padLeft;
-                                if (ix >= 0 && ix < g.w) {
-                                    x[dst + ix] += cols[src + ox];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        });
+        int[] padding = {padTop, padBottom, padLeft, padRight};
+        return Grads.record("conv2d", inputs,
+                backend.conv2d(x, weight, bias, stride, padding, Autograd.willRecord(inputs)));
     }
 }

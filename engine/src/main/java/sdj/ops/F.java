@@ -2,7 +2,6 @@ package sdj.ops;
 
 import java.util.List;
 import java.util.SplittableRandom;
-import sdj.backend.cuda.CudaDispatch;
 import sdj.tensor.Device;
 import sdj.tensor.Tensor;
 
@@ -57,10 +56,7 @@ public final class F {
 
     /** GEGLU: splits the last dim in halves (value, gate) and returns value·gelu(gate). */
     public static Tensor geglu(Tensor x) {
-        if (x.isCuda()) {
-            return CudaDispatch.geglu(x); // one fused kernel instead of two strided halves
-        }
-        return Geglu.geglu(x);
+        return Unary.geglu(x);
     }
 
     public static Tensor attention(Tensor q, Tensor k, Tensor v, boolean causal) {

@@ -2,8 +2,11 @@ package sdj.ops;
 
 import java.util.ArrayList;
 import java.util.List;
-import sdj.backend.cuda.CudaDispatch;
 import sdj.tensor.Autograd;
+import sdj.tensor.Backend;
+import sdj.tensor.Backends;
+import sdj.tensor.DType;
+import sdj.tensor.Device;
 import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
 
@@ -35,47 +38,27 @@ public final class Join {
             total += s[d];
         }
         outShape[d] = total;
-        if (anyCuda(parts)) {
-            return CudaDispatch.cat(parts, d, outShape);
-        }
-        int outer = 1;
-        for (int i = 0; i < d; i++) {
-            outer *= outShape[i];
-        }
-        int innerOut = (int) (Shape.numel(outShape) / Math.max(1, outer));
-        float[] out = new float[Math.toIntExact(Shape.numel(outShape))];
-        int col = 0;
-        int[] starts = new int[parts.size()];
-        for (int pi = 0; pi < parts.size(); pi++) {
-            Tensor p = parts.get(pi);
-            starts[pi] = p.size(d);
-            float[] v = p.floats();
-            int innerP = (int) (p.numel() / Math.max(1, outer));
-            for (int o = 0; o < outer; o++) {
-                System.arraycopy(v, o * innerP, out, o * innerOut + col, innerP);
-            }
-            col += innerP;
-        }
-        Tensor y = Tensor.of(out, outShape);
         Tensor[] inputs = parts.toArray(new Tensor[0]);
+        Backend backend = Backends.of("cat", inputs);
+        DType dtype = inputs[0].dtype();
+        for (Tensor p : inputs) {
+            dtype = p.dtype() == dtype ? dtype : DType.F32; // mixed halves meet in fp32
+        }
+        Tensor y = backend.zeros(backend.device() == Device.CPU ? DType.F32 : dtype, outShape);
+        int[] starts = new int[inputs.length];
+        int at = 0;
+        for (int i = 0; i < inputs.length; i++) {
+            starts[i] = at;
+            backend.copyInto(inputs[i], y.narrow(d, at, inputs[i].size(d)));
+            at += inputs[i].size(d);
+        }
         return Autograd.record(y, "cat", inputs, g -> {
             Tensor[] grads = new Tensor[inputs.length];
-            int at = 0;
             for (int i = 0; i < inputs.length; i++) {
-                grads[i] = g.narrow(d, at, starts[i]).contiguous();
-                at += starts[i];
+                grads[i] = Grads.fit(inputs[i], g.narrow(d, starts[i], inputs[i].size(d)).contiguous());
             }
             return grads;
         });
-    }
-
-    private static boolean anyCuda(List<Tensor> parts) {
-        for (Tensor p : parts) {
-            if (p.isCuda()) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Views of consecutive pieces of the given sizes along dim. */
@@ -105,24 +88,9 @@ public final class Join {
 
     /** Gradient of narrow: g placed at [start, start+len) along dim of a zero tensor of the input shape. */
     public static Tensor padNarrowGrad(Tensor g, int[] inShape, int dim, int start) {
-        if (g.isCuda()) {
-            return CudaDispatch.padNarrowGrad(g, inShape, dim, start);
-        }
-        int outer = 1;
-        for (int i = 0; i < dim; i++) {
-            outer *= inShape[i];
-        }
-        int inner = 1;
-        for (int i = dim + 1; i < inShape.length; i++) {
-            inner *= inShape[i];
-        }
-        float[] out = new float[Math.toIntExact(Shape.numel(inShape))];
-        float[] gv = g.floats();
-        int len = g.size(dim);
-        int rowIn = inShape[dim] * inner;
-        for (int o = 0; o < outer; o++) {
-            System.arraycopy(gv, o * len * inner, out, o * rowIn + start * inner, len * inner);
-        }
-        return Tensor.of(out, inShape);
+        Backend backend = Backends.of("narrow backward", g);
+        Tensor out = backend.zeros(g.isCuda() ? g.dtype() : DType.F32, inShape);
+        backend.copyInto(g, out.narrow(dim, start, g.size(dim)));
+        return out;
     }
 }

@@ -1,8 +1,8 @@
 package sdj.ops;
 
-import sdj.backend.cpu.Parallel;
-import sdj.backend.cuda.CudaDispatch;
 import sdj.tensor.Autograd;
+import sdj.tensor.Backend;
+import sdj.tensor.Backends;
 import sdj.tensor.Tensor;
 
 /** Softmax over the last dim (max-subtracted); backward dx = y·(g − Σ g·y). */
@@ -11,58 +11,7 @@ public final class Softmax {
     }
 
     public static Tensor softmax(Tensor x) {
-        if (x.isCuda()) {
-            return CudaDispatch.softmax(x);
-        }
-        int d = x.size(-1);
-        float[] xv = x.floats();
-        float[] out = new float[xv.length];
-        int rows = xv.length / d;
-        Parallel.range(rows, d * 8L, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                softmaxRow(xv, out, r * d, d);
-            }
-        });
-        Tensor y = Tensor.of(out, x.shape());
-        return Autograd.record(y, "softmax", new Tensor[] {x}, gy -> {
-            float[] g = gy.floats();
-            float[] gx = new float[xv.length];
-            Parallel.range(rows, d * 4L, (r0, r1) -> {
-                for (int r = r0; r < r1; r++) {
-                    int base = r * d;
-                    double dot = 0;
-                    for (int i = 0; i < d; i++) {
-                        dot += g[base + i] * out[base + i];
-                    }
-                    float dt = (float) dot;
-                    for (int i = 0; i < d; i++) {
-                        gx[base + i] = out[base + i] * (g[base + i] - dt);
-                    }
-                }
-            });
-            return new Tensor[] {Tensor.of(gx, x.shape())};
-        });
-    }
-
-    /** In-place-capable softmax of one row of length d (src and dst may be the same array). */
-    static void softmaxRow(float[] src, float[] dst, int base, int d) {
-        float inv = expRow(src, dst, base, d, 1f);
-        for (int i = 0; i < d; i++) {
-            dst[base + i] *= inv;
-        }
-    }
-
-    /**
-     * The unnormalised softmax of one row, dst = exp((src − max)·scale), returning 1 / Σ dst so the caller
-     * normalises where it is cheapest (attention: on the output row). A fully masked row (all −inf)
-     * attends to nothing: dst is zeroed and 0 returned.
-     */
-    static float expRow(float[] src, float[] dst, int base, int d, float scale) {
-        float max = VectorMath.max(src, base, d);
-        if (max == Float.NEGATIVE_INFINITY) {
-            java.util.Arrays.fill(dst, base, base + d, 0f);
-            return 0f;
-        }
-        return (float) (1.0 / VectorMath.expShifted(src, dst, base, d, max, scale));
+        Backend backend = Backends.of("softmax", x);
+        return Grads.record("softmax", new Tensor[] {x}, backend.softmax(x, Autograd.willRecord(x)));
     }
 }

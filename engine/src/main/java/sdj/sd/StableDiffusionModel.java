@@ -3,7 +3,6 @@ package sdj.sd;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import sdj.backend.cuda.Precision;
 import sdj.nn.ParameterStore;
 import sdj.nn.Params;
 import sdj.sd.clip.ClipTextModel;
@@ -18,7 +17,7 @@ import sdj.tensor.Tensor;
  * The three networks of an SD v1 checkpoint, built under their LDM key names from one parameter
  * store, plus the noise schedule buffer when the checkpoint carries it. The weights live on one
  * device in one storage dtype, chosen at load ({@link #fromStateDict(Map, ModelConfigs, String, Device, DType)})
- * or by copying ({@link #to(Device, Precision)}); the conversion happens once, per weight.
+ * or by copying ({@link #to(Device, DType)}); the conversion happens once, per weight.
  */
 public final class StableDiffusionModel {
     /** Keys a full LDM checkpoint holds that inference does not use: reported only on request. */
@@ -61,13 +60,9 @@ public final class StableDiffusionModel {
     }
 
     /**
-     * This model's weights on {@code device} in the precision's dtype, e.g.
-     * {@code model.to(Device.CUDA, Precision.FP16)}: a new model; this one is left as it is.
+     * This model's weights on {@code device} stored as {@code dtype}, e.g.
+     * {@code model.to(Device.CUDA, DType.F16)}: a new model; this one is left as it is.
      */
-    public StableDiffusionModel to(Device device, Precision precision) {
-        return to(device, precision.dtype);
-    }
-
     public StableDiffusionModel to(Device device, DType dtype) {
         ParameterStore moved = ParameterStore.fromStateDict(store.parameters(), "the loaded model").placedOn(device, dtype);
         return new StableDiffusionModel(configs, moved, alphasCumprod);

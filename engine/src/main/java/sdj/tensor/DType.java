@@ -30,4 +30,27 @@ public enum DType {
             default -> throw new IllegalArgumentException("unknown dtype '" + name + "' (use f32, f16 or bf16)");
         };
     }
+
+    /**
+     * The storage precision of {@code --precision fp16|bf16|fp32}: F32, F16 or BF16 (arithmetic and
+     * accumulation are fp32 in every case; weights are converted once, when they are uploaded).
+     */
+    public static DType parsePrecision(String name) {
+        return switch (name.toLowerCase()) {
+            case "fp32", "f32", "float32" -> F32;
+            case "fp16", "f16", "float16", "half" -> F16;
+            case "bf16", "bfloat16" -> BF16;
+            default -> throw new IllegalArgumentException("unknown precision '" + name + "' (use fp16, bf16 or fp32)");
+        };
+    }
+
+    /** The kernels' name suffix of a floating dtype (f32, f16, bf16). */
+    public String suffix() {
+        return switch (this) {
+            case F32 -> "f32";
+            case F16 -> "f16";
+            case BF16 -> "bf16";
+            default -> throw new IllegalArgumentException("CUDA tensors are f32, f16 or bf16, not " + this);
+        };
+    }
 }

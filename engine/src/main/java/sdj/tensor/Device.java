@@ -2,8 +2,8 @@ package sdj.tensor;
 
 /**
  * Where a tensor's elements live. CPU tensors are Java heap or mapped memory and every op can read
- * them; CUDA tensors live in GPU memory (a {@link DeviceBuffer}) and only ops with a CUDA route
- * (sdj.backend.cuda.CudaDispatch) accept them.
+ * them; CUDA tensors live in GPU memory (a {@link DeviceBuffer}) and the ops hand them to the CUDA
+ * {@link Backend}.
  */
 public enum Device {
     CPU, CUDA;

@@ -78,4 +78,30 @@ public final class Shape {
     public static String str(int[] shape) {
         return Arrays.toString(shape);
     }
+
+    /** The permutation that puts the kept dims first, then the reduced ones, each in order. */
+    public static int[] keptFirst(boolean[] reduce) {
+        int[] perm = new int[reduce.length];
+        int k = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            for (int d = 0; d < reduce.length; d++) {
+                if (reduce[d] == (pass == 1)) {
+                    perm[k++] = d;
+                }
+            }
+        }
+        return perm;
+    }
+
+    /** The sizes of the dims not reduced. */
+    public static int[] keptShape(int[] shape, boolean[] reduce) {
+        int[] kept = new int[shape.length];
+        int k = 0;
+        for (int d = 0; d < shape.length; d++) {
+            if (!reduce[d]) {
+                kept[k++] = shape[d];
+            }
+        }
+        return java.util.Arrays.copyOf(kept, k);
+    }
 }

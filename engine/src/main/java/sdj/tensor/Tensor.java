@@ -158,10 +158,10 @@ public final class Tensor {
         if (device == device() && (dtype == null || dtype == dtype())) {
             return this;
         }
-        if (device == Device.CUDA || isCuda()) {
-            return sdj.backend.cuda.CudaDispatch.transfer(this, device, dtype);
+        if (device != Device.CPU || isCuda()) {
+            return Backends.of(device != Device.CPU ? device : device()).transfer(this, device, dtype);
         }
-        return to(dtype);
+        return dtype == null ? this : to(dtype);
     }
 
     public Tensor cuda() {
@@ -228,10 +228,7 @@ public final class Tensor {
      * the host, and on the GPU a device copy in this leaf's dtype (an fp16 parameter gets an fp16 grad).
      */
     private Tensor ownCopyOf(Tensor g) {
-        if (g.isCuda()) {
-            return sdj.backend.cuda.CudaDispatch.copy(g, dtype());
-        }
-        return Tensor.of(g.toFloatArray(), g.shape);
+        return Backends.of(g.device()).copy(g, g.isCuda() ? dtype() : DType.F32);
     }
 
     /** Runs backward from a scalar (or with an explicit output gradient of this shape). */
@@ -283,59 +280,14 @@ public final class Tensor {
             System.arraycopy(heap, (int) offset, out, 0, out.length);
             return out;
         }
-        int rank = shape.length;
-        if (rank == 0) {
-            out[0] = storage.getFloat(offset);
-            return out;
-        }
-        int inner = shape[rank - 1];
-        int innerStride = strides[rank - 1];
-        int[] idx = new int[rank];
-        long base = offset;
-        for (int o = 0; o < out.length; o += inner) {
-            if (heap != null) {
-                int p = (int) base;
-                for (int j = 0; j < inner; j++, p += innerStride) {
-                    out[o + j] = heap[p];
-                }
-            } else {
-                long p = base;
-                for (int j = 0; j < inner; j++, p += innerStride) {
-                    out[o + j] = storage.getFloat(p);
-                }
-            }
-            for (int d = rank - 2; d >= 0; d--) {
-                idx[d]++;
-                base += strides[d];
-                if (idx[d] < shape[d]) {
-                    break;
-                }
-                base -= (long) strides[d] * shape[d];
-                idx[d] = 0;
-            }
-        }
+        Elements.gatherFloats(storage, shape, strides, offset, out);
         return out;
     }
 
     /** The elements in row-major order as longs (exact for integer dtypes). */
     public long[] toLongArray() {
         requireHost("toLongArray()");
-        long[] out = new long[Math.toIntExact(numel())];
-        int[] idx = new int[shape.length];
-        for (int i = 0; i < out.length; i++) {
-            long p = offset;
-            for (int d = 0; d < shape.length; d++) {
-                p += (long) idx[d] * strides[d];
-            }
-            out[i] = storage.getLong(p);
-            for (int d = shape.length - 1; d >= 0; d--) {
-                if (++idx[d] < shape[d]) {
-                    break;
-                }
-                idx[d] = 0;
-            }
-        }
-        return out;
+        return Elements.gatherLongs(storage, shape, strides, offset);
     }
 
     public float get(int... index) {
@@ -369,7 +321,7 @@ public final class Tensor {
     /** A contiguous copy in another storage dtype (rounding as that dtype does). Not recorded. */
     public Tensor to(DType dtype) {
         if (isCuda()) {
-            return sdj.backend.cuda.CudaDispatch.transfer(this, Device.CUDA, dtype);
+            return Backends.of(Device.CUDA).transfer(this, Device.CUDA, dtype);
         }
         if (dtype == DType.F32) {
             return Tensor.of(toFloatArray(), shape);
@@ -394,13 +346,10 @@ public final class Tensor {
      * On CUDA the copy keeps the dtype (fp16 activations stay fp16).
      */
     public Tensor contiguous() {
-        if (isCuda()) {
-            return isContiguous() ? this : sdj.backend.cuda.CudaDispatch.contiguous(this);
-        }
-        if (isContiguous() && dtype() == DType.F32) {
+        if (isContiguous() && (isCuda() || dtype() == DType.F32)) {
             return this;
         }
-        Tensor out = Tensor.of(toFloatArray(), shape);
+        Tensor out = Backends.of(device()).copy(this, null);
         return Autograd.record(out, "contiguous", new Tensor[] {this}, g -> new Tensor[] {g});
     }
 

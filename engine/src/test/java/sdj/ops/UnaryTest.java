@@ -105,17 +105,6 @@ class UnaryTest {
     }
 
     @Test
-    void erfKnownValues() {
-        double[] x = {0.1, 0.49, 0.5, 0.51, 1, 1.5, 2, 3, -0.3};
-        double[] erf = {0.1124629160182849, 0.511668261188523, 0.5204998778130465, 0.5292436198411704,
-            0.8427007929497149, 0.9661051464753108, 0.9953222650189527, 0.9999779095030014, -0.3286267594591274};
-        for (int i = 0; i < x.length; i++) {
-            assertEquals(erf[i], Erf.erf(x[i]), 1e-13, "erf(" + x[i] + ")");
-            assertEquals(-erf[i], Erf.erf(-x[i]), 1e-13, "erf is odd at " + x[i]);
-        }
-    }
-
-    @Test
     void vectorizedGeluAndSiluMatchTheScalarDefinitionsOverAWideRange() {
         // The vector loops use different formulas (erfc fit, exp(−|x|)); check them against the exact
         // scalar ones into the tails, where relative error is the hard part. Below x = −6 the reference
@@ -127,7 +116,7 @@ class UnaryTest {
         double[] gelu = new double[g.length];
         double[] silu = new double[s.length];
         for (int i = 0; i < g.length; i++) {
-            gelu[i] = 0.5 * g[i] * (1 + Erf.erf(g[i] / Math.sqrt(2)));
+            gelu[i] = 0.5 * g[i] * ErfReference.erfc(-g[i] / Math.sqrt(2)); // 1 + erf(g/√2)
             silu[i] = s[i] / (1 + Math.exp(-s[i]));
         }
         assertRelative(gelu, F.gelu(xg));

@@ -12,7 +12,6 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import sdj.backend.cuda.Cuda;
-import sdj.backend.cuda.Precision;
 import sdj.io.SafeTensors;
 import sdj.io.StateDicts;
 import sdj.io.TestData;
@@ -69,15 +68,15 @@ class CudaSdTinyParityTest {
 
     @Test
     void networksOnCudaMatchTheCpuInFp32() throws Exception {
-        compareWithCpu(Precision.FP32, 1e-3);
+        compareWithCpu(DType.F32, 1e-3);
     }
 
     @Test
     void networksOnCudaMatchTheCpuInFp16() throws Exception {
-        compareWithCpu(Precision.FP16, 3e-2);
+        compareWithCpu(DType.F16, 3e-2);
     }
 
-    private static void compareWithCpu(Precision precision, double tolerance) throws Exception {
+    private static void compareWithCpu(DType precision, double tolerance) throws Exception {
         Map<String, Tensor> ref = SafeTensors.open(TestData.sdTiny("reference.safetensors")).tensors();
         ModelConfigs configs = ModelConfigFiles.fromMetadata(
                 SafeTensors.open(TestData.sdTiny("reference.safetensors")).metadata(), "reference.safetensors");
@@ -85,8 +84,8 @@ class CudaSdTinyParityTest {
                 configs, "model.ckpt");
         StableDiffusionModel gpu = cpu.to(Device.CUDA, precision);
         assertEquals(Device.CUDA, gpu.device());
-        assertEquals(precision.dtype, gpu.dtype());
-        DType dt = precision.dtype;
+        assertEquals(precision, gpu.dtype());
+        DType dt = precision;
         try (var g = Autograd.noGrad()) {
             Tensor ids = ref.get("clip.input_ids");
             close("clip", cpu.clip().forward(ids), gpu.clip().forward(ids), tolerance);

@@ -4,7 +4,6 @@ import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import sdj.backend.cuda.Cuda;
-import sdj.backend.cuda.Precision;
 import sdj.tensor.DType;
 import sdj.tensor.Device;
 
@@ -32,7 +31,7 @@ record DeviceFlags(Device device, DType dtype) {
         String defaultPrecision = device == Device.CUDA ? "fp16" : "fp32";
         DType dtype;
         try {
-            dtype = Precision.parse(cmd.getOptionValue("precision", defaultPrecision)).dtype;
+            dtype = DType.parsePrecision(cmd.getOptionValue("precision", defaultPrecision));
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }

@@ -133,6 +133,6 @@ final class AttentionOps {
     }
 
     private static Kernel kernel(CudaTensor like, String base) {
-        return like.device().kernel("attention", base + "_" + Precision.suffix(like.dtype()));
+        return like.device().kernel("attention", base + "_" + like.dtype().suffix());
     }
 }

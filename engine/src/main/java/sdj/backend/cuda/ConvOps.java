@@ -65,7 +65,7 @@ final class ConvOps {
             // dcol[n] (K×P) = Wᵀ (K×Cout) · dy[n] (Cout×P)
             gemm.gemm(path, x.dtype(), g.patch(), g.pixels(), g.cout(), new GemmOperand(weight.ptr(), 1, k, 0),
                     new GemmOperand(dy.ptr(), p, 1, g.cout() * p), dcol.ptr(), p, k * p, g.n(), 1f, 0f);
-            x.device().kernel("conv", "col2im_" + Precision.suffix(x.dtype())).launch(
+            x.device().kernel("conv", "col2im_" + x.dtype().suffix()).launch(
                     LaunchShape.elementwise(x.numel()), dcol.ptr(), dx.ptr(), g.n(), g.c(), g.h(), g.w(), g.kh(),
                     g.kw(), g.oh(), g.ow(), g.stride(), g.pad(), 1);
         }
@@ -102,7 +102,7 @@ final class ConvOps {
     /** The im2col columns of x: [N, K, P], or [K, N·P] with {@code imagesInCols}. */
     private static CudaTensor im2col(CudaTensor x, Geometry g, boolean imagesInCols) {
         CudaTensor col = CudaTensor.empty(x.device(), x.dtype(), g.n(), g.patch(), g.pixels());
-        x.device().kernel("conv", "im2col_" + Precision.suffix(x.dtype())).launch(LaunchShape.elementwise(col.numel()),
+        x.device().kernel("conv", "im2col_" + x.dtype().suffix()).launch(LaunchShape.elementwise(col.numel()),
                 x.ptr(), col.ptr(), g.n(), g.c(), g.h(), g.w(), g.kh(), g.kw(), g.oh(), g.ow(), g.stride(), g.pad(), 1,
                 imagesInCols ? 1 : 0);
         return col;

@@ -91,7 +91,7 @@ final class CudaGemm {
     private void ownKernel(DType dtype, int m, int n, int k, GemmOperand a, GemmOperand b, DevicePtr c, long ldc,
                            long strideC, int batch, float alpha, float beta) {
         boolean tensorCores = dtype != DType.F32;
-        Kernel kernel = device.kernel("gemm", tensorCores ? "gemm_tc_" + Precision.suffix(dtype) : "gemm_f32");
+        Kernel kernel = device.kernel("gemm", tensorCores ? "gemm_tc_" + dtype.suffix() : "gemm_f32");
         LaunchShape shape = LaunchShape.grid(LaunchShape.ceilDiv(n, 64), LaunchShape.ceilDiv(m, 64), batch,
                 tensorCores ? 128 : 256, 0);
         kernel.launch(shape, a.ptr(), b.ptr(), c, m, n, k, a.rowStride(), a.colStride(), a.batchStride(),

@@ -47,6 +47,22 @@ public final class CudaOps {
     public record MatmulGrads(CudaTensor da, CudaTensor db) {
     }
 
+    private static volatile CudaOps shared;
+
+    /** The op set on the first GPU; throws {@link CudaException} with the reason when there is none. */
+    public static CudaOps shared() {
+        CudaOps o = shared;
+        if (o == null) {
+            synchronized (CudaOps.class) {
+                if (shared == null) {
+                    shared = new CudaOps(Cuda.device());
+                }
+                o = shared;
+            }
+        }
+        return o;
+    }
+
     public CudaOps(CudaDevice device) {
         this.device = device;
         this.gemm = new CudaGemm(device);

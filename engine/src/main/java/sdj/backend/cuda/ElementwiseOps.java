@@ -101,9 +101,9 @@ final class ElementwiseOps {
         }
         String name;
         if (x.dtype() == DType.F32) {
-            name = "cast_f32_to_" + Precision.suffix(to);
+            name = "cast_f32_to_" + to.suffix();
         } else if (to == DType.F32) {
-            name = "cast_" + Precision.suffix(x.dtype()) + "_to_f32";
+            name = "cast_" + x.dtype().suffix() + "_to_f32";
         } else {
             try (CudaTensor f32 = cast(x, DType.F32)) {
                 return cast(f32, to);
@@ -115,7 +115,7 @@ final class ElementwiseOps {
     }
 
     static Kernel kernel(CudaTensor like, String base) {
-        return like.device().kernel("elementwise", base + "_" + Precision.suffix(like.dtype()));
+        return like.device().kernel("elementwise", base + "_" + like.dtype().suffix());
     }
 
     static void sameShape(CudaTensor a, CudaTensor b, String what) {

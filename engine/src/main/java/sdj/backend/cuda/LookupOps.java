@@ -18,7 +18,7 @@ final class LookupOps {
         int[] outShape = java.util.Arrays.copyOf(ids.shape(), ids.dim() + 1);
         outShape[ids.dim()] = dim;
         CudaTensor out = CudaTensor.empty(weight.device(), weight.dtype(), outShape);
-        weight.device().kernel("embedding", "embedding_forward_" + Precision.suffix(weight.dtype())).launch(
+        weight.device().kernel("embedding", "embedding_forward_" + weight.dtype().suffix()).launch(
                 LaunchShape.elementwise(n * dim), weight.ptr(), ids.ptr(), out.ptr(), n, (long) weight.size(0), (long) dim);
         return out;
     }
@@ -29,7 +29,7 @@ final class LookupOps {
         long n = ids.numel();
         int dim = dout.size(-1);
         CudaTensor dweight = CudaTensor.zeros(dout.device(), DType.F32, vocab, dim);
-        dout.device().kernel("embedding", "embedding_backward_" + Precision.suffix(dout.dtype())).launch(
+        dout.device().kernel("embedding", "embedding_backward_" + dout.dtype().suffix()).launch(
                 LaunchShape.elementwise((long) EMBEDDING_BUCKETS * dim), dout.ptr(), ids.ptr(), dweight.ptr(), n,
                 (long) vocab, (long) dim);
         return dweight;
@@ -39,7 +39,7 @@ final class LookupOps {
     static CudaTensor upsampleNearest(CudaTensor x, int scale) {
         int[] s = x.shape();
         CudaTensor out = CudaTensor.empty(x.device(), x.dtype(), s[0], s[1], s[2] * scale, s[3] * scale);
-        x.device().kernel("upsample", "upsample_nearest_forward_" + Precision.suffix(x.dtype())).launch(
+        x.device().kernel("upsample", "upsample_nearest_forward_" + x.dtype().suffix()).launch(
                 LaunchShape.elementwise(out.numel()), x.ptr(), out.ptr(), (long) s[0] * s[1], s[2], s[3], scale);
         return out;
     }
@@ -47,7 +47,7 @@ final class LookupOps {
     static CudaTensor upsampleNearestBackward(CudaTensor dout, int scale) {
         int[] s = dout.shape();
         CudaTensor dx = CudaTensor.empty(dout.device(), dout.dtype(), s[0], s[1], s[2] / scale, s[3] / scale);
-        dout.device().kernel("upsample", "upsample_nearest_backward_" + Precision.suffix(dout.dtype())).launch(
+        dout.device().kernel("upsample", "upsample_nearest_backward_" + dout.dtype().suffix()).launch(
                 LaunchShape.elementwise(dx.numel()), dout.ptr(), dx.ptr(), (long) s[0] * s[1], s[2] / scale,
                 s[3] / scale, scale);
         return dx;

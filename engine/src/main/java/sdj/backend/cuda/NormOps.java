@@ -83,7 +83,7 @@ final class NormOps {
     static CudaTensor softmax(CudaTensor x, float scale) {
         long cols = x.size(-1);
         CudaTensor y = CudaTensor.empty(x.device(), x.dtype(), x.shape());
-        x.device().kernel("softmax", "softmax_forward_" + Precision.suffix(x.dtype()))
+        x.device().kernel("softmax", "softmax_forward_" + x.dtype().suffix())
                 .launch(LaunchShape.perRow(x.numel() / cols), x.ptr(), y.ptr(), cols, scale);
         return y;
     }
@@ -91,7 +91,7 @@ final class NormOps {
     static CudaTensor softmaxBackward(CudaTensor y, CudaTensor dy, float scale) {
         long cols = y.size(-1);
         CudaTensor dx = CudaTensor.empty(y.device(), y.dtype(), y.shape());
-        y.device().kernel("softmax", "softmax_backward_" + Precision.suffix(y.dtype()))
+        y.device().kernel("softmax", "softmax_backward_" + y.dtype().suffix())
                 .launch(LaunchShape.perRow(y.numel() / cols), y.ptr(), dy.ptr(), dx.ptr(), cols, scale);
         return dx;
     }
@@ -99,7 +99,7 @@ final class NormOps {
     /** out[m] = Σ over o, i of x viewed as [outer, mid, inner]; fp32 result of shape [mid]. */
     static CudaTensor sumKeepMiddle(CudaTensor x, long outer, int mid, long inner) {
         CudaTensor out = CudaTensor.empty(x.device(), DType.F32, mid);
-        x.device().kernel("reduce", "sum_keep_middle_" + Precision.suffix(x.dtype()))
+        x.device().kernel("reduce", "sum_keep_middle_" + x.dtype().suffix())
                 .launch(LaunchShape.perRow(mid), x.ptr(), out.ptr(), outer, (long) mid, inner, 0f);
         return out;
     }
@@ -131,7 +131,7 @@ final class NormOps {
     }
 
     private static Kernel kernel(CudaTensor like, String base) {
-        return like.device().kernel("norm", base + "_" + Precision.suffix(like.dtype()));
+        return like.device().kernel("norm", base + "_" + like.dtype().suffix());
     }
 
     private static DevicePtr ptr(CudaTensor t) {

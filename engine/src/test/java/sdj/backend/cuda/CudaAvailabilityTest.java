@@ -36,10 +36,10 @@ class CudaAvailabilityTest {
 
     @Test
     void precisionParsesCommandLineNames() {
-        assertEquals(Precision.FP16, Precision.parse("fp16"));
-        assertEquals(Precision.BF16, Precision.parse("BF16"));
-        assertEquals(DType.F32, Precision.parse("fp32").dtype);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Precision.parse("int8"));
+        assertEquals(DType.F16, DType.parsePrecision("fp16"));
+        assertEquals(DType.BF16, DType.parsePrecision("BF16"));
+        assertEquals(DType.F32, DType.parsePrecision("fp32"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DType.parsePrecision("int8"));
         assertTrue(e.getMessage().contains("fp16, bf16 or fp32"));
     }
 

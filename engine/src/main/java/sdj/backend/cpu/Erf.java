@@ -1,4 +1,4 @@
-package sdj.ops;
+package sdj.backend.cpu;
 
 /** The error function to double precision (W. J. Cody's rational approximations, as in libm). */
 final class Erf {

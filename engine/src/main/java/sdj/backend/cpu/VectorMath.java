@@ -1,4 +1,4 @@
-package sdj.ops;
+package sdj.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -42,7 +42,7 @@ final class VectorMath {
             x.mul(num.div(onePlus)).intoArray(out, i);
         }
         for (; i < hi; i++) {
-            out[i] = in[i] * Unary.sigmoidOf(in[i]);
+            out[i] = in[i] * CpuUnary.sigmoidOf(in[i]);
         }
     }
 
@@ -83,12 +83,12 @@ final class VectorMath {
             x.mul(0.5f).mul(erfc).intoArray(out, outOff + j);
         }
         for (; j < n; j++) {
-            out[outOff + j] = Unary.geluOf(in[inOff + j]);
+            out[outOff + j] = CpuUnary.geluOf(in[inOff + j]);
         }
     }
 
     /** {@link #add} as a Binary op; one instance, so Binary can recognise it. */
-    static final Binary.ArrayOp ADD = VectorMath::add;
+    static final CpuBinary.ArrayOp ADD = VectorMath::add;
 
     /** out = x + z, same shapes. */
     static void add(float[] x, float[] z, float[] out, int lo, int hi) {

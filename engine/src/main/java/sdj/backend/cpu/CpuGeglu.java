@@ -1,25 +1,19 @@
-package sdj.ops;
+package sdj.backend.cpu;
 
-import sdj.backend.cpu.Parallel;
-import sdj.tensor.Autograd;
-import sdj.tensor.Shape;
+import sdj.tensor.Backend;
 import sdj.tensor.Tensor;
 
 /**
  * GEGLU on the CPU in one pass per row: x [..., 2F] = [value | gate] → value·GELU(gate), read straight
- * from the projection's rows. Composed from chunk, gelu and mul it copied the strided gate half,
- * wrote GELU(gate) and then the product: three F-wide arrays per row instead of one.
+ * from the projection's rows (composed from chunk, gelu and mul it took three F-wide arrays per row).
  * Backward: d value = dy·GELU(gate), d gate = dy·value·GELU'(gate).
  */
-final class Geglu {
-    private Geglu() {
+final class CpuGeglu {
+    private CpuGeglu() {
     }
 
-    static Tensor geglu(Tensor x) {
+    static Backend.Result geglu(Tensor x, boolean keep) {
         int width = x.size(-1);
-        if (width % 2 != 0) {
-            throw new IllegalArgumentException("GEGLU splits the last dimension in halves, got " + Shape.str(x.shape()));
-        }
         int f = width / 2;
         int rows = Math.toIntExact(x.numel() / width);
         float[] xv = x.floats();
@@ -35,7 +29,10 @@ final class Geglu {
         int[] outShape = x.shape();
         outShape[outShape.length - 1] = f;
         Tensor y = Tensor.of(out, outShape);
-        return Autograd.record(y, "geglu", new Tensor[] {x}, gy -> {
+        if (!keep) {
+            return Backend.Result.of(y);
+        }
+        return new Backend.Result(y, gy -> {
             float[] g = gy.floats();
             float[] gx = new float[xv.length];
             Parallel.range(rows, 60L * f, (r0, r1) -> {
@@ -46,7 +43,7 @@ final class Geglu {
                     VectorMath.gelu(xv, in + f, gelu, 0, f);
                     for (int j = 0; j < f; j++) {
                         gx[in + j] = g[o + j] * gelu[j];
-                        gx[in + f + j] = g[o + j] * xv[in + j] * Unary.geluGrad(xv[in + f + j], gelu[j]);
+                        gx[in + f + j] = g[o + j] * xv[in + j] * CpuUnary.geluGrad(xv[in + f + j], gelu[j]);
                     }
                 }
             });

@@ -1,4 +1,4 @@
-package sdj.ops;
+package sdj.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -30,7 +30,7 @@ import sdj.tensor.Tensor;
  * itself (layout copies, broadcasts, transposed views, uneven padding, cat) on top of the kernels
  * the other Cuda*Test classes check one by one. Skipped with the probe's reason without a GPU.
  */
-class CudaDispatchTest {
+class CudaBackendTest {
     @BeforeEach
     void gpu() {
         CudaTestSupport.opsOrSkip();

@@ -1,0 +1,93 @@
+package sdj.backend.cpu;
+
+import java.util.Arrays;
+import sdj.tensor.DType;
+import sdj.tensor.Shape;
+import sdj.tensor.Tensor;
+
+/**
+ * Products over the last two dims with broadcast batch dims on the CPU GEMM. Transposed views are read
+ * in place through their strides (no copy), so {@code a·wᵀ} is as fast as a plain product.
+ */
+final class CpuMatMul {
+    private CpuMatMul() {
+    }
+
+    static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        Tensor wt = weight.transpose(0, 1);
+        if (bias == null) {
+            return product(x, wt, null);
+        }
+        // The GEMM adds into output rows that start as the bias: no second output array and pass for "+ b".
+        return product(x, wt, bias.toFloatArray());
+    }
+
+    /** The raw product plus, when given, rowBias (length n) on every output row. */
+    static Tensor product(Tensor a, Tensor b, float[] rowBias) {
+        if (b.dim() == 2 && a.dim() > 2) {
+            int[] outShape = a.shape();
+            outShape[outShape.length - 1] = b.size(1);
+            Tensor a2 = a.reshape(-1, a.size(-1));
+            return product(a2, b, rowBias).reshape(outShape);
+        }
+        a = heapF32(a);
+        b = heapF32(b);
+        int m = a.size(-2);
+        int k = a.size(-1);
+        int n = b.size(-1);
+        int[] aBatch = Arrays.copyOf(a.shape(), a.dim() - 2);
+        int[] bBatch = Arrays.copyOf(b.shape(), b.dim() - 2);
+        int[] batchShape = Shape.broadcast(aBatch, bBatch);
+        int[] outShape = Arrays.copyOf(batchShape, batchShape.length + 2);
+        outShape[batchShape.length] = m;
+        outShape[batchShape.length + 1] = n;
+        int batch = (int) Shape.numel(batchShape);
+        float[] out = new float[Math.toIntExact((long) batch * m * n)];
+        if (rowBias != null) {
+            for (int row = 0; row < batch * m; row++) {
+                System.arraycopy(rowBias, 0, out, row * n, n);
+            }
+        }
+        Tensor ae = a.expand(concat(batchShape, m, k));
+        Tensor be = b.expand(concat(batchShape, k, n));
+        int[] aStrides = ae.strides();
+        int[] bStrides = be.strides();
+        float[] ad = a.storage().heapFloats();
+        float[] bd = b.storage().heapFloats();
+        int r = batchShape.length;
+        long flops = 2L * m * n * k;
+        Gemm.BatchBody body = i -> {
+            long aOff = ae.offset();
+            long bOff = be.offset();
+            int rem = i;
+            for (int d = r - 1; d >= 0; d--) {
+                int idx = rem % batchShape[d];
+                rem /= batchShape[d];
+                aOff += (long) idx * aStrides[d];
+                bOff += (long) idx * bStrides[d];
+            }
+            Gemm.sgemm(m, n, k, new Gemm.Operand(ad, (int) aOff, aStrides[r], aStrides[r + 1]),
+                    new Gemm.Operand(bd, (int) bOff, bStrides[r], bStrides[r + 1]), out, i * m * n, n, rowBias != null);
+        };
+        if (batch > 1 && flops < 50_000_000L) {
+            Gemm.batched(batch, flops, body);
+        } else {
+            for (int i = 0; i < batch; i++) {
+                body.run(i);
+            }
+        }
+        return Tensor.of(out, outShape);
+    }
+
+    /** The tensor itself when it lives in an fp32 heap array (any strides), else a contiguous fp32 copy. */
+    private static Tensor heapF32(Tensor t) {
+        return t.storage().heapFloats() != null && t.dtype() == DType.F32 ? t : Tensor.of(t.toFloatArray(), t.shape());
+    }
+
+    private static int[] concat(int[] batch, int r, int c) {
+        int[] s = Arrays.copyOf(batch, batch.length + 2);
+        s[batch.length] = r;
+        s[batch.length + 1] = c;
+        return s;
+    }
+}
