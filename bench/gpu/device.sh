@@ -12,8 +12,8 @@ root=$(pwd)
 home=/tmp/sdj
 out=${OUT:-$home/out}
 mkdir -p "$home" "$out"
-java_flags=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:CompileCommand=quiet
-    '-XX:CompileCommand=inline,sdj.ops.VectorMath::exp*' -XX:+UseParallelGC -Xmx64g -Xss4m
+# jvm.flags (the repository's, carried with the working tree): the flags every sdj JVM runs with.
+java_flags=("@$root/jvm.flags" -XX:+UseParallelGC -Xmx64g -Xss4m
             -Dsdj.cuda.emulator="${SDJ_CUDA_EMULATOR:-off}" -Dsdj.shared="$home/shared")  # "on": a dry run here
 
 stage() {

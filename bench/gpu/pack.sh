@@ -24,6 +24,8 @@ mvn -B -ntp -q -pl engine test-compile
 mvn -B -ntp -q -pl engine dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$root/.device/test/lib"
 mvn -B -ntp -q dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.11.3 \
     -DoutputDirectory="$root/.device/test"
+# app/lib holds the jars sdj.jar's manifest names: the engine, the bench module (sdj.bench, what
+# `sdj bench` runs), JCuda and commons-cli.
 cp tools/target/sdj.jar .device/app/ && cp -r tools/target/lib .device/app/lib
 # The tests' classpath is app/lib plus test/lib: keep one copy of each jar (jcuda-natives is 9.5 MB).
 for jar in .device/app/lib/*.jar; do rm -f ".device/test/lib/$(basename "$jar")"; done

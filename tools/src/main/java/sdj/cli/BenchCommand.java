@@ -4,9 +4,9 @@ import java.util.Locale;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
-import sdj.backend.cpu.Gemm;
 import sdj.backend.cpu.Parallel;
 import sdj.bench.GpuBenches;
+import sdj.bench.KernelBenches;
 import sdj.bench.Machine;
 import sdj.bench.Timing;
 import sdj.bench.Txt2ImgBench;
@@ -87,11 +87,11 @@ public final class BenchCommand implements Command {
             return benchCuda(kind, cmd, placement.dtype(), seconds);
         }
         Timing.Result r = switch (kind) {
-            case "gemm" -> benchGemm(Flags.intOpt(cmd, "m", 1024), Flags.intOpt(cmd, "n", 1024),
+            case "gemm" -> KernelBenches.gemm(Flags.intOpt(cmd, "m", 1024), Flags.intOpt(cmd, "n", 1024),
                     Flags.intOpt(cmd, "k", 1024), seconds);
-            case "conv" -> sdj.bench.KernelBenches.conv(Flags.intOpt(cmd, "batch", 1), Flags.intOpt(cmd, "channels", 320),
+            case "conv" -> KernelBenches.conv(Flags.intOpt(cmd, "batch", 1), Flags.intOpt(cmd, "channels", 320),
                     Flags.intOpt(cmd, "size", 64), Flags.intOpt(cmd, "kernel", 3), seconds);
-            case "attention" -> sdj.bench.KernelBenches.attention(Flags.intOpt(cmd, "batch", 1),
+            case "attention" -> KernelBenches.attention(Flags.intOpt(cmd, "batch", 1),
                     Flags.intOpt(cmd, "heads", 8), Flags.intOpt(cmd, "tokens", 4096), Flags.intOpt(cmd, "head-dim", 40),
                     seconds);
             case "unet" -> {
@@ -176,13 +176,5 @@ public final class BenchCommand implements Command {
                 config.modelChannels(), config.contextDim(), latent, latent, batch, Parallel.threads());
         UNetBench.Result r = UNetBench.run(config, latent, batch, Flags.intOpt(cmd, "runs", 2), 1);
         System.out.println(UNetBench.describe(r, Machine.fp32PeakGflops(Parallel.threads())));
-    }
-
-    private static Timing.Result benchGemm(int m, int n, int k, double seconds) {
-        float[] a = Timing.random(m * k, 1);
-        float[] b = Timing.random(k * n, 2);
-        float[] c = new float[m * n];
-        return Timing.time("gemm " + m + "x" + n + "x" + k, 2.0 * m * n * k, seconds,
-                () -> Gemm.sgemm(m, n, k, Gemm.Operand.rowMajor(a, 0, k), Gemm.Operand.rowMajor(b, 0, n), c, 0, n, false));
     }
 }

@@ -2,23 +2,18 @@ package sdj.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
-import sdj.io.CheckpointException;
-import sdj.io.SafeTensors;
+import sdj.io.CheckpointConversion;
 import sdj.io.StateDicts;
-import sdj.io.TorchCheckpoint;
-import sdj.io.TorchCheckpointWriter;
 import sdj.tensor.DType;
-import sdj.tensor.Tensor;
 
-/** `sdj convert IN OUT`: .ckpt ↔ .safetensors by extension, optionally casting float tensors. */
+/**
+ * `sdj convert IN OUT`: .ckpt ↔ .safetensors by extension, optionally casting float tensors (the
+ * conversion itself is {@link CheckpointConversion}).
+ */
 public final class ConvertCommand implements Command {
     @Override
     public String name() {
@@ -66,87 +61,14 @@ public final class ConvertCommand implements Command {
             throw new UserError(in + ": no such file");
         }
         StateDicts.Format outFormat = StateDicts.formatOf(out);
-        boolean onlyStateDict = cmd.hasOption("only-state-dict");
         long t0 = System.nanoTime();
-        Object root;
-        Map<String, String> metadata = Map.of();
-        if (StateDicts.formatOfContent(in) == StateDicts.Format.SAFETENSORS) {
-            SafeTensors st = SafeTensors.open(in);
-            root = Map.of("state_dict", st.tensors());
-            metadata = st.metadata();
-        } else {
-            TorchCheckpoint ckpt = TorchCheckpoint.open(in);
-            root = onlyStateDict || outFormat == StateDicts.Format.SAFETENSORS
-                    ? Map.of("state_dict", ckpt.stateDict()) : ckpt.root();
-            if (outFormat == StateDicts.Format.SAFETENSORS) {
-                List<String> dropped = dropped(ckpt.root());
-                if (!dropped.isEmpty()) {
-                    System.out.println("note: safetensors holds only tensors; not copied: " + String.join(", ", dropped));
-                }
-            }
+        CheckpointConversion.Source source = CheckpointConversion.read(in, outFormat, cmd.hasOption("only-state-dict"));
+        if (!source.notCopied().isEmpty()) {
+            System.out.println("note: safetensors holds only tensors; not copied: " + String.join(", ", source.notCopied()));
         }
-        Object converted = cast(root, dtype, 0);
-        LinkedHashMap<String, Tensor> tensors = tensorsOf(converted);
-        if (outFormat == StateDicts.Format.SAFETENSORS) {
-            SafeTensors.write(out, tensors, metadata);
-        } else {
-            TorchCheckpointWriter.write(out, converted);
-        }
-        long bytes = tensors.values().stream().mapToLong(t -> t.numel() * t.dtype().byteSize).sum();
-        System.out.printf(Locale.ROOT, "wrote %s: %d tensors, %d bytes of tensor data, in %.1f s%n", out, tensors.size(),
-                bytes, (System.nanoTime() - t0) / 1e9);
+        CheckpointConversion.Written written = CheckpointConversion.write(source, out, dtype);
+        System.out.printf(Locale.ROOT, "wrote %s: %d tensors, %d bytes of tensor data, in %.1f s%n", out,
+                written.tensors(), written.tensorBytes(), (System.nanoTime() - t0) / 1e9);
         return 0;
-    }
-
-    /** Top-level checkpoint entries other than the weights. */
-    private static List<String> dropped(Object root) {
-        List<String> out = new ArrayList<>();
-        if (root instanceof Map<?, ?> m && m.get("state_dict") instanceof Map<?, ?>) {
-            for (Object k : m.keySet()) {
-                if (!"state_dict".equals(k)) {
-                    out.add(String.valueOf(k));
-                }
-            }
-        }
-        return out;
-    }
-
-    private static LinkedHashMap<String, Tensor> tensorsOf(Object root) throws CheckpointException {
-        LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
-        if (root instanceof Map<?, ?> m) {
-            Map<?, ?> dict = m.get("state_dict") instanceof Map<?, ?> sd ? sd : m;
-            for (Map.Entry<?, ?> e : dict.entrySet()) {
-                if (e.getKey() instanceof String k && e.getValue() instanceof Tensor t) {
-                    out.put(k, t);
-                }
-            }
-        }
-        return out;
-    }
-
-    /** The same tree with floating tensors cast to dtype (a copy only where the type changes). */
-    static Object cast(Object v, DType dtype, int depth) throws CheckpointException {
-        if (depth > 100) {
-            throw new CheckpointException("checkpoint nests deeper than 100 levels; cannot convert it");
-        }
-        return switch (v) {
-            case Tensor t -> dtype != null && t.dtype().isFloating() && t.dtype() != dtype ? t.to(dtype) : t;
-            case Map<?, ?> m -> {
-                Map<Object, Object> out = new LinkedHashMap<>();
-                for (Map.Entry<?, ?> e : m.entrySet()) {
-                    out.put(e.getKey(), cast(e.getValue(), dtype, depth + 1));
-                }
-                yield out;
-            }
-            case List<?> l -> {
-                List<Object> out = new ArrayList<>();
-                for (Object o : l) {
-                    out.add(cast(o, dtype, depth + 1));
-                }
-                yield out;
-            }
-            case null -> null;
-            default -> v;
-        };
     }
 }

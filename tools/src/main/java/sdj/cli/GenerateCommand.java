@@ -2,12 +2,9 @@ package sdj.cli;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -21,13 +18,16 @@ import sdj.image.Images;
 import sdj.image.PngWriter;
 import sdj.sd.ModelConfigs;
 import sdj.sd.clip.ClipTokenizer;
+import sdj.sd.pipeline.A1111Parameters;
 import sdj.sd.pipeline.GenerationRequest;
+import sdj.sd.pipeline.ModelHash;
 import sdj.sd.pipeline.StableDiffusion;
 import sdj.tensor.Device;
 
 /**
  * What txt2img and img2img share: the CompVis/A1111 flags, model loading with a clear message when
- * the checkpoint is missing, the progress bar, and numbered PNGs carrying A1111 "parameters" text.
+ * the checkpoint is missing, the progress bar, and numbered PNGs carrying A1111 "parameters" text
+ * ({@link A1111Parameters}).
  */
 abstract class GenerateCommand implements Command {
     static final String DEFAULT_CKPT = "models/sd-v1-4.ckpt";
@@ -125,68 +125,18 @@ abstract class GenerateCommand implements Command {
             System.err.println("cuda memory: " + Cuda.device().memoryStats());
         }
         int next = nextIndex(samples);
-        String hash = modelHash(checkpoint);
+        String hash = ModelHash.of(checkpoint);
         List<Path> written = new ArrayList<>();
         for (StableDiffusion.GeneratedImage img : images) {
             BufferedImage pixels = Images.fromTensor(img.pixels(), 0);
             Path file = samples.resolve(String.format(Locale.ROOT, "%05d.png", next++));
             Map<String, String> text = new LinkedHashMap<>();
-            text.put("parameters", parameters(r, img.seed(), hash, checkpoint));
+            text.put(A1111Parameters.PNG_KEYWORD, A1111Parameters.of(r, img.seed(), hash, checkpoint));
             PngWriter.write(file, pixels, text);
             written.add(file);
             System.out.println(file);
         }
         return written.isEmpty() ? 1 : 0;
-    }
-
-    /** AUTOMATIC1111's "parameters" text: prompt, "Negative prompt: …", then the settings line. */
-    static String parameters(GenerationRequest r, long seed, String hash, Path checkpoint) {
-        StringBuilder sb = new StringBuilder(r.prompt());
-        if (!r.negativePrompt().isEmpty()) {
-            sb.append("\nNegative prompt: ").append(r.negativePrompt());
-        }
-        String model = checkpoint.getFileName().toString().replaceFirst("\\.(ckpt|safetensors)$", "");
-        sb.append(String.format(Locale.ROOT, "\nSteps: %d, Sampler: %s, CFG scale: %s, Seed: %d, Size: %dx%d, Model hash: %s, "
-                + "Model: %s", r.steps(), samplerLabel(r), trim(r.scale()), seed, r.width(), r.height(), hash, model));
-        if (r.initImage() != null) {
-            sb.append(", Denoising strength: ").append(trim((float) r.strength()));
-        }
-        return sb.toString();
-    }
-
-    /** The sampler names A1111 writes. */
-    static String samplerLabel(GenerationRequest r) {
-        String base = switch (r.sampler()) {
-            case "ddim" -> "DDIM";
-            case "plms" -> "PLMS";
-            case "euler" -> "Euler";
-            case "euler_a" -> "Euler a";
-            case "heun" -> "Heun";
-            case "lms" -> "LMS";
-            case "dpmpp_2m" -> "DPM++ 2M";
-            case "ddpm" -> "DDPM";
-            default -> r.sampler();
-        };
-        return r.karras() ? base + " Karras" : base;
-    }
-
-    private static String trim(float v) {
-        return v == Math.rint(v) ? String.valueOf((int) v) + ".0" : String.valueOf(v);
-    }
-
-    /**
-     * A1111's legacy model hash: the first 8 hex digits of SHA-256 over the 64 KiB at offset 1 MiB
-     * (cheap even for 4 GB files; the full-file AutoV2 hash would read everything).
-     */
-    static String modelHash(Path checkpoint) throws IOException {
-        try (InputStream in = Files.newInputStream(checkpoint)) {
-            in.skipNBytes(Math.min(0x100000, Files.size(checkpoint)));
-            byte[] block = in.readNBytes(0x10000);
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            return HexFormat.of().formatHex(sha.digest(block)).substring(0, 8);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
     }
 
     /** Continues numbering after the PNGs already in the folder, as CompVis's base_count does. */

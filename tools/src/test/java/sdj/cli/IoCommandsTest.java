@@ -1,7 +1,7 @@
 package sdj.cli;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -56,47 +56,36 @@ class IoCommandsTest {
         assertTrue(s.out().contains("unet.t I64 [2]\n1 tensors, 2 parameters, 16 bytes"), s.out());
     }
 
+    /** The conversion itself is tested in the engine (CheckpointConversionTest); here: flags and output lines. */
     @Test
-    void convertToHalfSafetensorsMatchesPyTorchsOwnHalfCheckpoint() throws Exception {
+    void convertToHalfSafetensorsPrintsWhatItLeftOutAndWrote() throws Exception {
         Path out = dir.resolve("m16.safetensors");
         CliRun r = CliRun.sdj("convert", sdTiny("model.ckpt").toString(), out.toString(), "--dtype", "f16");
         assertEquals(0, r.status(), r.err());
-        assertTrue(r.out().contains("not copied: global_step"), r.out());
+        List<String> lines = r.out().lines().toList();
+        assertEquals(2, lines.size(), r.out());
+        assertEquals("note: safetensors holds only tensors; not copied: global_step", lines.get(0));
+        // 17136984 elements, 77 of them int64 (inspect's totals): 77·8 + 17136907·2 bytes
+        assertTrue(lines.get(1).matches("wrote \\Q" + out + "\\E: 983 tensors, 34274430 bytes of tensor data, in \\d+\\.\\d s"),
+                lines.get(1));
         Map<String, Tensor> ours = SafeTensors.open(out).tensors();
-        Map<String, Tensor> torch = StateDicts.load(sdTiny("model-fp16.ckpt"));
-        assertEquals(torch.keySet(), ours.keySet());
-        for (Map.Entry<String, Tensor> e : torch.entrySet()) {
-            Tensor a = e.getValue();
-            Tensor b = ours.get(e.getKey());
-            assertEquals(a.dtype(), b.dtype(), e.getKey());
-            assertArrayEquals(a.shape(), b.shape(), e.getKey());
-            if (a.dtype() == DType.I64) {
-                assertArrayEquals(a.toLongArray(), b.toLongArray());
-            } else {
-                assertArrayEquals(a.storage().segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
-                        b.storage().segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), e.getKey());
-            }
-        }
+        assertEquals(DType.F16, ours.get("model.diffusion_model.out.2.weight").dtype());
+        assertEquals(DType.I64, ours.get("cond_stage_model.transformer.text_model.embeddings.position_ids").dtype());
     }
 
     @Test
     void convertCheckpointToCheckpointKeepsGlobalStepUnlessOnlyStateDict() throws Exception {
         Path full = dir.resolve("full.ckpt");
         Path only = dir.resolve("only.ckpt");
-        assertEquals(0, CliRun.sdj("convert", sdTiny("model-fp16.ckpt").toString(), full.toString(), "--dtype", "f32").status());
+        CliRun fullRun = CliRun.sdj("convert", sdTiny("model-fp16.ckpt").toString(), full.toString(), "--dtype", "f32");
+        assertEquals(0, fullRun.status(), fullRun.err());
+        assertFalse(fullRun.out().contains("note:"), fullRun.out());
         assertEquals(0, CliRun.sdj("convert", sdTiny("model-fp16.ckpt").toString(), only.toString(), "--only-state-dict").status());
         Map<?, ?> fullRoot = (Map<?, ?>) TorchCheckpoint.open(full).root();
         assertEquals(470000L, fullRoot.get("global_step"));
         assertEquals(List.of("state_dict"), List.copyOf(((Map<?, ?>) TorchCheckpoint.open(only).root()).keySet()));
-        Map<String, Tensor> f32 = StateDicts.load(full);
-        Map<String, Tensor> original = StateDicts.load(sdTiny("model.ckpt"));
-        assertEquals(DType.I64, f32.get("cond_stage_model.transformer.text_model.embeddings.position_ids").dtype());
-        // half → float is exact, so this equals the fp32 checkpoint rounded to half.
-        float[] want = original.get("model.diffusion_model.out.2.weight").toFloatArray();
-        float[] got = f32.get("model.diffusion_model.out.2.weight").toFloatArray();
-        for (int i = 0; i < want.length; i++) {
-            assertEquals(Float.float16ToFloat(Float.floatToFloat16(want[i])), got[i]);
-        }
+        assertEquals(DType.F32, StateDicts.load(full).get("model.diffusion_model.out.2.weight").dtype());
+        assertEquals(DType.F16, StateDicts.load(only).get("model.diffusion_model.out.2.weight").dtype());
     }
 
     @Test

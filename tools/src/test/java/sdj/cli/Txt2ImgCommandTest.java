@@ -13,6 +13,7 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import sdj.image.PngText;
+import sdj.sd.pipeline.ModelHash;
 
 /** `sdj txt2img` on the sd-tiny checkpoint: the acceptance run. */
 class Txt2ImgCommandTest {
@@ -39,7 +40,7 @@ class Txt2ImgCommandTest {
         assertEquals(128, img.getWidth());
         assertEquals(128, img.getHeight());
         String params = PngText.read(png).get("parameters");
-        String hash = GenerateCommand.modelHash(SD_TINY.resolve("model.ckpt"));
+        String hash = ModelHash.of(SD_TINY.resolve("model.ckpt"));
         assertEquals("a photo of a cat\nSteps: 10, Sampler: DDIM, CFG scale: 7.5, Seed: 42, Size: 128x128, Model hash: "
                 + hash + ", Model: model", params);
         assertTrue(hash.matches("[0-9a-f]{8}"));

@@ -12,14 +12,15 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The settings every sdj benchmark shares (JMH inherits them): average time per call, one fork with the
- * Vector API module and the collector the `sdj` launcher uses, 3 warm-up and 5 measured 2 s iterations.
+ * collector the `sdj` launcher uses, 3 warm-up and 5 measured 2 s iterations. The fork's other JVM
+ * flags (the Vector API module, JIT hints) come from the repository's jvm.flags: JMH's forks inherit the
+ * host JVM's flags, so start JMH as {@code java @jvm.flags -cp ... org.openjdk.jmh.Main} (README).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:CompileCommand=quiet",
-    "-XX:CompileCommand=inline,sdj.ops.VectorMath::exp*", "-XX:+UseParallelGC", "-Xmx8g"})
+@Fork(value = 1, jvmArgsAppend = {"-XX:+UseParallelGC", "-Xmx8g"})
 public abstract class SdBenchmark {
 }

@@ -1,5 +1,9 @@
 package sdj.bench;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import sdj.backend.cpu.Gemm;
 import sdj.ops.Attention;
 import sdj.ops.Conv;
 import sdj.tensor.Autograd;
@@ -8,6 +12,26 @@ import sdj.tensor.Tensor;
 /** Timed kernels at given shapes, shared by `sdj bench` and the JMH suite's sanity runs. */
 public final class KernelBenches {
     private KernelBenches() {
+    }
+
+    /** C = A·B, row-major A [m×k] and B [k×n] with values in [−1, 1). */
+    public static Timing.Result gemm(int m, int n, int k, double seconds) {
+        float[] a = Timing.random(m * k, 1);
+        float[] b = Timing.random(k * n, 2);
+        float[] c = new float[m * n];
+        return Timing.time("gemm " + m + "x" + n + "x" + k, 2.0 * m * n * k, seconds,
+                () -> Gemm.sgemm(m, n, k, Gemm.Operand.rowMajor(a, 0, k), Gemm.Operand.rowMajor(b, 0, n), c, 0, n, false));
+    }
+
+    /** OpenBLAS's sgemm on the same operands as {@link #gemm}, in native memory. */
+    public static Timing.Result openBlasGemm(OpenBlas blas, int m, int n, int k, double seconds) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment a = arena.allocateFrom(ValueLayout.JAVA_FLOAT, Timing.random(m * k, 1));
+            MemorySegment b = arena.allocateFrom(ValueLayout.JAVA_FLOAT, Timing.random(k * n, 2));
+            MemorySegment c = arena.allocate(ValueLayout.JAVA_FLOAT, (long) m * n);
+            return Timing.time("openblas sgemm " + m + "x" + n + "x" + k, 2.0 * m * n * k, seconds,
+                    () -> blas.sgemm(m, n, k, a, b, c));
+        }
     }
 
     /** conv2d, stride 1, "same" padding, channels→channels at size×size. */
