@@ -6,7 +6,8 @@
  * pickle interpreter that executes nothing and honours only an allow-list of globals) and
  * {@code .safetensors} ({@link sdj.io.SafeTensors}). Tensors are zero-copy views of the memory-mapped
  * file. {@link sdj.io.TorchCheckpointWriter} and {@link sdj.io.SafeTensors#write} write files PyTorch
- * loads, atomically. {@link sdj.io.Json} is a small strict JSON reader/writer for configs.
+ * loads, atomically. {@link sdj.io.Json} reads and writes strict JSON (headers, configs, vocab.json) through one
+ * Jackson mapper with limits for untrusted input.
  *
  * <p>Non-tensor pickle values are plain Java: dict → LinkedHashMap, list → ArrayList, tuple →
  * unmodifiable List, int → Long (BigInteger if wider), float → Double, str → String, None → null.

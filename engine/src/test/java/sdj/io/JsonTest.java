@@ -25,16 +25,63 @@ class JsonTest {
     @Test
     void refusesMalformedInput() {
         for (String bad : new String[] {"", "{", "[1,]", "{\"a\":1,}", "01", "1.", "-", "\"abc", "tru", "{\"a\" 1}",
-                "[1] x", "{\"a\":1,\"a\":2}", "\"\\x\"", "\"a\nb\"", "{1:2}", "[1e]", "NaN"}) {
+                "[1] x", "{\"a\":1,\"a\":2}", "\"\\x\"", "\"a\nb\"", "{1:2}", "[1e]", "NaN", "\ufeff{}", "[1]\u000b",
+                "/* comment */ 1", "'single'", "[1 2]", "Infinity", "+1", ".5", "0x10", "{\"a\":1 \"b\":2}"}) {
             assertThrows(Json.ParseException.class, () -> Json.parse(bad), bad);
         }
     }
 
     @Test
-    void refusesDeepNestingWithoutStackOverflow() {
-        String deep = "[".repeat(100_000);
-        Json.ParseException e = assertThrows(Json.ParseException.class, () -> Json.parse(deep));
-        assertTrue(e.getMessage().contains("deeper"), e.getMessage());
+    void refusesNestingPastTheDepthLimitWithoutStackOverflow() {
+        String deepest = "[".repeat(Json.MAX_DEPTH) + "1" + "]".repeat(Json.MAX_DEPTH);
+        Object v = Json.parse(deepest);
+        for (int i = 1; i < Json.MAX_DEPTH; i++) {
+            v = ((List<?>) v).get(0);
+        }
+        assertEquals(List.of(1L), v);
+        String tooDeep = "[".repeat(Json.MAX_DEPTH + 1) + "]".repeat(Json.MAX_DEPTH + 1);
+        Json.ParseException e = assertThrows(Json.ParseException.class, () -> Json.parse(tooDeep));
+        assertEquals("document nesting depth (513) exceeds the maximum allowed (512)", e.getMessage());
+        assertThrows(Json.ParseException.class, () -> Json.parse("[".repeat(100_000)));
+        assertThrows(Json.ParseException.class, () -> Json.parse("{\"a\":".repeat(100_000)));
+    }
+
+    @Test
+    void numbersUpToTheLengthLimitAreRead() {
+        String longest = "1".repeat(Json.MAX_NUMBER_CHARS);
+        assertEquals(Double.POSITIVE_INFINITY, Json.parse(longest)); // past double's range, as Double.parseDouble gives
+        assertEquals(0.5, Json.parse("0." + "5".repeat(1) + "0".repeat(Json.MAX_NUMBER_CHARS - 3)));
+        Json.ParseException e = assertThrows(Json.ParseException.class, () -> Json.parse(longest + "1"));
+        assertEquals("number value length (1001) exceeds the maximum allowed (1000)", e.getMessage());
+    }
+
+    @Test
+    void stringsLongerThanJacksonsDefaultCapAreRead() {
+        // Jackson's own default refuses strings over 20M characters; sdj allows what the document allows.
+        String text = "x".repeat(25_000_000);
+        assertEquals(text, Json.parse("\"" + text + "\""));
+        assertEquals(Map.of(text, 1L), Json.parse("{\"" + text + "\": 1}"));
+    }
+
+    @Test
+    void refusesDocumentsOverTheSizeLimit() {
+        String padding = " ".repeat(Json.MAX_DOCUMENT_CHARS - 1); // white space keeps the test quick
+        assertEquals(7L, Json.parse(padding + "7"));
+        Json.ParseException e = assertThrows(Json.ParseException.class, () -> Json.parse(padding + " 7"));
+        assertTrue(e.getMessage().startsWith("document length"), e.getMessage());
+        assertTrue(e.getMessage().contains("exceeds the maximum allowed (" + Json.MAX_DOCUMENT_CHARS + ")"), e.getMessage());
+    }
+
+    @Test
+    void errorsSayWhatAndWhereInOneLine() {
+        assertEquals("duplicate field 'a' at character 10", message("{\"a\":1,\"a\":2}"));
+        assertEquals("unexpected end-of-input: expected close marker for Array at character 9", message("{\"a\":[1,2"));
+        assertEquals("expected a JSON object at character 0",
+                assertThrows(Json.ParseException.class, () -> Json.parseObject("[1]")).getMessage());
+    }
+
+    private static String message(String bad) {
+        return assertThrows(Json.ParseException.class, () -> Json.parse(bad)).getMessage();
     }
 
     @Test
@@ -59,6 +106,18 @@ class JsonTest {
 
     @Test
     void refusesNonFiniteNumbers() {
-        assertThrows(IllegalArgumentException.class, () -> Json.write(List.of(Double.NaN)));
+        for (Object bad : new Object[] {List.of(Double.NaN), Map.of("k", Double.POSITIVE_INFINITY), List.of(Float.NEGATIVE_INFINITY)}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Json.write(bad));
+            assertTrue(e.getMessage().startsWith("cannot write JSON: JSON has no representation for "), e.getMessage());
+        }
+        assertEquals("[1.5,-0.25]", Json.write(List.of(1.5f, -0.25)));
+    }
+
+    @Test
+    void refusesWritingCyclesPastTheDepthLimit() {
+        List<Object> cycle = new java.util.ArrayList<>();
+        cycle.add(cycle);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Json.write(cycle));
+        assertTrue(e.getMessage().contains("nesting depth (513) exceeds the maximum allowed (512)"), e.getMessage());
     }
 }

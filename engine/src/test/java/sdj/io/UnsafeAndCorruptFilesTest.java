@@ -197,6 +197,9 @@ class UnsafeAndCorruptFilesTest {
             {"{\"__metadata__\":{\"k\":1}}", "not a string"},
             {"{\"a\":1,\"a\":2}", "duplicate"},
             {"[1,2]", "JSON"},
+            {"{\"a\":{\"dtype\":\"F32\",", "header is not valid JSON (unexpected end-of-input"},
+            {"{\"a\":" + "[".repeat(600), "header is not valid JSON (document nesting depth (513) exceeds the maximum allowed (512))"},
+            {"{\"a\":" + "9".repeat(2000) + "}", "header is not valid JSON (number value length (2000) exceeds the maximum allowed (1000))"},
         };
         int i = 0;
         for (String[] c : cases) {
@@ -204,6 +207,7 @@ class UnsafeAndCorruptFilesTest {
             byte[] f = concat(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(json.length).array(), json, new byte[8]);
             String msg = refuse(file("bad" + i++ + ".safetensors", f)).getMessage();
             assertTrue(msg.contains(c[1]), c[0] + " -> " + msg);
+            assertFalse(msg.contains("Source:") || msg.contains("`") || msg.contains("jackson"), "no parser internals: " + msg);
         }
     }
 

@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import sdj.io.Json;
 import sdj.tensor.Tensor;
 
 /** torch.randn reference values from shared/testdata/torch-randn.json must come out bit for bit. */
@@ -82,36 +82,20 @@ class TorchRandnReferenceTest {
         assertEquals(4123659995L, v);
     }
 
-    /** Just enough JSON for {"note": "...", "values": {"key": [numbers], ...}}. */
+    /** {"note": "...", "values": {"seed:[shape]": [numbers], ...}}. */
     static final class ReferenceFile {
         static Map<String, float[]> read(Path file) throws IOException {
-            String s = Files.readString(file);
-            int values = s.indexOf("\"values\"");
-            int pos = s.indexOf('{', values) + 1;
+            Map<?, ?> values = (Map<?, ?>) Json.parseObject(Files.readString(file)).get("values");
             Map<String, float[]> out = new LinkedHashMap<>();
-            while (true) {
-                int keyStart = s.indexOf('"', pos);
-                int close = s.indexOf('}', pos);
-                if (keyStart < 0 || (close >= 0 && close < keyStart)) {
-                    return out;
-                }
-                int keyEnd = s.indexOf('"', keyStart + 1);
-                String key = s.substring(keyStart + 1, keyEnd);
-                int open = s.indexOf('[', s.indexOf(':', keyEnd));
-                int end = s.indexOf(']', open);
-                List<Float> nums = new ArrayList<>();
-                for (String t : s.substring(open + 1, end).split(",")) {
-                    if (!t.isBlank()) {
-                        nums.add((float) Double.parseDouble(t.trim())); // shortest repr of an fp32 value
-                    }
-                }
+            values.forEach((key, list) -> {
+                List<?> nums = (List<?>) list;
                 float[] arr = new float[nums.size()];
                 for (int i = 0; i < arr.length; i++) {
-                    arr[i] = nums.get(i);
+                    arr[i] = (float) ((Number) nums.get(i)).doubleValue(); // shortest repr of an fp32 value
                 }
-                out.put(key, arr);
-                pos = end + 1;
-            }
+                out.put((String) key, arr);
+            });
+            return out;
         }
     }
 }

@@ -7,9 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
+import sdj.io.Json;
 
 /**
  * The tables byte-level BPE needs: token string to id, id to token string, and the rank of every
@@ -114,7 +116,7 @@ public final class BpeVocabulary {
                 throw new NoSuchFileException(p + " (a Hugging Face CLIP tokenizer needs vocab.json and merges.txt side by side)");
             }
         }
-        Map<String, Integer> ids = VocabJsonReader.parse(Files.readString(vocabJson), vocabJson.toString());
+        Map<String, Integer> ids = tokenIds(vocabJson);
         List<String> lines = Files.readAllLines(mergesTxt, StandardCharsets.UTF_8);
         List<String[]> merges = new java.util.ArrayList<>(lines.size());
         for (int i = 0; i < lines.size(); i++) {
@@ -130,6 +132,25 @@ public final class BpeVocabulary {
             }
         }
         return new BpeVocabulary(ids, merges);
+    }
+
+    /** vocab.json: one JSON object mapping each token string to its id. */
+    private static Map<String, Integer> tokenIds(Path vocabJson) throws IOException {
+        Map<String, Object> json;
+        try {
+            json = Json.parseObject(Files.readString(vocabJson));
+        } catch (Json.ParseException e) {
+            throw new IllegalArgumentException(vocabJson + " is not a token-to-id JSON object: " + e.getMessage(), e);
+        }
+        Map<String, Integer> ids = new LinkedHashMap<>(json.size() * 2);
+        json.forEach((token, id) -> {
+            if (!(id instanceof Long n) || n < 0 || n > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(vocabJson + " is not a token-to-id JSON object: the id of token '"
+                        + token + "' is " + Json.write(id) + ", not a whole number from 0 to " + Integer.MAX_VALUE);
+            }
+            ids.put(token, (int) (long) n);
+        });
+        return ids;
     }
 
     private static String[] splitMerge(String line, Path file, int lineNumber) {

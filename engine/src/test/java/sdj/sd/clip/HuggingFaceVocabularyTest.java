@@ -3,12 +3,15 @@ package sdj.sd.clip;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,31 +26,14 @@ class HuggingFaceVocabularyTest {
     static void writeHuggingFaceFiles() throws IOException {
         reference = PromptsFixture.load();
         BpeVocabulary clip = BpeVocabulary.fromClipMerges(SharedTestData.clipMerges());
-        StringBuilder json = new StringBuilder("{");
-        for (Map.Entry<String, Integer> e : clip.ids().entrySet()) {
-            json.append(json.length() > 1 ? ",\n " : "").append(jsonString(e.getKey())).append(": ").append(e.getValue());
-        }
-        Files.writeString(dir.resolve("vocab.json"), json.append("}\n"), StandardCharsets.UTF_8);
+        // As Python's json.dump writes it by default: every non-ASCII character escaped.
+        ObjectMapper pythonStyle = JsonMapper.builder().enable(JsonWriteFeature.ESCAPE_NON_ASCII).build();
+        Files.writeString(dir.resolve("vocab.json"), pythonStyle.writeValueAsString(clip.ids()), StandardCharsets.UTF_8);
         StringBuilder merges = new StringBuilder("#version: 0.2\n");
         for (String[] m : clip.merges()) {
             merges.append(m[0]).append(' ').append(m[1]).append('\n');
         }
         Files.writeString(dir.resolve("merges.txt"), merges, StandardCharsets.UTF_8);
-    }
-
-    /** JSON the way Python's json.dump writes it by default: non-ASCII as \\u escapes. */
-    private static String jsonString(String s) {
-        StringBuilder sb = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            if (c == '"' || c == '\\') {
-                sb.append('\\').append(c);
-            } else if (c < 0x20 || c > 0x7E) {
-                sb.append(String.format("\\u%04x", (int) c));
-            } else {
-                sb.append(c);
-            }
-        }
-        return sb.append('"').toString();
     }
 
     @Test
@@ -68,5 +54,27 @@ class HuggingFaceVocabularyTest {
         Path other = Files.writeString(dir.resolve("notes.txt"), "hello");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ClipTokenizer.load(other));
         assertEquals(true, e.getMessage().contains("vocab.json"), e.getMessage());
+    }
+
+    @Test
+    void malformedVocabJsonIsRefusedNamingTheFileAndTheProblem() throws IOException {
+        Path bad = Files.createDirectories(dir.resolve("bad"));
+        Path merges = Files.writeString(bad.resolve("merges.txt"), "#version: 0.2\n");
+        Path vocab = bad.resolve("vocab.json");
+        String[][] cases = {
+            {"{\"a\": 1,", "unexpected end-of-input"},
+            {"{\"a\": 1, \"a\": 2}", "duplicate field 'a'"},
+            {"[\"a\", 1]", "expected a JSON object"},
+            {"{\"a\": 1.5}", "the id of token 'a' is 1.5, not a whole number"},
+            {"{\"a\": -1}", "the id of token 'a' is -1, not a whole number"},
+            {"{\"a\": \"1\"}", "the id of token 'a' is \"1\", not a whole number"},
+        };
+        for (String[] c : cases) {
+            Files.writeString(vocab, c[0]);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> BpeVocabulary.fromHuggingFace(vocab, merges), c[0]);
+            assertTrue(e.getMessage().startsWith(vocab + " is not a token-to-id JSON object: "), e.getMessage());
+            assertTrue(e.getMessage().contains(c[1]), c[0] + " -> " + e.getMessage());
+        }
     }
 }

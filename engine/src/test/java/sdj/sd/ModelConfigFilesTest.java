@@ -1,0 +1,59 @@
+package sdj.sd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import sdj.sd.clip.ClipConfig;
+
+/** Model configs from a JSON file or from safetensors metadata strings, and their errors. */
+class ModelConfigFilesTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void readsTheTinyModelsConfigFile() throws IOException {
+        ModelConfigs c = ModelConfigFiles.read(Path.of("../models/sd-tiny.json"));
+        assertEquals(new ClipConfig(49408, 77, 64, 2, 4), c.clip());
+        assertEquals(32, c.unet().modelChannels());
+        assertArrayEquals(new int[] {4, 2, 1}, c.unet().attentionResolutions());
+        assertEquals(32, c.vae().ch());
+        assertArrayEquals(new int[] {1, 2, 4, 4}, c.vae().chMult());
+    }
+
+    @Test
+    void metadataSectionsOverrideOnlyWhatTheyName() {
+        ModelConfigs c = ModelConfigFiles.fromMetadata(Map.of("clip", "{\"width\": 64, \"layers\": 2, \"heads\": 4}"),
+                "x.safetensors");
+        assertEquals(new ClipConfig(49408, 77, 64, 2, 4), c.clip());
+        assertEquals(ModelConfigs.SD_V1.unet().modelChannels(), c.unet().modelChannels());
+    }
+
+    @Test
+    void malformedJsonIsRefusedNamingTheFileAndTheProblem() throws IOException {
+        Path file = Files.writeString(dir.resolve("bad.json"), "{\"clip\": {\"width\": 64,}}");
+        IOException e = assertThrows(IOException.class, () -> ModelConfigFiles.read(file));
+        assertTrue(e.getMessage().startsWith("model config " + file + " is not valid JSON: unexpected character ('}'"),
+                e.getMessage());
+        assertTrue(e.getMessage().endsWith(" at character 22"), e.getMessage());
+
+        IllegalArgumentException m = assertThrows(IllegalArgumentException.class,
+                () -> ModelConfigFiles.fromMetadata(Map.of("unet", "{\"a\":1,\"a\":1}"), "x.safetensors"));
+        assertEquals("model config in the metadata of x.safetensors is not valid JSON: duplicate field 'a' at character 10",
+                m.getMessage());
+    }
+
+    @Test
+    void wrongValueTypesAreRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ModelConfigFiles.fromMetadata(Map.of("clip", "{\"width\": \"wide\"}"), "x.safetensors"));
+        assertTrue(e.getMessage().startsWith("model config x.safetensors has a value of the wrong type"), e.getMessage());
+    }
+}
