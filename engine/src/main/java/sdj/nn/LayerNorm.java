@@ -1,21 +1,21 @@
 package sdj.nn;
 
-import sdj.ops.Norm;
+import sdj.ops.F;
 import sdj.tensor.Tensor;
 
 /** torch.nn.LayerNorm over the last dim with affine weight/bias. */
 public final class LayerNorm {
-    public final Tensor weight;
-    public final Tensor bias;
+    private final Parameter weight;
+    private final Parameter bias;
     private final float eps;
 
     public LayerNorm(Params p, int dim, float eps) {
-        this.weight = p.get("weight", ParameterStore.Init.ONES, dim);
-        this.bias = p.get("bias", ParameterStore.Init.ZEROS, dim);
+        this.weight = p.param("weight", ParameterStore.Init.ONES, dim);
+        this.bias = p.param("bias", ParameterStore.Init.ZEROS, dim);
         this.eps = eps;
     }
 
     public Tensor forward(Tensor x) {
-        return Norm.layerNorm(x, weight, bias, eps);
+        return F.layerNorm(x, weight.tensor(), bias.tensor(), eps);
     }
 }

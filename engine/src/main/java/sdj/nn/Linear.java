@@ -1,19 +1,50 @@
 package sdj.nn;
 
-import sdj.ops.MatMul;
+import sdj.ops.F;
 import sdj.tensor.Tensor;
 
-/** torch.nn.Linear: weight [out, in], optional bias [out]. */
-public final class Linear {
-    public final Tensor weight;
-    public final Tensor bias;
+/**
+ * torch.nn.Linear: weight [out, in], optional bias [out]. Made by {@link Params#linear}; when an
+ * {@link AdapterRule} matches its name it also carries a {@link LoraAdapter} and computes
+ * {@code W·x + b + scale·up(down(dropout(x)))} until the adapter is merged into W.
+ */
+public final class Linear implements Layer {
+    private final String name;
+    private final Parameter weight;
+    private final Parameter bias;
+    private final LoraAdapter adapter;
 
-    public Linear(Params p, int in, int out, boolean bias) {
-        this.weight = p.get("weight", out, in);
-        this.bias = bias ? p.get("bias", ParameterStore.Init.ZEROS, out) : null;
+    Linear(Params p, int in, int out, boolean hasBias) {
+        this.name = p.moduleName();
+        this.weight = p.param("weight", out, in);
+        this.bias = hasBias ? p.param("bias", ParameterStore.Init.ZEROS, out) : null;
+        AdapterRule rule = p.store().adapterRuleFor(name);
+        this.adapter = rule == null ? null : LoraAdapter.forLinear(p, rule, weight, in, out);
+        p.store().register(this);
     }
 
     public Tensor forward(Tensor x) {
-        return MatMul.linear(x, weight, bias);
+        Tensor y = F.linear(x, weight.tensor(), bias == null ? null : bias.tensor());
+        return adapter == null || adapter.merged() ? y : y.add(adapter.branch(x));
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public Parameter weight() {
+        return weight;
+    }
+
+    @Override
+    public Parameter bias() {
+        return bias;
+    }
+
+    @Override
+    public LoraAdapter adapter() {
+        return adapter;
     }
 }

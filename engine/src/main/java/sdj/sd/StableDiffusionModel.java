@@ -3,6 +3,8 @@ package sdj.sd;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import sdj.nn.AdapterRule;
 import sdj.nn.ParameterStore;
 import sdj.nn.Params;
 import sdj.sd.clip.ClipTextModel;
@@ -16,8 +18,10 @@ import sdj.tensor.Tensor;
 /**
  * The three networks of an SD v1 checkpoint, built under their LDM key names from one parameter
  * store, plus the noise schedule buffer when the checkpoint carries it. The weights live on one
- * device in one storage dtype, chosen at load ({@link #fromStateDict(Map, ModelConfigs, String, Device, DType)})
- * or by copying ({@link #to(Device, DType)}); the conversion happens once, per weight.
+ * device in one storage dtype, chosen at load ({@link #fromStateDict(Map, ModelConfigs, String, Device, DType)}),
+ * by copying ({@link #to(Device, DType)}) or by moving in place ({@link #moveTo(Device, DType)});
+ * the conversion happens once, per weight. Adapters ({@link AdapterRule}) are given at load; the
+ * {@link #store()} marks trainable parameters, exports them and merges adapters.
  */
 public final class StableDiffusionModel {
     /** Keys a full LDM checkpoint holds that inference does not use: reported only on request. */
@@ -53,19 +57,43 @@ public final class StableDiffusionModel {
     /** As above, with every weight converted to {@code dtype} and placed on {@code device} as it is taken. */
     public static StableDiffusionModel fromStateDict(Map<String, Tensor> stateDict, ModelConfigs configs, String origin,
             Device device, DType dtype) {
+        return fromStateDict(stateDict, configs, origin, device, dtype, List.of());
+    }
+
+    /**
+     * As above, with an adapter on every layer a rule matches; adapter tensors the state dict holds
+     * (a LoRA merged into it under LDM names, see {@link sdj.nn.LoraAdapter}) are loaded, the others initialised.
+     */
+    public static StableDiffusionModel fromStateDict(Map<String, Tensor> stateDict, ModelConfigs configs, String origin,
+            Device device, DType dtype, List<AdapterRule> adapters) {
         ModelConfigs detected = configs.detectFrom(stateDict);
         Tensor ac = stateDict.get("alphas_cumprod");
-        return new StableDiffusionModel(detected, ParameterStore.fromStateDict(stateDict, origin).placedOn(device, dtype),
-                ac == null ? null : ac.toFloatArray());
+        ParameterStore store = ParameterStore.fromStateDict(stateDict, origin).placedOn(device, dtype)
+                .withAdapters(adapters.toArray(AdapterRule[]::new));
+        return new StableDiffusionModel(detected, store, ac == null ? null : ac.toFloatArray());
     }
 
     /**
      * This model's weights on {@code device} stored as {@code dtype}, e.g.
-     * {@code model.to(Device.CUDA, DType.F16)}: a new model; this one is left as it is.
+     * {@code model.to(Device.CUDA, DType.F16)}: a new model with new parameter handles (the same
+     * adapters and trainable names); this one is left as it is. To keep the handles, {@link #moveTo}.
      */
     public StableDiffusionModel to(Device device, DType dtype) {
-        ParameterStore moved = ParameterStore.fromStateDict(store.parameters(), "the loaded model").placedOn(device, dtype);
-        return new StableDiffusionModel(configs, moved, alphasCumprod);
+        StableDiffusionModel copy = new StableDiffusionModel(configs, store.copySource(device, dtype), alphasCumprod);
+        Set<String> trainable = store.trainableNames();
+        if (!trainable.isEmpty()) {
+            copy.store.setTrainable(trainable::contains);
+        }
+        copy.store.setTraining(store.training());
+        return copy;
+    }
+
+    /**
+     * Moves every weight to {@code device} in {@code dtype} in place: the networks, their parameter
+     * handles, adapters and trainable flags stay; only the tensors behind the handles change.
+     */
+    public void moveTo(Device device, DType dtype) {
+        store.moveTo(device, dtype);
     }
 
     public Device device() {
@@ -83,9 +111,8 @@ public final class StableDiffusionModel {
      * download per call at 512², nothing next to the UNet itself; on the CPU the transfers are no-ops.
      */
     public ConditionalEpsModel unetEps() {
-        Device device = device();
-        DType dtype = dtype();
-        return (x, t, ctx) -> unet.forward(x.to(device, dtype), t, ctx.to(device)).to(Device.CPU, DType.F32);
+        // device and dtype are read per call: the model may have moved since (moveTo)
+        return (x, t, ctx) -> unet.forward(x.to(device(), dtype()), t, ctx.to(device())).to(Device.CPU, DType.F32);
     }
 
     /** Seeded random weights (benchmarks and tests of the full-size shapes). */
@@ -95,8 +122,15 @@ public final class StableDiffusionModel {
 
     /** Seeded random weights created on {@code device} in {@code dtype} (they are made lazily, so not via {@link #to}). */
     public static StableDiffusionModel random(ModelConfigs configs, long seed, Device device, DType dtype) {
+        return random(configs, seed, device, dtype, List.of());
+    }
+
+    /** As above, with adapters (initialised from their rules; the base weights are the same as without them). */
+    public static StableDiffusionModel random(ModelConfigs configs, long seed, Device device, DType dtype,
+            List<AdapterRule> adapters) {
         ParameterStore store = ParameterStore.random(seed);
-        return new StableDiffusionModel(configs, device == Device.CPU ? store : store.placedOn(device, dtype), null);
+        store = device == Device.CPU ? store : store.placedOn(device, dtype);
+        return new StableDiffusionModel(configs, store.withAdapters(adapters.toArray(AdapterRule[]::new)), null);
     }
 
     public ModelConfigs configs() {
@@ -120,9 +154,14 @@ public final class StableDiffusionModel {
         return alphasCumprod == null ? null : alphasCumprod.clone();
     }
 
-    /** Every parameter by its checkpoint name. */
+    /** Every parameter by its checkpoint name (the current tensors). */
     public Map<String, Tensor> parameters() {
         return store.parameters();
+    }
+
+    /** The parameter store: handles, layers, adapters, trainable marks, state-dict export, training mode. */
+    public ParameterStore store() {
+        return store;
     }
 
     /** Checkpoint keys no network took, leaving out the ones a full LDM checkpoint is expected to carry. */

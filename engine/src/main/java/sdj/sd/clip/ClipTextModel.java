@@ -5,6 +5,7 @@ import java.util.List;
 import sdj.nn.Heads;
 import sdj.nn.LayerNorm;
 import sdj.nn.Linear;
+import sdj.nn.Parameter;
 import sdj.nn.ParameterStore;
 import sdj.nn.Params;
 import sdj.ops.Embedding;
@@ -21,17 +22,17 @@ public final class ClipTextModel {
     public static final String PREFIX = "cond_stage_model.transformer.text_model";
 
     private final ClipConfig config;
-    private final Tensor tokenEmbedding;
-    private final Tensor positionEmbedding;
+    private final Parameter tokenEmbedding;
+    private final Parameter positionEmbedding;
     private final List<EncoderLayer> layers = new ArrayList<>();
     private final LayerNorm finalLayerNorm;
 
     public ClipTextModel(Params p, ClipConfig config) {
         this.config = config;
         Params emb = p.sub("embeddings");
-        this.tokenEmbedding = emb.sub("token_embedding").get("weight", ParameterStore.Init.NORMAL_002, config.vocab(),
+        this.tokenEmbedding = emb.sub("token_embedding").param("weight", ParameterStore.Init.NORMAL_002, config.vocab(),
                 config.width());
-        this.positionEmbedding = emb.sub("position_embedding").get("weight", ParameterStore.Init.NORMAL_002,
+        this.positionEmbedding = emb.sub("position_embedding").param("weight", ParameterStore.Init.NORMAL_002,
                 config.positions(), config.width());
         for (int i = 0; i < config.layers(); i++) {
             layers.add(new EncoderLayer(p.sub("encoder").sub("layers").sub(i), config));
@@ -44,14 +45,15 @@ public final class ClipTextModel {
     }
 
     public Tensor tokenEmbedding() {
-        return tokenEmbedding;
+        return tokenEmbedding.tensor();
     }
 
     /** ids [B, N] (N ≤ positions) → last hidden state [B, N, width]. */
     public Tensor forward(Tensor ids) {
         int n = ids.size(1);
-        ids = ids.to(tokenEmbedding.device()); // token ids come from the tokenizer, on the host
-        Tensor x = Embedding.embedding(ids, tokenEmbedding).add(positionEmbedding.narrow(0, 0, n));
+        Tensor tokens = tokenEmbedding.tensor();
+        ids = ids.to(tokens.device()); // token ids come from the tokenizer, on the host
+        Tensor x = Embedding.embedding(ids, tokens).add(positionEmbedding.tensor().narrow(0, 0, n));
         for (EncoderLayer layer : layers) {
             x = layer.forward(x);
         }
@@ -73,13 +75,13 @@ public final class ClipTextModel {
         EncoderLayer(Params p, ClipConfig c) {
             int w = c.width();
             Params attn = p.sub("self_attn");
-            this.qProj = new Linear(attn.sub("q_proj"), w, w, true);
-            this.kProj = new Linear(attn.sub("k_proj"), w, w, true);
-            this.vProj = new Linear(attn.sub("v_proj"), w, w, true);
-            this.outProj = new Linear(attn.sub("out_proj"), w, w, true);
+            this.qProj = attn.linear("q_proj", w, w, true);
+            this.kProj = attn.linear("k_proj", w, w, true);
+            this.vProj = attn.linear("v_proj", w, w, true);
+            this.outProj = attn.linear("out_proj", w, w, true);
             this.layerNorm1 = new LayerNorm(p.sub("layer_norm1"), w, 1e-5f);
-            this.fc1 = new Linear(p.sub("mlp").sub("fc1"), w, 4 * w, true);
-            this.fc2 = new Linear(p.sub("mlp").sub("fc2"), 4 * w, w, true);
+            this.fc1 = p.sub("mlp").linear("fc1", w, 4 * w, true);
+            this.fc2 = p.sub("mlp").linear("fc2", 4 * w, w, true);
             this.layerNorm2 = new LayerNorm(p.sub("layer_norm2"), w, 1e-5f);
             this.heads = c.heads();
         }

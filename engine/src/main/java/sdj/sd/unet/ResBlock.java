@@ -21,11 +21,11 @@ final class ResBlock implements TimestepBlock {
 
     ResBlock(Params p, int channels, int embDim, int outChannels) {
         this.inNorm = new GroupNorm(p.sub("in_layers").sub(0), 32, channels, 1e-5f);
-        this.inConv = new Conv2d(p.sub("in_layers").sub(2), channels, outChannels, 3, 1, 1);
-        this.embLinear = new Linear(p.sub("emb_layers").sub(1), embDim, outChannels, true);
+        this.inConv = p.sub("in_layers").conv2d("2", channels, outChannels, 3, 1, 1);
+        this.embLinear = p.sub("emb_layers").linear("1", embDim, outChannels, true);
         this.outNorm = new GroupNorm(p.sub("out_layers").sub(0), 32, outChannels, 1e-5f);
-        this.outConv = new Conv2d(p.sub("out_layers").sub(3), outChannels, outChannels, 3, 1, 1);
-        this.skip = channels == outChannels ? null : new Conv2d(p.sub("skip_connection"), channels, outChannels, 1, 1, 0);
+        this.outConv = p.sub("out_layers").conv2d("3", outChannels, outChannels, 3, 1, 1);
+        this.skip = channels == outChannels ? null : p.conv2d("skip_connection", channels, outChannels, 1, 1, 0);
     }
 
     @Override

@@ -24,11 +24,11 @@ final class SpatialTransformer implements TimestepBlock {
 
     SpatialTransformer(Params p, int channels, int heads, int depth, int contextDim) {
         this.norm = new GroupNorm(p.sub("norm"), 32, channels, 1e-6f);
-        this.projIn = new Conv2d(p.sub("proj_in"), channels, channels, 1, 1, 0);
+        this.projIn = p.conv2d("proj_in", channels, channels, 1, 1, 0);
         for (int i = 0; i < depth; i++) {
             blocks.add(new BasicTransformerBlock(p.sub("transformer_blocks").sub(i), channels, heads, contextDim));
         }
-        this.projOut = new Conv2d(p.sub("proj_out"), channels, channels, 1, 1, 0);
+        this.projOut = p.conv2d("proj_out", channels, channels, 1, 1, 0);
     }
 
     @Override
@@ -62,8 +62,8 @@ final class SpatialTransformer implements TimestepBlock {
             this.norm2 = new LayerNorm(p.sub("norm2"), dim, 1e-5f);
             this.norm3 = new LayerNorm(p.sub("norm3"), dim, 1e-5f);
             int inner = 4 * dim;
-            this.ffIn = new Linear(p.sub("ff").sub("net").sub(0).sub("proj"), dim, 2 * inner, true);
-            this.ffOut = new Linear(p.sub("ff").sub("net").sub(2), inner, dim, true);
+            this.ffIn = p.sub("ff").sub("net").sub(0).linear("proj", dim, 2 * inner, true);
+            this.ffOut = p.sub("ff").sub("net").linear("2", inner, dim, true);
         }
 
         Tensor forward(Tensor x, Tensor context) {
@@ -83,10 +83,10 @@ final class SpatialTransformer implements TimestepBlock {
         private final int heads;
 
         CrossAttention(Params p, int queryDim, int contextDim, int heads) {
-            this.toQ = new Linear(p.sub("to_q"), queryDim, queryDim, false);
-            this.toK = new Linear(p.sub("to_k"), contextDim, queryDim, false);
-            this.toV = new Linear(p.sub("to_v"), contextDim, queryDim, false);
-            this.toOut = new Linear(p.sub("to_out").sub(0), queryDim, queryDim, true);
+            this.toQ = p.linear("to_q", queryDim, queryDim, false);
+            this.toK = p.linear("to_k", contextDim, queryDim, false);
+            this.toV = p.linear("to_v", contextDim, queryDim, false);
+            this.toOut = p.sub("to_out").linear("0", queryDim, queryDim, true);
             this.heads = heads;
         }
 

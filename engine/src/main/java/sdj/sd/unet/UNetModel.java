@@ -9,7 +9,6 @@ import sdj.nn.GroupNorm;
 import sdj.nn.Linear;
 import sdj.nn.Params;
 import sdj.ops.Join;
-import sdj.ops.Resample;
 import sdj.ops.Unary;
 import sdj.tensor.Tensor;
 
@@ -35,12 +34,13 @@ public final class UNetModel {
         this.config = c;
         int mc = c.modelChannels();
         int ted = c.timeEmbedDim();
-        this.timeEmbed0 = new Linear(p.sub("time_embed").sub(0), mc, ted, true);
-        this.timeEmbed2 = new Linear(p.sub("time_embed").sub(2), ted, ted, true);
+        this.timeEmbed0 = p.sub("time_embed").linear("0", mc, ted, true);
+        this.timeEmbed2 = p.sub("time_embed").linear("2", ted, ted, true);
 
         Params in = p.sub("input_blocks");
         List<Integer> skipChannels = new ArrayList<>();
-        inputBlocks.add(List.of(conv(in.sub(0).sub(0), c.inChannels(), mc, 1)));
+        Conv2d convIn = in.sub(0).conv2d("0", c.inChannels(), mc, 3, 1, 1);
+        inputBlocks.add(List.of((x, e, ctx) -> convIn.forward(x)));
         skipChannels.add(mc);
         int ch = mc;
         int ds = 1;
@@ -58,8 +58,7 @@ public final class UNetModel {
                 skipChannels.add(ch);
             }
             if (level != c.channelMult().length - 1) {
-                Conv2d op = new Conv2d(in.sub(inputBlocks.size()).sub(0).sub("op"), ch, ch, 3, 2, 1);
-                inputBlocks.add(List.of((x, e, ctx) -> op.forward(x)));
+                inputBlocks.add(List.of(new Downsample(in.sub(inputBlocks.size()).sub(0), ch)));
                 skipChannels.add(ch);
                 ds *= 2;
             }
@@ -83,20 +82,14 @@ public final class UNetModel {
                     layers.add(transformer(blk.sub(1), ch));
                 }
                 if (level > 0 && i == c.numResBlocks()) {
-                    Conv2d up = new Conv2d(blk.sub(layers.size()).sub("conv"), ch, ch, 3, 1, 1);
-                    layers.add((x, e, ctx) -> up.forward(Resample.upsampleNearest2x(x)));
+                    layers.add(new Upsample(blk.sub(layers.size()), ch));
                     ds /= 2;
                 }
                 outputBlocks.add(layers);
             }
         }
         this.outNorm = new GroupNorm(p.sub("out").sub(0), 32, ch, 1e-5f);
-        this.outConv = new Conv2d(p.sub("out").sub(2), mc, c.outChannels(), 3, 1, 1);
-    }
-
-    private static TimestepBlock conv(Params p, int in, int out, int stride) {
-        Conv2d conv = new Conv2d(p, in, out, 3, stride, 1);
-        return (x, e, ctx) -> conv.forward(x);
+        this.outConv = p.sub("out").conv2d("2", mc, c.outChannels(), 3, 1, 1);
     }
 
     private SpatialTransformer transformer(Params p, int ch) {

@@ -16,10 +16,10 @@ final class AttnBlock {
 
     AttnBlock(Params p, int ch) {
         this.norm = new GroupNorm(p.sub("norm"), 32, ch, 1e-6f);
-        this.q = new Conv2d(p.sub("q"), ch, ch, 1, 1, 0);
-        this.k = new Conv2d(p.sub("k"), ch, ch, 1, 1, 0);
-        this.v = new Conv2d(p.sub("v"), ch, ch, 1, 1, 0);
-        this.projOut = new Conv2d(p.sub("proj_out"), ch, ch, 1, 1, 0);
+        this.q = p.conv2d("q", ch, ch, 1, 1, 0);
+        this.k = p.conv2d("k", ch, ch, 1, 1, 0);
+        this.v = p.conv2d("v", ch, ch, 1, 1, 0);
+        this.projOut = p.conv2d("proj_out", ch, ch, 1, 1, 0);
     }
 
     Tensor forward(Tensor x) {

@@ -24,8 +24,8 @@ public final class AutoencoderKL {
         this.encoder = new Encoder(p.sub("encoder"), c);
         this.decoder = new Decoder(p.sub("decoder"), c);
         int moments = c.doubleZ() ? 2 * c.zChannels() : c.zChannels();
-        this.quantConv = new Conv2d(p.sub("quant_conv"), moments, 2 * c.embedDim(), 1, 1, 0);
-        this.postQuantConv = new Conv2d(p.sub("post_quant_conv"), c.embedDim(), c.zChannels(), 1, 1, 0);
+        this.quantConv = p.conv2d("quant_conv", moments, 2 * c.embedDim(), 1, 1, 0);
+        this.postQuantConv = p.conv2d("post_quant_conv", c.embedDim(), c.zChannels(), 1, 1, 0);
     }
 
     public VaeConfig config() {

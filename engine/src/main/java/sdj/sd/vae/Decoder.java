@@ -5,7 +5,6 @@ import java.util.List;
 import sdj.nn.Conv2d;
 import sdj.nn.GroupNorm;
 import sdj.nn.Params;
-import sdj.ops.Resample;
 import sdj.tensor.Tensor;
 
 /** VAE decoder: conv_in, mid block, up levels (deepest first) of ResnetBlocks with nearest ×2 + conv upsamples. */
@@ -16,14 +15,14 @@ final class Decoder {
     private final ResnetBlock midBlock2;
     /** Indexed by level as in the checkpoint ({@code up.0} is the full-resolution level). */
     private final List<List<ResnetBlock>> upBlocks = new ArrayList<>();
-    private final List<Conv2d> upsamples = new ArrayList<>();
+    private final List<Upsample> upsamples = new ArrayList<>();
     private final GroupNorm normOut;
     private final Conv2d convOut;
 
     Decoder(Params p, VaeConfig c) {
         int levels = c.chMult().length;
         int blockIn = c.ch() * c.chMult()[levels - 1];
-        this.convIn = new Conv2d(p.sub("conv_in"), c.zChannels(), blockIn, 3, 1, 1);
+        this.convIn = p.conv2d("conv_in", c.zChannels(), blockIn, 3, 1, 1);
         this.midBlock1 = new ResnetBlock(p.sub("mid").sub("block_1"), blockIn, blockIn);
         this.midAttn = new AttnBlock(p.sub("mid").sub("attn_1"), blockIn);
         this.midBlock2 = new ResnetBlock(p.sub("mid").sub("block_2"), blockIn, blockIn);
@@ -40,10 +39,10 @@ final class Decoder {
                 blockIn = blockOut;
             }
             upBlocks.set(level, blocks);
-            upsamples.set(level, level == 0 ? null : new Conv2d(up.sub("upsample").sub("conv"), blockIn, blockIn, 3, 1, 1));
+            upsamples.set(level, level == 0 ? null : new Upsample(up.sub("upsample"), blockIn));
         }
         this.normOut = new GroupNorm(p.sub("norm_out"), 32, blockIn, 1e-6f);
-        this.convOut = new Conv2d(p.sub("conv_out"), blockIn, c.outChannels(), 3, 1, 1);
+        this.convOut = p.conv2d("conv_out", blockIn, c.outChannels(), 3, 1, 1);
     }
 
     Tensor forward(Tensor z) {
@@ -52,9 +51,9 @@ final class Decoder {
             for (ResnetBlock b : upBlocks.get(level)) {
                 h = b.forward(h);
             }
-            Conv2d up = upsamples.get(level);
+            Upsample up = upsamples.get(level);
             if (up != null) {
-                h = up.forward(Resample.upsampleNearest2x(h));
+                h = up.forward(h);
             }
         }
         return convOut.forward(normOut.forwardSilu(h));

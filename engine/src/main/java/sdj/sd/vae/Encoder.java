@@ -11,7 +11,7 @@ import sdj.tensor.Tensor;
 final class Encoder {
     private final Conv2d convIn;
     private final List<List<ResnetBlock>> downBlocks = new ArrayList<>();
-    private final List<Conv2d> downsamples = new ArrayList<>();
+    private final List<Downsample> downsamples = new ArrayList<>();
     private final ResnetBlock midBlock1;
     private final AttnBlock midAttn;
     private final ResnetBlock midBlock2;
@@ -19,7 +19,7 @@ final class Encoder {
     private final Conv2d convOut;
 
     Encoder(Params p, VaeConfig c) {
-        this.convIn = new Conv2d(p.sub("conv_in"), c.inChannels(), c.ch(), 3, 1, 1);
+        this.convIn = p.conv2d("conv_in", c.inChannels(), c.ch(), 3, 1, 1);
         int blockIn = c.ch();
         for (int level = 0; level < c.chMult().length; level++) {
             Params down = p.sub("down").sub(level);
@@ -30,15 +30,13 @@ final class Encoder {
                 blockIn = blockOut;
             }
             downBlocks.add(blocks);
-            // CompVis pads right/bottom by one then convolves 3×3 stride 2 without padding
-            downsamples.add(level == c.chMult().length - 1 ? null
-                    : new Conv2d(down.sub("downsample").sub("conv"), blockIn, blockIn, 3, 2, 0));
+            downsamples.add(level == c.chMult().length - 1 ? null : new Downsample(down.sub("downsample"), blockIn));
         }
         this.midBlock1 = new ResnetBlock(p.sub("mid").sub("block_1"), blockIn, blockIn);
         this.midAttn = new AttnBlock(p.sub("mid").sub("attn_1"), blockIn);
         this.midBlock2 = new ResnetBlock(p.sub("mid").sub("block_2"), blockIn, blockIn);
         this.normOut = new GroupNorm(p.sub("norm_out"), 32, blockIn, 1e-6f);
-        this.convOut = new Conv2d(p.sub("conv_out"), blockIn, c.doubleZ() ? 2 * c.zChannels() : c.zChannels(), 3, 1, 1);
+        this.convOut = p.conv2d("conv_out", blockIn, c.doubleZ() ? 2 * c.zChannels() : c.zChannels(), 3, 1, 1);
     }
 
     Tensor forward(Tensor x) {
@@ -47,9 +45,9 @@ final class Encoder {
             for (ResnetBlock b : downBlocks.get(level)) {
                 h = b.forward(h);
             }
-            Conv2d down = downsamples.get(level);
+            Downsample down = downsamples.get(level);
             if (down != null) {
-                h = down.forward(h, 0, 1, 0, 1);
+                h = down.forward(h);
             }
         }
         h = midBlock2.forward(midAttn.forward(midBlock1.forward(h)));

@@ -15,10 +15,10 @@ final class ResnetBlock {
 
     ResnetBlock(Params p, int in, int out) {
         this.norm1 = new GroupNorm(p.sub("norm1"), 32, in, 1e-6f);
-        this.conv1 = new Conv2d(p.sub("conv1"), in, out, 3, 1, 1);
+        this.conv1 = p.conv2d("conv1", in, out, 3, 1, 1);
         this.norm2 = new GroupNorm(p.sub("norm2"), 32, out, 1e-6f);
-        this.conv2 = new Conv2d(p.sub("conv2"), out, out, 3, 1, 1);
-        this.ninShortcut = in == out ? null : new Conv2d(p.sub("nin_shortcut"), in, out, 1, 1, 0);
+        this.conv2 = p.conv2d("conv2", out, out, 3, 1, 1);
+        this.ninShortcut = in == out ? null : p.conv2d("nin_shortcut", in, out, 1, 1, 0);
     }
 
     Tensor forward(Tensor x) {

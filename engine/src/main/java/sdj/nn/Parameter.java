@@ -1,0 +1,77 @@
+package sdj.nn;
+
+import java.util.Arrays;
+import sdj.tensor.DType;
+import sdj.tensor.Device;
+import sdj.tensor.Shape;
+import sdj.tensor.Tensor;
+
+/**
+ * One named model parameter: a handle whose tensor can be swapped (moved to another device or dtype,
+ * merged with an adapter) while every module that holds the handle keeps reading the current tensor.
+ * The trainable flag belongs to the handle, so a swapped-in tensor gets {@code requiresGrad} again.
+ * Modules read {@link #tensor()} on each forward; they never keep the tensor itself.
+ */
+public final class Parameter {
+    private final String name;
+    private Tensor tensor;
+    private boolean trainable;
+
+    Parameter(String name, Tensor tensor) {
+        this.name = name;
+        this.tensor = tensor;
+    }
+
+    /** The full checkpoint name, e.g. {@code model.diffusion_model.out.2.weight}. */
+    public String name() {
+        return name;
+    }
+
+    /** The tensor behind the handle now. */
+    public Tensor tensor() {
+        return tensor;
+    }
+
+    public int[] shape() {
+        return tensor.shape();
+    }
+
+    public long numel() {
+        return tensor.numel();
+    }
+
+    public boolean trainable() {
+        return trainable;
+    }
+
+    /** Marks (or unmarks) the parameter for training: sets {@code requiresGrad} on its tensor. */
+    public void trainable(boolean flag) {
+        trainable = flag;
+        tensor.requiresGrad(flag);
+    }
+
+    /**
+     * Puts {@code replacement} (same shape, e.g. an updated or merged weight) behind the handle; it
+     * inherits the trainable flag. The old tensor's gradient stays with the old tensor.
+     */
+    public void set(Tensor replacement) {
+        if (!Arrays.equals(replacement.shape(), tensor.shape())) {
+            throw new IllegalArgumentException("parameter '" + name + "' has shape " + Shape.str(tensor.shape())
+                    + "; a tensor of shape " + Shape.str(replacement.shape()) + " cannot replace it");
+        }
+        tensor = replacement;
+        if (trainable) {
+            tensor.requiresGrad(true);
+        }
+    }
+
+    /** Converts the tensor in place of the old one: {@link ParameterStore#place} decides the copy. */
+    void moveTo(Device device, DType dtype) {
+        set(ParameterStore.place(tensor, device, dtype));
+    }
+
+    @Override
+    public String toString() {
+        return name + " " + tensor.dtype() + " " + Shape.str(tensor.shape()) + (trainable ? " trainable" : "");
+    }
+}
