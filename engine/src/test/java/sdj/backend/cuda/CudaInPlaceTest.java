@@ -26,12 +26,12 @@ class CudaInPlaceTest {
         float[] step = rounded(random(2, 24, 1f), dtype);
         Tensor cpu = Tensor.of(base.clone(), 4, 6);
         Tensor gpu = cpu.to(Device.CUDA, dtype);
-        Tensor s = Tensor.of(step, 6, 4).transpose(0, 1); // a strided source
+        Tensor s = Tensor.of(step, 6, 4).transpose(0, 1).narrow(1, 1, 4); // a strided [4, 4] source
         // through a transposed, narrowed view of the target
         for (Tensor t : new Tensor[] {cpu, gpu}) {
             Tensor view = t.transpose(0, 1).narrow(0, 1, 4); // [4, 4] of columns 1..4
-            Tensor src = t.isCuda() ? s.narrow(0, 0, 4).to(Device.CUDA, dtype) : s.narrow(0, 0, 4);
-            InPlace.add_(view, src.transpose(0, 1), -0.25f);
+            Tensor src = t.isCuda() ? s.to(Device.CUDA, dtype) : s;
+            InPlace.add_(view, src, -0.25f);
             InPlace.mul_(t.narrow(0, 2, 1), 3f);
             InPlace.copy_(t.narrow(1, 5, 1), t.isCuda() ? Tensor.of(new float[] {9}, 1).to(Device.CUDA, dtype)
                     : Tensor.of(new float[] {9}, 1));
