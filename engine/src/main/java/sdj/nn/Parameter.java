@@ -1,6 +1,8 @@
 package sdj.nn;
 
 import java.util.Arrays;
+import sdj.ops.InPlace;
+import sdj.tensor.Autograd;
 import sdj.tensor.DType;
 import sdj.tensor.Device;
 import sdj.tensor.Shape;
@@ -16,6 +18,7 @@ public final class Parameter {
     private final String name;
     private Tensor tensor;
     private boolean trainable;
+    private Tensor master; // fp32 weights an optimizer updates for an fp16/bf16 tensor (mixed precision)
 
     Parameter(String name, Tensor tensor) {
         this.name = name;
@@ -67,7 +70,39 @@ public final class Parameter {
 
     /** Converts the tensor in place of the old one: {@link ParameterStore#place} decides the copy. */
     void moveTo(Device device, DType dtype) {
-        set(ParameterStore.place(tensor, device, dtype));
+        Tensor exact = master != null ? master : tensor; // the master holds the bits the half tensor lost
+        set(ParameterStore.place(exact, device, dtype));
+        master = master == null || dtype == DType.F32 ? null : master.to(device, DType.F32);
+    }
+
+    /**
+     * The fp32 weights an optimizer updates: the tensor itself when it is fp32, else an fp32 copy on its
+     * device, made on first use and kept (mixed precision's master weights: small updates that would
+     * round away in fp16 accumulate here). After a step, {@link #syncFromMaster} rounds them back.
+     */
+    public Tensor master() {
+        if (tensor.dtype() == DType.F32) {
+            return tensor;
+        }
+        if (master == null) {
+            master = tensor.to(tensor.device(), DType.F32);
+        }
+        return master;
+    }
+
+    /** The gradient in fp32 (an fp16/bf16 gradient converted on its device), or null when there is none. */
+    public Tensor gradF32() {
+        Tensor g = tensor.grad();
+        return g == null || g.dtype() == DType.F32 ? g : g.to(g.device(), DType.F32);
+    }
+
+    /** Writes the master weights into the tensor, rounded to its dtype (nothing to do for fp32 tensors). */
+    public void syncFromMaster() {
+        if (master != null) {
+            try (var scope = Autograd.noGrad()) {
+                InPlace.copy_(tensor, master);
+            }
+        }
     }
 
     @Override
