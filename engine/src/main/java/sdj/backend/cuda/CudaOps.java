@@ -44,9 +44,6 @@ public final class CudaOps {
     public record ConvGrads(CudaTensor dx, CudaTensor dweight, CudaTensor dbias) {
     }
 
-    public record MatmulGrads(CudaTensor da, CudaTensor db) {
-    }
-
     private static volatile CudaOps shared;
 
     /** The op set on the first GPU; throws {@link CudaException} with the reason when there is none. */
@@ -135,20 +132,6 @@ public final class CudaOps {
         return out;
     }
 
-    /** Gradients of y = a·b (no transposes) for the output gradient g. */
-    public MatmulGrads matmulBackward(CudaTensor a, CudaTensor b, CudaTensor g) {
-        GemmPath path = gemm.defaultPath();
-        CudaTensor da = matmul(g, false, b, true, path);
-        CudaTensor db;
-        if (b.dim() == 2 && a.dim() > 2) {
-            // dB = Σ over a's batch of aᵀ·g = (a as [rows, K])ᵀ · (g as [rows, N])
-            db = matmul(a.view(-1, a.size(-1)), true, g.view(-1, g.size(-1)), false, path);
-        } else {
-            db = matmul(a, true, g, false, path);
-        }
-        return new MatmulGrads(da, db);
-    }
-
     /** x·Wᵀ + bias with W [out, in] as in nn.Linear (bias may be null). */
     public CudaTensor linear(CudaTensor x, CudaTensor weight, CudaTensor bias) {
         CudaTensor y = matmul(x, false, weight, true, gemm.defaultPath());
@@ -156,7 +139,7 @@ public final class CudaOps {
             return y;
         }
         try (y) {
-            return add(y, bias);
+            return ElementwiseOps.binary(ElementwiseOps.ADD, y, bias);
         }
     }
 
@@ -203,29 +186,6 @@ public final class CudaOps {
         return NormOps.softmaxBackward(y, dy, scale);
     }
 
-    /** Sum of every element, fp32 [1]. */
-    public CudaTensor sum(CudaTensor x) {
-        return NormOps.sumKeepMiddle(x, 1, 1, x.numel());
-    }
-
-    /** Sum over the last dim, fp32 [rows]. */
-    public CudaTensor sumLastDim(CudaTensor x) {
-        long cols = x.size(-1);
-        return NormOps.sumKeepMiddle(x, 1, Math.toIntExact(x.numel() / cols), cols);
-    }
-
-    /** Sum over every dim but the last (the bias gradient of linear), fp32 [cols]. */
-    public CudaTensor sumToLastDim(CudaTensor x) {
-        int cols = x.size(-1);
-        return NormOps.sumKeepMiddle(x, x.numel() / cols, cols, 1);
-    }
-
-    /** Per-channel sum of [N, C, ...] (the bias gradient of conv2d), fp32 [C]. */
-    public CudaTensor sumPerChannel(CudaTensor x) {
-        int c = x.size(1);
-        return NormOps.sumKeepMiddle(x, x.size(0), c, x.numel() / ((long) x.size(0) * c));
-    }
-
     // ------------------------------------------------------------------ attention
 
     /** Fused attention over [B, H, N, D] tensors. */
@@ -245,20 +205,12 @@ public final class CudaOps {
 
     // ------------------------------------------------------------------ elementwise
 
-    public CudaTensor activation(Activation act, CudaTensor x) {
-        return activation(act, x, 0f);
-    }
-
     /** act(x) with a parameter: {@link Activation#POW}'s exponent. */
     public CudaTensor activation(Activation act, CudaTensor x, float p) {
         return ElementwiseOps.activation(act, x, p);
     }
 
     /** dx = dy · act'(x). */
-    public CudaTensor activationBackward(Activation act, CudaTensor x, CudaTensor dy) {
-        return activationBackward(act, x, dy, 0f);
-    }
-
     /** dx = dy · act'(x) with a parameter: {@link Activation#POW}'s exponent. */
     public CudaTensor activationBackward(Activation act, CudaTensor x, CudaTensor dy, float p) {
         return ElementwiseOps.activationBackward(act, x, dy, p);
@@ -271,39 +223,6 @@ public final class CudaOps {
 
     public CudaTensor gegluBackward(CudaTensor x, CudaTensor dout) {
         return ElementwiseOps.gegluBackward(x, dout);
-    }
-
-    public CudaTensor add(CudaTensor a, CudaTensor b) {
-        return ElementwiseOps.binary(ElementwiseOps.ADD, a, b);
-    }
-
-    public CudaTensor sub(CudaTensor a, CudaTensor b) {
-        return ElementwiseOps.binary(ElementwiseOps.SUB, a, b);
-    }
-
-    public CudaTensor mul(CudaTensor a, CudaTensor b) {
-        return ElementwiseOps.binary(ElementwiseOps.MUL, a, b);
-    }
-
-    public CudaTensor div(CudaTensor a, CudaTensor b) {
-        return ElementwiseOps.binary(ElementwiseOps.DIV, a, b);
-    }
-
-    public CudaTensor add(CudaTensor x, float s) {
-        return ElementwiseOps.affine(x, 1f, s);
-    }
-
-    public CudaTensor mul(CudaTensor x, float s) {
-        return ElementwiseOps.affine(x, s, 0f);
-    }
-
-    public CudaTensor neg(CudaTensor x) {
-        return ElementwiseOps.affine(x, -1f, 0f);
-    }
-
-    /** A copy converted to another dtype (x itself when already that dtype). */
-    public CudaTensor to(CudaTensor x, DType dtype) {
-        return ElementwiseOps.cast(x, dtype);
     }
 
     // ------------------------------------------------------------------ lookup and resampling

@@ -81,7 +81,7 @@ class CudaElementwiseTest {
                     y[i] = (float) f.applyAsDouble(x[i]);
                     g[i] = (float) (dy[i] * derivative(act, x[i]));
                 }
-                try (CudaTensor out = ops.activation(act, dx); CudaTensor grad = ops.activationBackward(act, dx, ddy)) {
+                try (CudaTensor out = KernelCalls.activation(act, dx); CudaTensor grad = KernelCalls.activationBackward(act, dx, ddy)) {
                     assertClose(y, out.toFloatArray(), dtype, act + " forward");
                     assertClose(g, grad.toFloatArray(), dtype, act + " backward");
                 }
@@ -199,8 +199,8 @@ class CudaElementwiseTest {
         }
         try (CudaTensor da = upload(ops, a, dtype, SHAPE); CudaTensor ds = upload(ops, same, dtype, SHAPE);
              CudaTensor dc = upload(ops, channel, dtype, 320, 1, 1); CudaTensor dsuf = upload(ops, suffix, dtype, 32);
-             CudaTensor r1 = ops.add(da, ds); CudaTensor r2 = ops.mul(da, ds); CudaTensor r3 = ops.add(da, dc);
-             CudaTensor r4 = ops.sub(da, dsuf); CudaTensor r5 = ops.add(ops.mul(da, 0.5f), 0.25f)) {
+             CudaTensor r1 = KernelCalls.add(da, ds); CudaTensor r2 = KernelCalls.mul(da, ds); CudaTensor r3 = KernelCalls.add(da, dc);
+             CudaTensor r4 = KernelCalls.sub(da, dsuf); CudaTensor r5 = KernelCalls.add(KernelCalls.mul(da, 0.5f), 0.25f)) {
             assertClose(sum, r1.toFloatArray(), dtype, "add");
             assertClose(prod, r2.toFloatArray(), dtype, "mul");
             assertClose(chan, r3.toFloatArray(), dtype, "add per channel");
@@ -242,8 +242,8 @@ class CudaElementwiseTest {
     void castsRoundLikeTheHost(DType dtype) {
         CudaOps ops = opsOrSkip();
         float[] x = random(19, 4096, 100f);
-        try (CudaTensor f32 = upload(ops, x, DType.F32, 4096); CudaTensor low = ops.to(f32, dtype);
-             CudaTensor back = ops.to(low, DType.F32)) {
+        try (CudaTensor f32 = upload(ops, x, DType.F32, 4096); CudaTensor low = KernelCalls.to(f32, dtype);
+             CudaTensor back = KernelCalls.to(low, DType.F32)) {
             assertClose(rounded(x, dtype), back.toFloatArray(), 0f, "cast f32→" + dtype + "→f32 equals host rounding");
         }
     }

@@ -99,7 +99,7 @@ class CudaGemmTest {
         float[] expectedDb = reference(a, true, g, false, k, batch * m, n);
         try (CudaTensor da = upload(ops, a, dtype, batch, m, k); CudaTensor db = upload(ops, b, dtype, k, n);
              CudaTensor dg = upload(ops, g, dtype, batch, m, n)) {
-            CudaOps.MatmulGrads grads = ops.matmulBackward(da, db, dg);
+            KernelCalls.MatmulGrads grads = KernelCalls.matmulBackward(ops, da, db, dg);
             assertClose(expectedDa, grads.da().toFloatArray(), dtype, "matmul dA");
             assertClose(expectedDb, grads.db().toFloatArray(), dtype, "matmul dB");
             grads.da().close();

@@ -100,8 +100,8 @@ class CudaSoftmaxReduceTest {
             perChannel[(i / hw) % c] += x[i];
         }
         // Sums are fp32 on the device whatever the input dtype, so fp32 tolerance applies.
-        try (CudaTensor dX = upload(ops, x, dtype, n, c, hw); CudaTensor s = ops.sum(dX);
-             CudaTensor s1 = ops.sumLastDim(dX); CudaTensor s2 = ops.sumToLastDim(dX); CudaTensor s3 = ops.sumPerChannel(dX)) {
+        try (CudaTensor dX = upload(ops, x, dtype, n, c, hw); CudaTensor s = KernelCalls.sum(dX);
+             CudaTensor s1 = KernelCalls.sumLastDim(dX); CudaTensor s2 = KernelCalls.sumToLastDim(dX); CudaTensor s3 = KernelCalls.sumPerChannel(dX)) {
             assertClose(new float[] {(float) total}, s.toFloatArray(), 1e-3f, "sum all " + dtype);
             assertClose(lastDim, s1.toFloatArray(), DType.F32, "sum last dim " + dtype);
             assertClose(toLast, s2.toFloatArray(), DType.F32, "sum to last dim " + dtype);
