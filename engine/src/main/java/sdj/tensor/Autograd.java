@@ -34,14 +34,15 @@ public final class Autograd {
     /**
      * Activation checkpointing: {@code fn(inputs)} without keeping its intermediate tensors. The forward
      * runs fn with nothing recorded and keeps only the inputs; one "checkpoint" node stands for the whole
-     * subgraph, and its backward runs fn again with grad on and backpropagates through that copy. Inputs
-     * receive their gradients through the node; parameters fn reads (requiring grad, not passed as inputs)
-     * accumulate theirs into {@link Tensor#grad()} during that inner backward, as if never checkpointed.
-     * Outside grad mode this is just {@code fn.apply(inputs)}.
+     * subgraph. When backward reaches it, fn runs again with grad on and the sweep goes on through the
+     * recomputed subgraph, so the inputs and the parameters fn reads (leaves it need not be given) get
+     * exactly the gradients they would get without checkpointing. Outside grad mode this is just
+     * {@code fn.apply(inputs)}.
      *
      * <p>fn runs twice, so it must compute the same thing both times: no randomness drawn from a shared
-     * generator (dropout must use a generator fn re-creates from a fixed seed), no state it changes.
-     * See {@link Checkpoint} for the details and why this is the reentrant form.
+     * generator (dropout must use a generator fn re-creates from a fixed seed), no state it changes. Every
+     * computed tensor fn reads that requires grad must be one of the inputs. See {@link Checkpoint} for
+     * how this relates to torch.utils.checkpoint.
      */
     public static Tensor checkpoint(Function<Tensor[], Tensor> fn, Tensor... inputs) {
         return Checkpoint.run(fn, inputs);

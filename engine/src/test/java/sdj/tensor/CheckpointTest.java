@@ -149,6 +149,43 @@ class CheckpointTest {
     }
 
     @Test
+    void aParameterReadInsideAndOutsideGetsBothUses() {
+        Tensor x = random(13, 2, 4).requiresGrad(true);
+        Grads plain = run(x, () -> Unary.square(block(x)).sum().add(F.linear(x, w, b).sum()));
+        Grads ckpt = run(x, () -> Unary.square(Autograd.checkpoint(blockFn, x)).sum().add(F.linear(x, w, b).sum()));
+        assertSameGrads(plain, ckpt);
+    }
+
+    @Test
+    void aComputedTensorReadWithoutPassingItIsReported() {
+        Tensor x = random(14, 2, 4).requiresGrad(true);
+        Tensor hidden = x.mul(2f); // computed, requires grad, captured by fn instead of passed
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> Autograd.checkpoint(in -> block(in[0]).mul(hidden), x));
+        assertTrue(e.getMessage().contains("read a tensor of shape [2, 4] computed outside it (by mul_scalar) that requires grad,"
+                + " without taking it as an input"), e.getMessage());
+        // passed as an input, the same function is fine: the gradients are the same sums, but x's three
+        // uses (two inside, one through the derived input) are added in another order, so only to rounding
+        Grads plain = run(x, () -> block(x).mul(x.mul(2f)).sum());
+        Grads ckpt = run(x, () -> Autograd.checkpoint(in -> block(in[0]).mul(in[1]), x, x.mul(2f)).sum());
+        assertEquals(plain.loss(), ckpt.loss());
+        assertArrayEquals(plain.x(), ckpt.x(), 1e-6f);
+        assertArrayEquals(plain.w(), ckpt.w());
+        assertArrayEquals(plain.b(), ckpt.b());
+    }
+
+    @Test
+    void nullInputsArePassedThrough() {
+        Tensor x = random(15, 2, 4).requiresGrad(true);
+        Grads plain = run(x, () -> Unary.square(block(x)).sum());
+        Grads ckpt = run(x, () -> Unary.square(Autograd.checkpoint(in -> {
+            assertNull(in[1]);
+            return block(in[0]);
+        }, x, null)).sum());
+        assertSameGrads(plain, ckpt);
+    }
+
+    @Test
     void nothingIsRecordedWithoutGradOrUnderNoGrad() {
         Tensor c = random(10, 2, 4);
         Tensor frozen = Autograd.checkpoint(in -> in[0].mul(in[0]), c);
