@@ -80,7 +80,7 @@ public final class UNetBench {
     }
 
     /** Bytes allocated on the heap so far by all live threads (the caller and the ForkJoin workers). */
-    private static long allocatedBytes() {
+    static long allocatedBytes() {
         return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getTotalThreadAllocatedBytes();
     }
 
@@ -91,7 +91,7 @@ public final class UNetBench {
                 + CudaOps.shared().device().memoryStats();
     }
 
-    private static void resetPeaks() {
+    static void resetPeaks() {
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
             if (pool.getType() == MemoryType.HEAP) {
                 pool.resetPeakUsage();
@@ -99,7 +99,7 @@ public final class UNetBench {
         }
     }
 
-    private static long peakHeap() {
+    static long peakHeap() {
         long sum = 0;
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
             if (pool.getType() == MemoryType.HEAP) {

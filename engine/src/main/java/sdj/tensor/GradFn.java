@@ -14,11 +14,22 @@ public final class GradFn {
     final String name;
     final Tensor[] inputs;
     final Backward backward;
+    /** For a checkpoint: rebuilds the subgraph from {@link #inputs} to an output that stands in for this one. */
+    final java.util.function.Supplier<Tensor> recompute;
 
     GradFn(String name, Tensor[] inputs, Backward backward) {
         this.name = name;
         this.inputs = inputs;
         this.backward = backward;
+        this.recompute = null;
+    }
+
+    /** A node whose backward is a sweep through the subgraph {@code recompute} records again. */
+    GradFn(String name, Tensor[] inputs, java.util.function.Supplier<Tensor> recompute) {
+        this.name = name;
+        this.inputs = inputs;
+        this.backward = null;
+        this.recompute = recompute;
     }
 
     public String name() {

@@ -11,6 +11,7 @@ import sdj.bench.Machine;
 import sdj.bench.Timing;
 import sdj.bench.Txt2ImgBench;
 import sdj.bench.UNetBench;
+import sdj.bench.UNetTrainBench;
 import sdj.sd.ModelConfigs;
 import sdj.sd.StableDiffusionModel;
 import sdj.sd.clip.ClipTokenizer;
@@ -29,13 +30,13 @@ public final class BenchCommand implements Command {
 
     @Override
     public String summary() {
-        return "time a kernel (gemm, conv, attention), a UNet forward or a whole txt2img on cpu or cuda; prints FLOP/s and"
-                + " % of peak, or seconds per image";
+        return "time a kernel (gemm, conv, attention), a UNet forward, a UNet training step (cpu) or a whole txt2img on cpu"
+                + " or cuda; prints FLOP/s and % of peak, or seconds per image";
     }
 
     @Override
     public String positional() {
-        return "gemm|conv|attention|unet|txt2img";
+        return "gemm|conv|attention|unet|unet-train|txt2img";
     }
 
     @Override
@@ -52,10 +53,14 @@ public final class BenchCommand implements Command {
         o.addOption(Option.builder().longOpt("tokens").hasArg().desc("attention sequence length (default 4096)").build());
         o.addOption(Option.builder().longOpt("head-dim").hasArg().desc("attention head size (default 40)").build());
         o.addOption(Option.builder().longOpt("threads").hasArg().desc("worker threads (default: all cores)").build());
-        o.addOption(Option.builder().longOpt("config").hasArg().desc("unet, txt2img: model config JSON (default: SD v1 sizes)").build());
-        o.addOption(Option.builder().longOpt("latent").hasArg().desc("unet: latent size (default 64 = 512x512 images)").build());
-        o.addOption(Option.builder().longOpt("runs").hasArg().desc("unet: timed forwards (default 2); txt2img: timed"
-                + " images (default 2)").build());
+        o.addOption(Option.builder().longOpt("config").hasArg().desc("unet, unet-train, txt2img: model config JSON (default:"
+                + " SD v1 sizes)").build());
+        o.addOption(Option.builder().longOpt("latent").hasArg().desc("unet, unet-train: latent size (default 64 = 512x512"
+                + " images)").build());
+        o.addOption(Option.builder().longOpt("runs").hasArg().desc("unet: timed forwards (default 2); unet-train: timed"
+                + " steps after an untimed one (default 1); txt2img: timed images (default 2)").build());
+        o.addOption(Option.builder().longOpt("gradient-checkpointing").desc("unet-train: recompute each ResBlock's and"
+                + " transformer block's activations in backward instead of keeping them").build());
         o.addOption(Option.builder().longOpt("steps").hasArg().desc("txt2img: sampler steps (default 50)").build());
         o.addOption(Option.builder().longOpt("sampler").hasArg().desc("txt2img: sampler (default ddim)").build());
         o.addOption(Option.builder().longOpt("W").hasArg().desc("txt2img: width (default 512)").build());
@@ -71,7 +76,7 @@ public final class BenchCommand implements Command {
     @Override
     public int run(CommandLine cmd) throws Exception {
         if (cmd.getArgs().length != 1) {
-            throw new UserError("say what to bench: gemm, conv, attention, unet or txt2img (e.g. 'sdj bench gemm --m 1024"
+            throw new UserError("say what to bench: gemm, conv, attention, unet, unet-train or txt2img (e.g. 'sdj bench gemm --m 1024"
                     + " --n 1024 --k 1024')");
         }
         if (cmd.hasOption("threads")) {
@@ -82,6 +87,13 @@ public final class BenchCommand implements Command {
         DeviceFlags placement = DeviceFlags.parse(cmd);
         if (kind.equals("txt2img")) {
             return benchTxt2Img(cmd, placement);
+        }
+        if (kind.equals("unet-train")) {
+            if (placement.device() == Device.CUDA) {
+                throw new UserError("'sdj bench unet-train' runs on the cpu only so far; leave out --device cuda");
+            }
+            benchUnetTrain(cmd);
+            return 0;
         }
         if (placement.device() == Device.CUDA) {
             return benchCuda(kind, cmd, placement.dtype(), seconds);
@@ -98,7 +110,8 @@ public final class BenchCommand implements Command {
                 benchUnet(cmd);
                 yield null;
             }
-            default -> throw new UserError("unknown bench '" + kind + "': use gemm, conv, attention, unet or txt2img");
+            default -> throw new UserError("unknown bench '" + kind + "': use gemm, conv, attention, unet, unet-train or"
+                    + " txt2img");
         };
         if (r == null) {
             return 0;
@@ -176,5 +189,26 @@ public final class BenchCommand implements Command {
                 config.modelChannels(), config.contextDim(), latent, latent, batch, Parallel.threads());
         UNetBench.Result r = UNetBench.run(config, latent, batch, Flags.intOpt(cmd, "runs", 2), 1);
         System.out.println(UNetBench.describe(r, Machine.fp32PeakGflops(Parallel.threads())));
+    }
+
+    private static void benchUnetTrain(CommandLine cmd) throws Exception {
+        int latent = Flags.intOpt(cmd, "latent", 64);
+        int batch = Flags.intOpt(cmd, "batch", 1);
+        int runs = Flags.intOpt(cmd, "runs", 1);
+        boolean checkpointing = cmd.hasOption("gradient-checkpointing");
+        UNetConfig config = Flags.modelConfigs(cmd).unet();
+        int multiple = 1 << (config.channelMult().length - 1); // each level but the last halves the latent
+        if (latent < 1 || latent % multiple != 0) {
+            throw new UserError("--latent must be a positive multiple of " + multiple + " (the UNet halves it "
+                    + (config.channelMult().length - 1) + " times), got " + latent);
+        }
+        if (batch < 1 || runs < 1) {
+            throw new UserError("--batch and --runs must be at least 1, got " + batch + " and " + runs);
+        }
+        System.out.printf(Locale.ROOT, "UNet training step (model_channels %d, context %d), random weights all trainable, MSE"
+                + " loss, latent %dx%d, batch %d, %d threads, gradient checkpointing %s%n", config.modelChannels(),
+                config.contextDim(), latent, latent, batch, Parallel.threads(), checkpointing ? "on" : "off");
+        UNetTrainBench.Result r = UNetTrainBench.run(config, latent, batch, runs, 1, checkpointing);
+        System.out.println(UNetTrainBench.describe(r, Machine.fp32PeakGflops(Parallel.threads())));
     }
 }

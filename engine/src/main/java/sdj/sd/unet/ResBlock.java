@@ -5,6 +5,7 @@ import sdj.nn.GroupNorm;
 import sdj.nn.Linear;
 import sdj.nn.Params;
 import sdj.ops.Unary;
+import sdj.tensor.Autograd;
 import sdj.tensor.Tensor;
 
 /**
@@ -18,6 +19,7 @@ final class ResBlock implements TimestepBlock {
     private final GroupNorm outNorm;
     private final Conv2d outConv;
     private final Conv2d skip;
+    private boolean checkpointed;
 
     ResBlock(Params p, int channels, int embDim, int outChannels) {
         this.inNorm = new GroupNorm(p.sub("in_layers").sub(0), 32, channels, 1e-5f);
@@ -28,8 +30,17 @@ final class ResBlock implements TimestepBlock {
         this.skip = channels == outChannels ? null : p.conv2d("skip_connection", channels, outChannels, 1, 1, 0);
     }
 
+    /** CompVis {@code use_checkpoint}: recompute this block's activations in backward instead of keeping them. */
+    void setCheckpointed(boolean on) {
+        checkpointed = on;
+    }
+
     @Override
     public Tensor forward(Tensor x, Tensor emb, Tensor context) {
+        return checkpointed ? Autograd.checkpoint(in -> compute(in[0], in[1]), x, emb) : compute(x, emb);
+    }
+
+    private Tensor compute(Tensor x, Tensor emb) {
         Tensor h = inConv.forward(inNorm.forwardSilu(x));
         Tensor e = embLinear.forward(Unary.silu(emb)); // [B, out]
         h = h.add(e.unsqueeze(-1).unsqueeze(-1));

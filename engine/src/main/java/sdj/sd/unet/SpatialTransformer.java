@@ -9,6 +9,7 @@ import sdj.nn.LayerNorm;
 import sdj.nn.Linear;
 import sdj.nn.Params;
 import sdj.ops.F;
+import sdj.tensor.Autograd;
 import sdj.tensor.Tensor;
 
 /**
@@ -29,6 +30,13 @@ final class SpatialTransformer implements TimestepBlock {
             blocks.add(new BasicTransformerBlock(p.sub("transformer_blocks").sub(i), channels, heads, contextDim));
         }
         this.projOut = p.conv2d("proj_out", channels, channels, 1, 1, 0);
+    }
+
+    /** Checkpoints each transformer block (CompVis {@code BasicTransformerBlock(checkpoint=True)}). */
+    void setCheckpointed(boolean on) {
+        for (BasicTransformerBlock block : blocks) {
+            block.checkpointed = on;
+        }
     }
 
     @Override
@@ -54,6 +62,7 @@ final class SpatialTransformer implements TimestepBlock {
         private final LayerNorm norm3;
         private final Linear ffIn;
         private final Linear ffOut;
+        private boolean checkpointed;
 
         BasicTransformerBlock(Params p, int dim, int heads, int contextDim) {
             this.attn1 = new CrossAttention(p.sub("attn1"), dim, dim, heads);
@@ -67,6 +76,10 @@ final class SpatialTransformer implements TimestepBlock {
         }
 
         Tensor forward(Tensor x, Tensor context) {
+            return checkpointed ? Autograd.checkpoint(in -> compute(in[0], in[1]), x, context) : compute(x, context);
+        }
+
+        private Tensor compute(Tensor x, Tensor context) {
             Tensor h = norm1.forward(x);
             x = x.add(attn1.forward(h, h));
             x = x.add(attn2.forward(norm2.forward(x), context));

@@ -101,6 +101,24 @@ public final class UNetModel {
     }
 
     /**
+     * Activation checkpointing for training: each ResBlock and each transformer block keeps only its
+     * inputs while grad is recorded and recomputes the rest in backward (the gradients are unchanged).
+     * Off by default; without grad recording (sampling) it changes nothing.
+     */
+    public void setGradientCheckpointing(boolean on) {
+        List<TimestepBlock> layers = new ArrayList<>(middleBlock);
+        inputBlocks.forEach(layers::addAll);
+        outputBlocks.forEach(layers::addAll);
+        for (TimestepBlock layer : layers) {
+            if (layer instanceof ResBlock res) {
+                res.setCheckpointed(on);
+            } else if (layer instanceof SpatialTransformer transformer) {
+                transformer.setCheckpointed(on);
+            }
+        }
+    }
+
+    /**
      * ε prediction for latents x [B, C, H, W] at (possibly fractional) timesteps t [B] with text
      * context [B, N, contextDim].
      */
