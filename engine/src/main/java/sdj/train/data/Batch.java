@@ -1,5 +1,6 @@
 package sdj.train.data;
 
+import java.nio.file.Path;
 import java.util.List;
 import sdj.tensor.Tensor;
 
@@ -13,6 +14,6 @@ import sdj.tensor.Tensor;
  * @param instances how many leading samples are instance images (n − instances are class images)
  * @param position  where this batch stands in the data order
  */
-public record Batch(Tensor pixels, List<String> prompts, List<java.nio.file.Path> files, int instances,
+public record Batch(Tensor pixels, List<String> prompts, List<Path> files, int instances,
         DataPosition position) {
 }

@@ -1,5 +1,6 @@
 package sdj.train.data;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import sdj.tensor.Tensor;
@@ -117,7 +118,7 @@ public final class DreamBoothData {
         int r = config.resolution();
         float[] pixels = new float[n * 3 * r * r];
         List<String> prompts = new ArrayList<>(n);
-        List<java.nio.file.Path> files = new ArrayList<>(n);
+        List<Path> files = new ArrayList<>(n);
         for (int k = 0; k < items; k++) {
             load(instances.get(order[from + k] % instances.size()), p.epoch(), order[from + k], 0, pixels, k, prompts,
                     files);
@@ -130,7 +131,7 @@ public final class DreamBoothData {
     }
 
     private void load(TrainingImage image, int epoch, int item, int role, float[] pixels, int sample,
-            List<String> prompts, List<java.nio.file.Path> files) {
+            List<String> prompts, List<Path> files) {
         int r = config.resolution();
         RgbImage img = ImageFiles.decode(image.file(), "it decoded when the data was opened, so check that it was not changed");
         Preprocess.pixels(img, r, config.centerCrop(), config.randomFlip(),

@@ -10,6 +10,11 @@ import sdj.image.Images;
  * Decodes a training image to upright RGB: {@link Images#load} (ImageIO with the TwelveMonkeys WebP
  * and JPEG plugins; palette and grey images expanded, alpha dropped as PIL's {@code convert("RGB")}
  * does), then, for JPEGs, the EXIF orientation (PIL's {@code exif_transpose}).
+ *
+ * <p>Where this differs from PIL (none of it touches 8-bit RGB, grey or palette files): 16-bit
+ * images are scaled to 8 bits (PIL clips 16-bit grey); CMYK/YCCK JPEGs are converted by TwelveMonkeys
+ * with their ICC profile (PIL inverts the channels without one); EXIF orientation is read from JPEGs
+ * only (PIL also reads it from PNG and WebP files that carry EXIF).
  */
 final class ImageFiles {
     /** EXIF sits in an APP1 segment at the start of a JPEG, at most 64 KiB long. */
