@@ -23,8 +23,9 @@ public final class Images {
     }
 
     /**
-     * Reads a PNG, JPEG, BMP or GIF (first frame) with ImageIO as an RGB image. Failures are one
-     * sentence naming the file: missing, unreadable, corrupt, or a format ImageIO lacks (WebP).
+     * Reads a PNG, JPEG, BMP, GIF (first frame) or WebP (TwelveMonkeys plugin) with ImageIO as an RGB
+     * image. Failures are one sentence naming the file: missing, unreadable, corrupt, or a format
+     * ImageIO lacks (WebP where the plugin is not on the class path).
      */
     public static BufferedImage load(Path file) throws IOException {
         byte[] bytes;
@@ -42,7 +43,8 @@ public final class Images {
         try {
             img = ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes)));
         } catch (IOException | RuntimeException e) {
-            throw new IOException("Image file " + file + " is corrupt or truncated (" + e.getMessage() + ").", e);
+            String detail = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            throw new IOException("Image file " + file + " is corrupt or truncated (" + detail + ").", e);
         }
         if (img == null) {
             if (isWebp(bytes)) {
@@ -50,7 +52,7 @@ public final class Images {
                         + " is WebP, and webp is not supported by this JVM's ImageIO; convert to PNG.");
             }
             throw new IOException("Image file " + file
-                    + " is not an image format this JVM's ImageIO can read (PNG, JPEG, BMP or GIF).");
+                    + " is not an image format this JVM's ImageIO can read (PNG, JPEG, BMP, GIF or WebP).");
         }
         return RgbPixels.image(RgbPixels.of(img), img.getWidth(), img.getHeight());
     }
