@@ -109,4 +109,11 @@ public interface Backend {
 
     /** dst *= s in dst's storage. */
     void scaleInPlace(Tensor dst, float s);
+
+    /**
+     * One AdamW update (torch 1.13 {@code _single_tensor_adamw}) of param in place, with its fp32 moments m and v
+     * (same shape, contiguous, updated in place) from an fp32 gradient: param·decay; m ← β1·m + (1−β1)·g;
+     * v ← β2·v + (1−β2)·g²; param += −step_size·m / (sqrt(v)/sqrt(1−β2^k) + ε), each in float32 in torch's order.
+     */
+    void adamwStep(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep step);
 }

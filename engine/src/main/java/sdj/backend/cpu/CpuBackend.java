@@ -1,6 +1,7 @@
 package sdj.backend.cpu;
 
 import java.util.Arrays;
+import sdj.tensor.AdamWStep;
 import sdj.tensor.Autograd;
 import sdj.tensor.Backend;
 import sdj.tensor.BinaryOp;
@@ -172,6 +173,11 @@ public final class CpuBackend implements Backend {
     public void scaleInPlace(Tensor dst, float s) {
         float[] out = heapArrayOf(dst, "mul_");
         forEachOffset(dst, (i, off) -> out[off] *= s);
+    }
+
+    @Override
+    public void adamwStep(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep step) {
+        CpuOptim.adamw(param, grad, m, v, step);
     }
 
     /** The fp32 heap array behind dst: in-place updates write only where the CPU's own results live. */

@@ -2,6 +2,7 @@ package sdj.backend.cuda;
 
 import java.lang.ref.Reference;
 import java.util.Arrays;
+import sdj.tensor.AdamWStep;
 import sdj.tensor.Backend;
 import sdj.tensor.BinaryOp;
 import sdj.tensor.DType;
@@ -276,6 +277,20 @@ public final class CudaBackend implements Backend {
     @Override
     public void scaleInPlace(Tensor dst, float s) {
         copyInto(affine(dst, s, 0f), dst);
+    }
+
+    /** The parameter and its moments are updated in their own memory, so they must be contiguous device tensors. */
+    @Override
+    public void adamwStep(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep step) {
+        for (Tensor t : new Tensor[] {param, m, v}) {
+            if (!t.isContiguous()) {
+                throw new IllegalArgumentException("adamw updates contiguous tensors in place, got the view " + t
+                        + "; keep parameters and optimizer state as whole tensors");
+            }
+        }
+        try (Operands in = new Operands("adamw", param, grad, m, v)) {
+            OptimOps.adamw(in.get(param), in.get(grad, DType.F32), in.get(m), in.get(v), step);
+        }
     }
 
     /** One dtype for two operands: the same one, else fp32 (the only dtype wider than both halves). */

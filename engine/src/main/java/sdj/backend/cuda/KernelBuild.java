@@ -12,7 +12,7 @@ import java.util.List;
 public final class KernelBuild {
     /** The kernel families, one kernels/<name>.cu → sdj/kernels/<name>.ptx each. */
     public static final List<String> FAMILIES = List.of("elementwise", "reduce", "softmax", "norm", "embedding",
-            "upsample", "conv", "attention", "gemm", "copy");
+            "upsample", "conv", "attention", "gemm", "copy", "optim");
 
     static final String RESOURCE_DIR = "/sdj/kernels/";
 

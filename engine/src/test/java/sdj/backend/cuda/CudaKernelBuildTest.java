@@ -29,20 +29,21 @@ class CudaKernelBuildTest {
     private static final List<String> DTYPES = List.of("f32", "f16", "bf16");
 
     /** Kernel names per family; those in PER_DTYPE exist as name_f32, name_f16 and name_bf16. */
-    private static final Map<String, List<String>> PER_DTYPE = Map.of(
-            "elementwise", List.of("activation_forward", "activation_backward", "binary_forward", "affine",
-                    "geglu_forward", "geglu_backward"),
-            "reduce", List.of("sum_keep_middle"),
-            "softmax", List.of("softmax_forward", "softmax_backward"),
-            "norm", List.of("layer_norm_forward", "layer_norm_backward", "layer_norm_param_grads", "group_norm_forward",
-                    "group_norm_backward"),
-            "embedding", List.of("embedding_forward", "embedding_backward"),
-            "upsample", List.of("upsample_nearest_forward", "upsample_nearest_backward"),
-            "conv", List.of("im2col", "col2im"),
-            "attention", List.of("attention_forward", "attention_backward_delta", "attention_backward_dq",
-                    "attention_backward_dkdv"),
-            "gemm", List.of(),
-            "copy", List.of());
+    private static final Map<String, List<String>> PER_DTYPE = Map.ofEntries(
+            Map.entry("elementwise", List.of("activation_forward", "activation_backward", "binary_forward", "affine",
+                    "geglu_forward", "geglu_backward")),
+            Map.entry("reduce", List.of("sum_keep_middle")),
+            Map.entry("softmax", List.of("softmax_forward", "softmax_backward")),
+            Map.entry("norm", List.of("layer_norm_forward", "layer_norm_backward", "layer_norm_param_grads", "group_norm_forward",
+                    "group_norm_backward")),
+            Map.entry("embedding", List.of("embedding_forward", "embedding_backward")),
+            Map.entry("upsample", List.of("upsample_nearest_forward", "upsample_nearest_backward")),
+            Map.entry("conv", List.of("im2col", "col2im")),
+            Map.entry("attention", List.of("attention_forward", "attention_backward_delta", "attention_backward_dq",
+                    "attention_backward_dkdv")),
+            Map.entry("gemm", List.of()),
+            Map.entry("copy", List.of()),
+            Map.entry("optim", List.of("adamw_step")));
     private static final Map<String, List<String>> SINGLE = Map.of(
             "elementwise", List.of("cast_f32_to_f16", "cast_f32_to_bf16", "cast_f16_to_f32", "cast_bf16_to_f32"),
             "gemm", List.of("gemm_f32", "gemm_tc_f16", "gemm_tc_bf16"),

@@ -1,0 +1,204 @@
+package sdj.train.optim;
+
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import sdj.nn.Parameter;
+import java.util.Arrays;
+import sdj.tensor.Autograd;
+import sdj.tensor.Shape;
+import sdj.tensor.DType;
+import sdj.tensor.Tensor;
+
+/**
+ * bitsandbytes' {@code AdamW8bit} (block-wise, {@code optimizer_update_8bit_blockwise}) on the CPU: each moment is
+ * kept as one byte per element, an index into a {@link DynamicQuantMap} (signed for m, unsigned for v), scaled by
+ * the absolute maximum of its block of {@link #BLOCK_SIZE} elements. An update dequantizes m and v, advances them
+ * in float32, moves the parameter with them, then requantizes them with the block's new absmax; as in
+ * bitsandbytes the weight decay p·(1 − lr·wd) follows the step (torch applies it first: a difference of
+ * lr·wd·Δp), and tensors under {@code minQuantizedSize} elements keep fp32 moments (bitsandbytes'
+ * {@code min_8bit_size}, 4096). Gradients that are not finite leave their element unchanged, as there.
+ *
+ * <p>Precision: the map holds 2^(d+1) values in the decade 10^(d−6)..10^(d−5) of the block's absmax, so an element
+ * whose moment is two decades below its block's largest is stored with up to ~25% relative error, and a second
+ * moment under ~1.6e-7 of the block's (a gradient under ~4e-4 of the block's largest) is stored as 0, which makes
+ * that element's next update several lr large. This is bitsandbytes' behaviour too.
+ */
+public final class AdamW8bit {
+    /** bitsandbytes' block size for the block-wise 8-bit optimizers. */
+    public static final int BLOCK_SIZE = 256;
+    /** bitsandbytes' {@code min_8bit_size}. */
+    public static final int MIN_QUANTIZED_SIZE = 4096;
+
+    private static final DynamicQuantMap SIGNED = DynamicQuantMap.of(true);
+    private static final DynamicQuantMap UNSIGNED = DynamicQuantMap.of(false);
+
+    private final List<ParamGroup> groups;
+    private final double beta1;
+    private final double beta2;
+    private final double eps;
+    private final int minQuantizedSize;
+    private final Map<Parameter, State> state = new IdentityHashMap<>();
+
+    /** One parameter's moments: bytes plus block absmax, or plain floats (small tensors, absmax null). */
+    private static final class State {
+        final byte[] m8;
+        final byte[] v8;
+        final float[] mAbsmax;
+        final float[] vAbsmax;
+        final float[] m32;
+        final float[] v32;
+        long step;
+
+        State(int n, boolean quantized) {
+            if (quantized) {
+                int blocks = (n + BLOCK_SIZE - 1) / BLOCK_SIZE;
+                m8 = new byte[n];
+                v8 = new byte[n];
+                mAbsmax = new float[blocks]; // absmax 0: every element dequantizes to 0, whatever its byte
+                vAbsmax = new float[blocks];
+                m32 = null;
+                v32 = null;
+            } else {
+                m8 = null;
+                v8 = null;
+                mAbsmax = null;
+                vAbsmax = null;
+                m32 = new float[n];
+                v32 = new float[n];
+            }
+        }
+    }
+
+    public AdamW8bit(List<ParamGroup> groups, double beta1, double beta2, double eps, int minQuantizedSize) {
+        this.groups = List.copyOf(groups);
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.minQuantizedSize = minQuantizedSize;
+    }
+
+    /** One group with bitsandbytes' defaults: betas (0.9, 0.999), eps 1e-8, min_8bit_size 4096. */
+    public static AdamW8bit of(List<Parameter> params, double lr, double weightDecay) {
+        return new AdamW8bit(List.of(new ParamGroup(params, lr, weightDecay)), AdamW.BETA1, AdamW.BETA2, AdamW.EPS,
+                MIN_QUANTIZED_SIZE);
+    }
+
+    public List<ParamGroup> groups() {
+        return groups;
+    }
+
+    /** One update of every parameter that has a gradient. */
+    public void step() {
+        step(Parameter::gradF32);
+    }
+
+    public void step(AdamW.GradientSource grads) {
+        try (var scope = Autograd.noGrad()) {
+            for (ParamGroup group : groups) {
+                for (Parameter p : group.params()) {
+                    Tensor g = grads.of(p);
+                    if (g != null) {
+                        update(p, g, group);
+                    }
+                }
+            }
+        }
+    }
+
+    private void update(Parameter p, Tensor grad, ParamGroup group) {
+        Tensor w = p.tensor();
+        if (w.isCuda() || w.dtype() != DType.F32) {
+            throw new IllegalArgumentException("adamw8bit runs on the CPU with fp32 parameters; '" + p.name() + "' is "
+                    + w + " (use adamw on CUDA)");
+        }
+        float[] weights = w.storage().heapFloats();
+        if (weights == null || !w.isContiguous()) {
+            throw new IllegalArgumentException("adamw8bit updates contiguous fp32 heap tensors; '" + p.name() + "' is " + w);
+        }
+        if (!Arrays.equals(grad.shape(), w.shape())) {
+            throw new IllegalArgumentException("adamw8bit: the gradient of '" + p.name() + "' has shape "
+                    + Shape.str(grad.shape()) + ", the parameter " + Shape.str(w.shape()));
+        }
+        float[] g = grad.floats();
+        int n = g.length;
+        int base = (int) w.offset();
+        State s = state.computeIfAbsent(p, q -> new State(n, n >= minQuantizedSize));
+        s.step++;
+        // bitsandbytes' float32 scalars: step = −lr·sqrt(1 − β2^k)/(1 − β1^k), ε scaled by sqrt(1 − β2^k)
+        float b1 = (float) beta1, b2 = (float) beta2, lr = (float) group.lr(), wd = (float) group.weightDecay();
+        float correction1 = 1f - (float) Math.pow(b1, s.step);
+        float correction2 = (float) Math.sqrt(1f - (float) Math.pow(b2, s.step));
+        float stepSize = -lr * correction2 / correction1;
+        float epsScaled = correction2 * (float) eps;
+        float[] m = new float[BLOCK_SIZE];
+        float[] v = new float[BLOCK_SIZE];
+        for (int start = 0; start < n; start += BLOCK_SIZE) {
+            int len = Math.min(BLOCK_SIZE, n - start);
+            int block = start / BLOCK_SIZE;
+            for (int j = 0; j < len; j++) {
+                int i = start + j;
+                m[j] = s.m8 == null ? s.m32[i] : SIGNED.value(s.m8[i]) * s.mAbsmax[block];
+                v[j] = s.v8 == null ? s.v32[i] : UNSIGNED.value(s.v8[i]) * s.vAbsmax[block];
+                float gi = g[i];
+                if (!Float.isFinite(gi)) {
+                    continue; // the element keeps its moments and weight
+                }
+                m[j] = m[j] * b1 + (1f - b1) * gi;
+                v[j] = v[j] * b2 + (1f - b2) * gi * gi;
+                float updated = weights[base + i] + stepSize * (m[j] / ((float) Math.sqrt(v[j]) + epsScaled));
+                weights[base + i] = wd > 0 ? updated * (1f - lr * wd) : updated;
+            }
+            store(s, start, len, block, m, v);
+        }
+    }
+
+    /** Writes a block's moments back: as floats, or as bytes scaled by the block's new absmax. */
+    private static void store(State s, int start, int len, int block, float[] m, float[] v) {
+        if (s.m8 == null) {
+            System.arraycopy(m, 0, s.m32, start, len);
+            System.arraycopy(v, 0, s.v32, start, len);
+            return;
+        }
+        float mMax = 0, vMax = 0;
+        for (int j = 0; j < len; j++) {
+            mMax = Math.max(mMax, Math.abs(m[j]));
+            vMax = Math.max(vMax, Math.abs(v[j]));
+        }
+        s.mAbsmax[block] = mMax;
+        s.vAbsmax[block] = vMax;
+        for (int j = 0; j < len; j++) {
+            s.m8[start + j] = SIGNED.quantize(mMax == 0 ? 0f : m[j] / mMax);
+            s.v8[start + j] = UNSIGNED.quantize(vMax == 0 ? 0f : v[j] / vMax);
+        }
+    }
+
+    /** p's first moment as it is stored, dequantized to fp32 (null before p's first update). */
+    public float[] expAvg(Parameter p) {
+        State s = state.get(p);
+        return s == null ? null : dequantized(s.m8, s.mAbsmax, s.m32, SIGNED);
+    }
+
+    /** p's second moment, dequantized (null before p's first update). */
+    public float[] expAvgSq(Parameter p) {
+        State s = state.get(p);
+        return s == null ? null : dequantized(s.v8, s.vAbsmax, s.v32, UNSIGNED);
+    }
+
+    /** Whether p's moments are kept in 8 bits (false for tensors under the minimum size, or before an update). */
+    public boolean quantized(Parameter p) {
+        State s = state.get(p);
+        return s != null && s.m8 != null;
+    }
+
+    private static float[] dequantized(byte[] q, float[] absmax, float[] plain, DynamicQuantMap map) {
+        if (q == null) {
+            return plain.clone();
+        }
+        float[] out = new float[q.length];
+        for (int i = 0; i < q.length; i++) {
+            out[i] = map.value(q[i]) * absmax[i / BLOCK_SIZE];
+        }
+        return out;
+    }
+}

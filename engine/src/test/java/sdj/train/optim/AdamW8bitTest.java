@@ -1,0 +1,140 @@
+package sdj.train.optim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import sdj.nn.Parameter;
+import sdj.nn.ParameterStore;
+import sdj.tensor.Device;
+import sdj.tensor.Tensor;
+
+/** The 8-bit dynamic map's values, and AdamW8bit's updates against fp32 AdamW over 10 steps. */
+class AdamW8bitTest {
+    private static final double LR = 1e-3;
+    private static final int STEPS = 10;
+
+    @Test
+    void theDynamicMapsHaveBitsandbytesValues() {
+        float[] signed = DynamicQuantMap.of(true).values();
+        float[] unsigned = DynamicQuantMap.of(false).values();
+        assertEquals(256, signed.length);
+        for (int i = 1; i < 256; i++) {
+            assertTrue(signed[i - 1] < signed[i] && unsigned[i - 1] <= unsigned[i], "ascending at " + i);
+        }
+        // signed: the last decade is the midpoints of linspace(0.1, 1, 65) (spacing 0.9/64), so its extreme is
+        // −(1 − 0.9/128); the smallest positive value is 1e-6·(0.1 + 1)/2; 0 and 1 close the map
+        assertEquals(-0.99296875f, signed[0], 1e-7f);
+        assertEquals(1f, signed[255]);
+        assertEquals(0f, signed[127]);
+        assertEquals(5.5e-7f, signed[128], 1e-12f);
+        // unsigned: 254 positive values, the first decade being the midpoints of linspace(0.1, 1, 3)
+        assertEquals(0f, unsigned[0]);
+        assertEquals(3.25e-7f, unsigned[1], 1e-12f);
+        assertEquals(7.75e-7f, unsigned[2], 1e-12f);
+        assertEquals(1 - 0.9f / 256, unsigned[254], 1e-7f);
+        assertEquals(1f, unsigned[255]);
+        // nearest code value
+        DynamicQuantMap map = DynamicQuantMap.of(true);
+        assertEquals(1f, map.value(map.quantize(0.9999f)));
+        assertEquals(0f, map.value(map.quantize(1e-8f)));
+        assertEquals(-0.99296875f, map.value(map.quantize(-1f)), 1e-7f);
+    }
+
+    @Test
+    void tenUpdatesStayCloseToFp32AdamW() {
+        int n = 8192; // 32 blocks of 256, above bitsandbytes' 4096-element minimum
+        Parameter w8 = param("w", n, 1);
+        Parameter w32 = param("w", n, 1);
+        Parameter small8 = param("b", 100, 2);
+        Parameter small32 = param("b", 100, 2);
+        AdamW8bit eight = AdamW8bit.of(List.of(w8, small8), LR, 1e-2);
+        AdamW fp32 = AdamW.of(List.of(w32, small32), LR, 1e-2);
+        SplittableRandom r = new SplittableRandom(7);
+        float[] trend = new float[n];
+        for (int i = 0; i < n; i++) {
+            // magnitudes over 2 decades with either sign (see the class comment for gradients far below their block's)
+            trend[i] = (float) ((r.nextBoolean() ? 1 : -1) * Math.pow(10, -2 * r.nextDouble()));
+        }
+        float[] start = w32.tensor().floats().clone();
+        for (int k = 0; k < STEPS; k++) {
+            float[] g = new float[n];
+            for (int i = 0; i < n; i++) {
+                g[i] = trend[i] + (float) (0.5 * Math.abs(trend[i]) * (r.nextDouble() * 2 - 1)); // noisy, as in SGD
+            }
+            float[] gs = new float[100];
+            for (int i = 0; i < 100; i++) {
+                gs[i] = (float) (r.nextDouble() - 0.5);
+            }
+            for (Parameter p : List.of(w8, w32)) {
+                p.tensor().setGrad(Tensor.of(g.clone(), n));
+            }
+            for (Parameter p : List.of(small8, small32)) {
+                p.tensor().setGrad(Tensor.of(gs.clone(), 100));
+            }
+            eight.step();
+            fp32.step();
+        }
+        assertTrue(eight.quantized(w8));
+        assertFalse(eight.quantized(small8));
+        float[] a = w8.tensor().floats();
+        float[] b = w32.tensor().floats();
+        double maxDiff = 0, sumDiff = 0, sumMove = 0;
+        for (int i = 0; i < n; i++) {
+            maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+            sumDiff += Math.abs(a[i] - b[i]);
+            sumMove += Math.abs(b[i] - start[i]);
+        }
+        // Stated tolerance after 10 updates (each element moves up to ~10·lr): the mean |w8 − w32| under 3% of the
+        // mean movement (seen: 1.5%), every element within 3·lr (seen: 1.9·lr, an element two decades below its
+        // block's largest gradient, whose moments the map stores to ~25%: AdamW8bit's class comment)
+        assertTrue(maxDiff <= 3 * LR, "max |w8 − w32| = " + maxDiff);
+        assertTrue(sumDiff <= 0.03 * sumMove, "mean |w8 − w32| = " + sumDiff / n + ", mean movement " + sumMove / n);
+        // the moments really are 8-bit: the stored m differs from fp32's
+        float[] m8 = eight.expAvg(w8);
+        float[] m32 = fp32.expAvg(w32).floats();
+        double mDiff = 0;
+        for (int i = 0; i < n; i++) {
+            mDiff = Math.max(mDiff, Math.abs(m8[i] - m32[i]));
+        }
+        assertTrue(mDiff > 0, "quantized moments");
+        // small tensors keep fp32 moments: only bitsandbytes' formulation differs (ε·sqrt(1 − β2^k), decay last)
+        float[] c = small8.tensor().floats();
+        float[] d = small32.tensor().floats();
+        for (int i = 0; i < 100; i++) {
+            assertEquals(d[i], c[i], 1e-6f * Math.abs(d[i]) + 1e-7f, "fp32-state element " + i);
+        }
+    }
+
+    @Test
+    void aFirstStepIsLrTimesTheSignAndBadGradientsAreRefused() {
+        Map<String, Tensor> sd = new LinkedHashMap<>();
+        sd.put("w", Tensor.of(new float[] {1}, 1));
+        Parameter p = ParameterStore.fromStateDict(sd, "test").root().param("w", ParameterStore.Init.ZEROS, 1);
+        p.tensor().setGrad(Tensor.of(new float[] {1}, 1));
+        assertEquals(Device.CPU, p.tensor().device());
+        AdamW8bit opt = AdamW8bit.of(List.of(p), 1e-3, 0);
+        opt.step();
+        assertEquals(1 - 1e-3, p.tensor().floats()[0], 1e-7); // a first step of lr·sign(g)
+        assertThrows(IllegalArgumentException.class, () -> opt.step(q -> Tensor.of(new float[] {1, 2}, 2)));
+    }
+
+    private static Parameter param(String name, int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] w = new float[n];
+        for (int i = 0; i < n; i++) {
+            w[i] = (float) (r.nextDouble() * 2 - 1);
+        }
+        Map<String, Tensor> sd = new LinkedHashMap<>();
+        sd.put(name, Tensor.of(w, n));
+        Parameter p = ParameterStore.fromStateDict(sd, "test").root().param(name, ParameterStore.Init.ZEROS, n);
+        p.trainable(true);
+        return p;
+    }
+}
