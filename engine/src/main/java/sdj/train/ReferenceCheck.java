@@ -58,10 +58,19 @@ public final class ReferenceCheck {
 
     /** Compares host values (e.g. a float64 result rounded to float32) with the reference tensor {@code name}. */
     public Check compare(String name, float[] actual, Check.Tolerance tolerance) {
-        Check c = Check.compare(name, actual, expected(name).toFloatArray(), tolerance);
+        return add(Check.compare(name, actual, expected(name).toFloatArray(), tolerance));
+    }
+
+    /** Records a check made elsewhere (e.g. {@link FragileWeightCheck}, against a value built from several tensors). */
+    public Check add(Check c) {
         checks.add(c);
         onCheck.accept(c);
         return c;
+    }
+
+    /** Whether the reference has a tensor {@code name}. */
+    public boolean has(String name) {
+        return reference.containsKey(name);
     }
 
     public List<Check> checks() {

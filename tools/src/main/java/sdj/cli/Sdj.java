@@ -21,7 +21,8 @@ public final class Sdj {
             new TokenizeCommand(),
             new InspectCommand(),
             new ConvertCommand(),
-            new VerifyCommand());
+            new VerifyCommand(),
+            new TrainCommand());
 
     private Sdj() {
     }

@@ -1,0 +1,121 @@
+package sdj.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import sdj.io.SafeTensors;
+import sdj.train.DreamBoothReference;
+import sdj.train.ReferenceCheck;
+
+/**
+ * `sdj train METHOD`: for now only {@code sdj train dreambooth --reference DIR --check}, which replays a training
+ * reference's DreamBooth run (sd-tiny-train layout, section E: both optimizer updates from the base checkpoint)
+ * and prints one line per compared tensor, {@code name maxAbsErr maxRelErr PASS|FAIL}, then {@code N/M checks
+ * pass}. The trainer itself will add its flags under diffusers' names (--instance_data_dir, --learning_rate,
+ * --max_train_steps, …); the flags here do not take any of them.
+ */
+public final class TrainCommand implements Command {
+    static final String REFERENCE_FILE = "train-reference.safetensors";
+    /** Where the sd-tiny-train README puts the base model when the metadata does not say: next to DIR. */
+    static final String DEFAULT_BASE = "sd-tiny/model.ckpt";
+    static final String AVAILABLE = "available now: 'sdj train dreambooth --reference DIR --check' (checks the"
+            + " DreamBooth updates against a training reference); the full trainer lands next";
+
+    /** The reference metadata's {@code base_checkpoint}: "sd-tiny/model.ckpt (how it was made), sha256 HEX". */
+    private static final Pattern BASE = Pattern.compile("^(\\S+).*?(?:sha256 ([0-9a-f]{64}))?\\s*$");
+
+    @Override
+    public String name() {
+        return "train";
+    }
+
+    @Override
+    public String summary() {
+        return "fine-tuning; now: dreambooth --reference DIR --check (replay a training reference, PASS/FAIL per tensor)";
+    }
+
+    @Override
+    public String positional() {
+        return "METHOD";
+    }
+
+    @Override
+    public Options options() {
+        Options o = new Options();
+        o.addOption(Option.builder().longOpt("reference").hasArg()
+                .desc("training reference folder (holds " + REFERENCE_FILE + ", sd-tiny-train layout)").build());
+        o.addOption(Option.builder().longOpt("check").desc("replay the reference's updates and compare, PASS/FAIL per"
+                + " tensor").build());
+        o.addOption(Option.builder().longOpt("ckpt").hasArg().desc("base checkpoint (default: the reference's"
+                + " base_checkpoint next to DIR, DIR/../" + DEFAULT_BASE + ")").build());
+        return o;
+    }
+
+    @Override
+    public int run(CommandLine cmd) throws Exception {
+        String[] methods = cmd.getArgs();
+        if (methods.length != 1 || !methods[0].equals("dreambooth") || !cmd.hasOption("check")) {
+            String what = methods.length == 0 ? "sdj train needs a method"
+                    : methods.length > 1 ? "sdj train takes one method, got " + methods.length
+                    : !methods[0].equals("dreambooth") ? "'" + methods[0] + "' is not available"
+                    : "training without --check is not available yet";
+            return usage(what + "; " + AVAILABLE + ".");
+        }
+        if (!cmd.hasOption("reference")) {
+            return usage("--check needs --reference DIR, a folder with " + REFERENCE_FILE + ".");
+        }
+        Path dir = Path.of(cmd.getOptionValue("reference"));
+        if (!Files.isDirectory(dir)) {
+            return usage("--reference " + dir + " does not exist or is not a folder; give the folder that holds "
+                    + REFERENCE_FILE + ".");
+        }
+        Path reference = dir.resolve(REFERENCE_FILE);
+        if (!Files.isRegularFile(reference)) {
+            return usage(dir + " has no " + REFERENCE_FILE + "; give the folder of a training reference (sd-tiny-train"
+                    + " layout).");
+        }
+        Map<String, String> metadata = SafeTensors.open(reference).metadata();
+        Matcher base = BASE.matcher(metadata.getOrDefault("base_checkpoint", DEFAULT_BASE));
+        boolean described = base.matches();
+        Path ckpt = cmd.hasOption("ckpt") ? Path.of(cmd.getOptionValue("ckpt"))
+                : dir.toAbsolutePath().getParent().resolve(described ? base.group(1) : DEFAULT_BASE);
+        if (!Files.isRegularFile(ckpt)) {
+            return usage("the base checkpoint " + ckpt + " does not exist; pass it with --ckpt FILE.");
+        }
+        if (described && base.group(2) != null && !base.group(2).equals(sha256(ckpt))) {
+            System.err.println("sdj train: note: " + ckpt + " is not the reference's base checkpoint (sha256 "
+                    + base.group(2) + "), so expect FAIL lines.");
+        }
+        ReferenceCheck check = DreamBoothReference.checkAllUpdates(ckpt, reference, c -> System.out.println(c.line()));
+        System.out.println(check.summary());
+        return check.allPass() && !check.checks().isEmpty() ? 0 : 1;
+    }
+
+    private static int usage(String sentence) {
+        System.err.println("sdj train: " + sentence);
+        return 2;
+    }
+
+    private static String sha256(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            byte[] buffer = new byte[1 << 20];
+            for (int n; (n = in.read(buffer)) > 0;) {
+                digest.update(buffer, 0, n);
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JVM has no SHA-256", e);
+        }
+    }
+}
