@@ -1,0 +1,235 @@
+package sdj.train.run;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import sdj.io.Json;
+import sdj.io.StateDicts;
+import sdj.io.TestData;
+import sdj.sd.ModelConfigFiles;
+import sdj.sd.StableDiffusionModel;
+import sdj.tensor.Tensor;
+
+/**
+ * The trainer on sd-tiny (the four sd-tiny-train PNGs as instance and class images at 64², prior
+ * preservation, min-SNR, offset noise, a linear schedule with warmup, UNet fully trained): an interrupted
+ * and resumed run, and a run whose checkpoint write crashed half way, end with weights bit-identical to an
+ * uninterrupted run; checkpoints are pruned, a NaN stops the run, and the exported model reloads.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class TrainerTest {
+    private static final String TOKENIZER = "../models/clip/bpe_simple_vocab_16e6.txt.gz";
+    private static final String MODEL_CONFIG = "../models/sd-tiny.json";
+
+    @TempDir
+    static Path dir;
+
+    private Path instances;
+    private Path classes;
+    /** The trainable weights after an uninterrupted 4-step run, and that run's trainer. */
+    private Map<String, float[]> uninterrupted;
+    private Trainer straight;
+
+    @BeforeAll
+    void runUninterrupted() throws IOException {
+        Path train = TestData.shared().resolve("testdata/sd-tiny-train");
+        instances = Files.createDirectories(dir.resolve("instances"));
+        classes = Files.createDirectories(dir.resolve("classes"));
+        for (int i = 0; i < 2; i++) {
+            Files.copy(train.resolve("instance_" + i + ".png"), instances.resolve("instance_" + i + ".png"));
+            Files.copy(train.resolve("class_" + i + ".png"), classes.resolve("class_" + i + ".png"));
+        }
+        long start = System.nanoTime();
+        straight = Trainer.open(config("straight", null));
+        assertEquals(4, straight.train());
+        System.out.printf("sd-tiny, 4 optimizer steps at 64² with 1+1 images: %.1f s%n", (System.nanoTime() - start) / 1e9);
+        uninterrupted = copy(straight.trainedWeights());
+    }
+
+    private TrainConfig config(String out, String resumeFrom) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("pretrainedModelNameOrPath", TestData.sdTiny("model.ckpt").toString());
+        m.put("modelConfig", MODEL_CONFIG);
+        m.put("tokenizerName", TOKENIZER);
+        m.put("instanceDataDir", instances.toString());
+        m.put("instancePrompt", "a photo of sks dog");
+        m.put("withPriorPreservation", true);
+        m.put("classDataDir", classes.toString());
+        m.put("classPrompt", "a photo of dog");
+        m.put("resolution", 64);
+        m.put("trainBatchSize", 1);
+        m.put("maxTrainSteps", 4);
+        m.put("checkpointingSteps", 2);
+        m.put("checkpointsTotalLimit", 1);
+        m.put("learningRate", 1e-3);
+        m.put("lrScheduler", "linear");
+        m.put("lrWarmupSteps", 1);
+        m.put("snrGamma", 5.0);
+        m.put("noiseOffset", 0.1);
+        m.put("seed", 1234L);
+        m.put("outputDir", dir.resolve(out).toString());
+        m.put("resumeFromCheckpoint", resumeFrom);
+        return TrainConfig.defaults().with(m);
+    }
+
+    @Test
+    void trainingChangesTheUNetAndNothingElse() throws IOException {
+        Map<String, Tensor> base = StateDicts.load(TestData.sdTiny("model.ckpt"));
+        int changed = 0;
+        for (Map.Entry<String, float[]> e : uninterrupted.entrySet()) {
+            assertTrue(e.getKey().startsWith("model.diffusion_model."), e.getKey());
+            changed += Arrays.equals(e.getValue(), base.get(e.getKey()).toFloatArray()) ? 0 : 1;
+        }
+        // every UNet tensor moves (lr 1e-3 after one warmup step with lr 0); the VAE and CLIP stay frozen
+        assertEquals(uninterrupted.size(), changed);
+        Map<String, Tensor> now = straight.model().parameters();
+        for (String frozen : List.of("first_stage_model.encoder.conv_in.weight",
+                "cond_stage_model.transformer.text_model.embeddings.token_embedding.weight")) {
+            assertArrayEquals(base.get(frozen).toFloatArray(), now.get(frozen).toFloatArray(), frozen);
+        }
+    }
+
+    @Test
+    void aRunStoppedAfterTwoStepsAndResumedEndsBitIdentical() throws IOException {
+        Trainer first = Trainer.open(config("resumed", null));
+        assertEquals(2, first.train(2));
+        Path checkpoint = dir.resolve("resumed/checkpoint-2");
+        assertEquals(checkpoint, first.lastCheckpoint());
+
+        Trainer second = Trainer.open(config("resumed", checkpoint.toString()));
+        assertEquals(2, second.globalStep());
+        assertEquals(4, second.train());
+        assertSameWeights(uninterrupted, second.trainedWeights());
+        // the log holds steps 1..4 with the uninterrupted run's losses, learning rates and norms
+        assertEquals(logWithoutTimes(dir.resolve("straight")), logWithoutTimes(dir.resolve("resumed")));
+    }
+
+    @Test
+    void aCrashInsideACheckpointWriteLeavesNoHalfCheckpointAndLatestResumesExactly() throws IOException {
+        Trainer crashing = Trainer.open(config("crashed", null));
+        int[] weightFiles = {0};
+        crashing.checkpointWriteHook(file -> {
+            if (file.equals(TrainingCheckpoint.WEIGHTS) && ++weightFiles[0] == 2) {
+                throw new IOException("injected crash after the weights of checkpoint-4");
+            }
+        });
+        IOException crash = assertThrows(IOException.class, crashing::train);
+        assertTrue(crash.getMessage().startsWith("injected crash"), crash.getMessage());
+        Path out = dir.resolve("crashed");
+        assertEquals(List.of("checkpoint-2", "log.jsonl"), names(out));
+
+        Trainer resumed = Trainer.open(config("crashed", "latest"));
+        assertEquals(out.resolve("checkpoint-2"), resumed.lastCheckpoint());
+        assertEquals(2, resumed.globalStep());
+        assertEquals(4, resumed.train());
+        assertSameWeights(uninterrupted, resumed.trainedWeights());
+        // checkpointsTotalLimit 1: checkpoint-4 replaced checkpoint-2
+        assertEquals(List.of("checkpoint-4", "log.jsonl"), names(out));
+        assertEquals(List.of("checkpoint-4", "log.jsonl"), names(dir.resolve("straight")));
+    }
+
+    @Test
+    void aPartialFolderOfAKilledRunIsIgnoredAndRemoved() throws IOException {
+        Path out = dir.resolve("killed");
+        Files.createDirectories(out.resolve(".checkpoint-9.partial"));
+        Files.writeString(out.resolve(".checkpoint-9.partial/" + TrainingCheckpoint.WEIGHTS), "cut short");
+        Files.createDirectories(out.resolve("checkpoint-7")); // no state file: not a complete checkpoint
+        assertEquals(null, CheckpointFolders.resolve(out, "latest"));
+        Trainer t = Trainer.open(config("killed", "latest")); // none complete: a fresh run, as diffusers
+        assertEquals(0, t.globalStep());
+        assertFalse(Files.exists(out.resolve(".checkpoint-9.partial")));
+    }
+
+    @Test
+    void aNaNLossStopsTheRunNamingTheStepAndKeepsTheLastGoodCheckpoint() throws IOException {
+        Trainer t = Trainer.open(config("nan", null));
+        t.train(2);
+        Tensor bias = t.model().store().handles().get("model.diffusion_model.out.2.bias").tensor();
+        float[] poisoned = bias.toFloatArray().clone();
+        poisoned[0] = Float.NaN;
+        t.model().store().handles().get("model.diffusion_model.out.2.bias").set(Tensor.of(poisoned, bias.shape()));
+        TrainingStoppedException e = assertThrows(TrainingStoppedException.class, t::train);
+        assertEquals(3, e.step());
+        assertTrue(e.getMessage().startsWith("Training stopped at step 3: the loss is NaN; the weights are those of step 2"
+                + " and the last good checkpoint is " + dir.resolve("nan/checkpoint-2")), e.getMessage());
+        assertEquals(List.of("checkpoint-2", "log.jsonl"), names(dir.resolve("nan")));
+        assertEquals(2, Files.readAllLines(dir.resolve("nan/log.jsonl")).size());
+    }
+
+    @Test
+    void theSavedModelHasTheBaseKeysAndReloadsWithTheTrainedWeights() throws IOException {
+        Path file = dir.resolve("model.safetensors");
+        straight.saveModel(file);
+        Map<String, Tensor> base = StateDicts.load(TestData.sdTiny("model.ckpt"));
+        Map<String, Tensor> saved = StateDicts.load(file);
+        assertEquals(List.copyOf(base.keySet()).stream().sorted().toList(), saved.keySet().stream().sorted().toList());
+        for (String key : List.of("alphas_cumprod", "first_stage_model.decoder.conv_out.weight")) {
+            assertArrayEquals(base.get(key).toFloatArray(), saved.get(key).toFloatArray(), key);
+        }
+        StableDiffusionModel reloaded = StableDiffusionModel.fromStateDict(saved,
+                ModelConfigFiles.read(Path.of(MODEL_CONFIG)), file.toString());
+        Map<String, Tensor> params = reloaded.parameters();
+        Map<String, float[]> trained = new LinkedHashMap<>();
+        uninterrupted.keySet().forEach(name -> trained.put(name, params.get(name).toFloatArray()));
+        assertSameWeights(uninterrupted, toTensors(trained));
+    }
+
+    private static void assertSameWeights(Map<String, float[]> expected, Map<String, Tensor> actual) {
+        assertEquals(expected.keySet(), actual.keySet());
+        List<String> differ = new ArrayList<>();
+        expected.forEach((name, w) -> {
+            if (!Arrays.equals(w, actual.get(name).toFloatArray())) {
+                differ.add(name);
+            }
+        });
+        assertTrue(differ.isEmpty(), differ.size() + " of " + expected.size() + " tensors are not bit-identical, e.g. "
+                + differ.subList(0, Math.min(3, differ.size())));
+    }
+
+    private static Map<String, float[]> copy(Map<String, Tensor> weights) {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        weights.forEach((name, t) -> out.put(name, t.toFloatArray().clone()));
+        return out;
+    }
+
+    private static Map<String, Tensor> toTensors(Map<String, float[]> weights) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        weights.forEach((name, w) -> out.put(name, Tensor.of(w, w.length)));
+        return out;
+    }
+
+    /** log.jsonl without the wall times. */
+    private static List<Map<String, Object>> logWithoutTimes(Path out) throws IOException {
+        List<Map<String, Object>> lines = new ArrayList<>();
+        for (String line : Files.readAllLines(out.resolve(TrainLog.FILE))) {
+            Map<String, Object> m = Json.parseObject(line);
+            assertNotNull(m.remove("seconds"));
+            lines.add(m);
+        }
+        assertEquals(4, lines.size());
+        return lines;
+    }
+
+    private static List<String> names(Path folder) throws IOException {
+        try (Stream<Path> s = Files.list(folder)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+}
