@@ -37,6 +37,7 @@ final class MicroBatch {
      * runs once per batch composition; the posterior is still sampled afresh at every step.
      */
     private final Map<String, Tensor> momentsCache;
+    private int encodes;
 
     MicroBatch(StableDiffusionModel model, ClipTokenizer tokenizer, NoiseSchedule schedule, float latentScale,
             TrainConfig config) {
@@ -78,10 +79,16 @@ final class MicroBatch {
         try (var g = Autograd.noGrad()) { // the VAE is frozen
             moments = model.vae().encodeMoments(onModel(batch.pixels()));
         }
+        encodes++;
         if (momentsCache != null) {
             momentsCache.put(key, moments);
         }
         return moments;
+    }
+
+    /** How many batches went through the VAE encoder (tests of the cache). */
+    int encodes() {
+        return encodes;
     }
 
     private Tensor context(Batch batch) {

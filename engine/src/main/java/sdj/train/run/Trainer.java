@@ -126,6 +126,11 @@ public final class Trainer {
         this.writeHook = hook;
     }
 
+    /** Batches the VAE encoded so far (fewer than micro-batches with cacheLatents). */
+    int vaeEncodes() {
+        return microBatch.encodes();
+    }
+
     /** The config as run: the seed filled in. */
     public TrainConfig config() {
         return config;

@@ -25,6 +25,7 @@ import sdj.io.StateDicts;
 import sdj.io.TestData;
 import sdj.sd.ModelConfigFiles;
 import sdj.sd.StableDiffusionModel;
+import sdj.sd.clip.ClipTokenizer;
 import sdj.tensor.Tensor;
 
 /**
@@ -46,6 +47,7 @@ class TrainerTest {
     /** The trainable weights after an uninterrupted 4-step run, and that run's trainer. */
     private Map<String, float[]> uninterrupted;
     private Trainer straight;
+    private final List<Progress> progress = new ArrayList<>();
 
     @BeforeAll
     void runUninterrupted() throws IOException {
@@ -58,6 +60,7 @@ class TrainerTest {
         }
         long start = System.nanoTime();
         straight = Trainer.open(config("straight", null));
+        straight.onProgress(progress::add);
         assertEquals(4, straight.train());
         System.out.printf("sd-tiny, 4 optimizer steps at 64² with 1+1 images: %.1f s%n", (System.nanoTime() - start) / 1e9);
         uninterrupted = copy(straight.trainedWeights());
@@ -104,6 +107,59 @@ class TrainerTest {
                 "cond_stage_model.transformer.text_model.embeddings.token_embedding.weight")) {
             assertArrayEquals(base.get(frozen).toFloatArray(), now.get(frozen).toFloatArray(), frozen);
         }
+    }
+
+    @Test
+    void progressReportsEachStepWithTheScheduledLrAndASmoothedLoss() throws IOException {
+        List<Map<String, Object>> log = logWithoutTimes(dir.resolve("straight"));
+        // linear with 1 warmup step over 4: λ(s) = 0, 1, 2/3, 1/3 for updates 1..4
+        double[] lr = {0, 1e-3, 1e-3 * 2 / 3, 1e-3 / 3};
+        double smoothed = Double.NaN;
+        assertEquals(4, progress.size());
+        for (int i = 0; i < 4; i++) {
+            Progress p = progress.get(i);
+            double loss = (Double) log.get(i).get("loss");
+            smoothed = i == 0 ? loss : 0.9 * smoothed + 0.1 * loss;
+            assertEquals(i + 1, p.step());
+            assertEquals(4, p.totalSteps());
+            assertEquals(lr[i], p.lr(), 1e-18);
+            assertEquals(lr[i], (Double) log.get(i).get("lr"), 1e-18);
+            assertEquals(loss, p.loss());
+            assertEquals(smoothed, p.smoothedLoss(), 1e-15);
+            assertTrue(p.secondsPerStep() > 0 && (Double) log.get(i).get("grad_norm") > 0, p.toString());
+        }
+    }
+
+    @Test
+    void cachedLatentsEncodeEachImageOnceAndTrainTheSameWeights() throws IOException {
+        Map<String, Object> m = Map.of("centerCrop", true, "gradientAccumulationSteps", 2, "maxTrainSteps", 2,
+                "checkpointingSteps", 100);
+        Trainer plain = new Trainer(config("uncached", null).with(m), model(), tokenizer(), Map.of());
+        Trainer cached = new Trainer(config("cached", null).with(m).with(Map.of("cacheLatents", true)), model(),
+                tokenizer(), Map.of());
+        plain.train();
+        cached.train();
+        assertEquals(4, plain.vaeEncodes()); // 2 steps × 2 micro-batches
+        assertEquals(2, cached.vaeEncodes()); // 2 items (instance i with class i), batch 1
+        assertSameWeights(copy(plain.trainedWeights()), cached.trainedWeights());
+    }
+
+    @Test
+    void anOutputFolderThatCannotBeMadeIsRefusedBeforeTraining() throws IOException {
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Trainer.open(config("a-file/out", null)));
+        assertTrue(e.getMessage().startsWith("Output folder " + file.resolve("out") + " cannot be created"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("; choose a folder you can write to."), e.getMessage());
+    }
+
+    private static StableDiffusionModel model() throws IOException {
+        return StableDiffusionModel.fromStateDict(StateDicts.load(TestData.sdTiny("model.ckpt")),
+                ModelConfigFiles.read(Path.of(MODEL_CONFIG)), "model.ckpt");
+    }
+
+    private static ClipTokenizer tokenizer() throws IOException {
+        return ClipTokenizer.load(Path.of(TOKENIZER));
     }
 
     @Test
