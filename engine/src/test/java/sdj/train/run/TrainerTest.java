@@ -145,6 +145,30 @@ class TrainerTest {
     }
 
     @Test
+    void withTrainTextEncoderTheClipWeightsLearnAndResumeNeedsTheSameSetting() throws IOException {
+        Map<String, Object> m = Map.of("trainTextEncoder", true, "lrScheduler", "constant", "maxTrainSteps", 1,
+                "checkpointingSteps", 1);
+        Trainer t = Trainer.open(config("text-encoder", null).with(m));
+        t.train();
+        Map<String, Tensor> base = StateDicts.load(TestData.sdTiny("model.ckpt"));
+        Map<String, Tensor> trained = t.trainedWeights();
+        String ln = "cond_stage_model.transformer.text_model.final_layer_norm.weight";
+        String q = "cond_stage_model.transformer.text_model.encoder.layers.1.self_attn.q_proj.weight";
+        for (String name : List.of(ln, q, "model.diffusion_model.out.2.weight")) {
+            assertFalse(Arrays.equals(base.get(name).toFloatArray(), trained.get(name).toFloatArray()), name);
+        }
+        long clipTensors = trained.keySet().stream().filter(n -> n.startsWith("cond_stage_model.")).count();
+        assertEquals(trained.size(), TrainingCheckpoint.load(dir.resolve("text-encoder/checkpoint-1")).weights().size());
+        assertEquals(uninterrupted.size() + clipTensors, trained.size());
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Trainer.open(config("text-encoder", "latest").with(Map.of("lrScheduler", "constant"))));
+        assertEquals("Checkpoint " + dir.resolve("text-encoder/checkpoint-1") + " holds " + trained.size()
+                + " trained tensors but this run trains " + uninterrupted.size() + " (trainTextEncoder must match);"
+                + " resume with the settings of the run that wrote it.", e.getMessage());
+    }
+
+    @Test
     void anOutputFolderThatCannotBeMadeIsRefusedBeforeTraining() throws IOException {
         Path file = Files.writeString(dir.resolve("a-file"), "x");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
