@@ -38,7 +38,9 @@ import sdj.train.optim.ParamGroup;
  * through the UNet (and the text encoder with {@code trainTextEncoder}), clips the global gradient norm,
  * sets the scheduled learning rate, steps AdamW and clears the gradients. Every
  * {@code checkpointingSteps} it writes a {@link TrainingCheckpoint}; {@code resumeFromCheckpoint}
- * continues from one so exactly that the final weights equal an uninterrupted run's, bit for bit.
+ * continues from one so exactly that the final weights equal an uninterrupted run's, bit for bit (the
+ * data continues at the saved position, where diffusers restarts the resumed epoch's data order, and the
+ * random draws derive from the seed and the step, {@link StepRandom}, instead of one global generator).
  */
 public final class Trainer {
     static final String UNET_PREFIX = UNetModel.PREFIX + ".";
@@ -76,15 +78,16 @@ public final class Trainer {
 
     /**
      * A run of {@code config} on {@code model} (whose trainable marks it sets). {@code base} is the state dict
-     * the model was built from, which {@link #saveModel} writes back with the trained weights. Checks the
-     * config, the output folder and every training image, and restores the checkpoint to resume from, before
-     * the first step.
+     * the model was built from, which {@link #saveModel} writes back with the trained weights (null: the
+     * model's own parameters, so a checkpoint's schedule buffers are not written). Checks the config, the
+     * output folder, its free space and every training image, and restores the checkpoint to resume from,
+     * before the first step.
      */
     public Trainer(TrainConfig config, StableDiffusionModel model, ClipTokenizer tokenizer, Map<String, Tensor> base)
             throws IOException {
         config.validated();
         this.model = model;
-        this.base = base;
+        this.base = base != null ? base : model.parameters();
         this.outputDir = writableFolder(Path.of(config.outputDir()));
         CheckpointFolders.removePartials(outputDir);
         TrainingCheckpoint resume = null;
@@ -101,6 +104,8 @@ public final class Trainer {
         this.config = config.with(Map.of("seed", seed));
         this.data = DreamBoothData.open(dataConfig(this.config, seed));
         this.params = trainable(model, config.trainTextEncoder());
+        long checkpointBytes = 3 * 4 * params.stream().mapToLong(Parameter::numel).sum(); // weights + 2 fp32 moments
+        checkSpace(outputDir, Files.getFileStore(outputDir).getUsableSpace(), checkpointBytes);
         model.unet().setGradientCheckpointing(config.gradientCheckpointing());
         double lr = config.effectiveLearningRate();
         this.optimizer = new AdamW(List.of(new ParamGroup(params, lr, config.adamWeightDecay())), config.adamBeta1(),
@@ -293,6 +298,19 @@ public final class Trainer {
         return new DataConfig(Path.of(c.instanceDataDir()), c.instancePrompt(), prior ? Path.of(c.classDataDir()) : null,
                 prior ? c.classPrompt() : null, c.resolution(), c.centerCrop(), c.randomFlip(), true, c.trainBatchSize(),
                 seed, c.skipBadImages());
+    }
+
+    /** One sentence when the output folder has less free space than one checkpoint needs. */
+    static void checkSpace(Path dir, long usable, long needed) {
+        if (usable < needed) {
+            throw new IllegalArgumentException("Output folder " + dir + " has " + megabytes(usable) + " MB free but a"
+                    + " checkpoint of this run needs about " + megabytes(needed) + " MB; free some space or choose"
+                    + " another folder.");
+        }
+    }
+
+    private static long megabytes(long bytes) {
+        return (bytes + (1 << 20) - 1) >> 20;
     }
 
     /** The output folder, created; one sentence before training when it cannot be made or written. */

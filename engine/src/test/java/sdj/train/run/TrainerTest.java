@@ -134,9 +134,9 @@ class TrainerTest {
     void cachedLatentsEncodeEachImageOnceAndTrainTheSameWeights() throws IOException {
         Map<String, Object> m = Map.of("centerCrop", true, "gradientAccumulationSteps", 2, "maxTrainSteps", 2,
                 "checkpointingSteps", 100);
-        Trainer plain = new Trainer(config("uncached", null).with(m), model(), tokenizer(), Map.of());
+        Trainer plain = new Trainer(config("uncached", null).with(m), model(), tokenizer(), null);
         Trainer cached = new Trainer(config("cached", null).with(m).with(Map.of("cacheLatents", true)), model(),
-                tokenizer(), Map.of());
+                tokenizer(), null);
         plain.train();
         cached.train();
         assertEquals(4, plain.vaeEncodes()); // 2 steps × 2 micro-batches
@@ -175,6 +175,15 @@ class TrainerTest {
                 () -> Trainer.open(config("a-file/out", null)));
         assertTrue(e.getMessage().startsWith("Output folder " + file.resolve("out") + " cannot be created"), e.getMessage());
         assertTrue(e.getMessage().endsWith("; choose a folder you can write to."), e.getMessage());
+    }
+
+    @Test
+    void tooLittleFreeSpaceForACheckpointIsRefused() {
+        Trainer.checkSpace(dir, 3L << 20, 3L << 20);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Trainer.checkSpace(dir, (3L << 20) - 1, (40L << 20) + 5));
+        assertEquals("Output folder " + dir + " has 3 MB free but a checkpoint of this run needs about 41 MB;"
+                + " free some space or choose another folder.", e.getMessage());
     }
 
     private static StableDiffusionModel model() throws IOException {
