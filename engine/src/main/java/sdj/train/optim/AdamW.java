@@ -1,6 +1,7 @@
 package sdj.train.optim;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -9,6 +10,8 @@ import sdj.tensor.AdamWStep;
 import sdj.tensor.Autograd;
 import sdj.tensor.Backends;
 import sdj.tensor.DType;
+import sdj.tensor.Device;
+import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
 
 /**
@@ -36,8 +39,14 @@ public final class AdamW {
         long step;
 
         State(Tensor like) {
-            expAvg = Backends.of(like.device()).zeros(DType.F32, like.shape());
-            expAvgSq = Backends.of(like.device()).zeros(DType.F32, like.shape());
+            this(Backends.of(like.device()).zeros(DType.F32, like.shape()),
+                    Backends.of(like.device()).zeros(DType.F32, like.shape()), 0);
+        }
+
+        State(Tensor expAvg, Tensor expAvgSq, long step) {
+            this.expAvg = expAvg;
+            this.expAvgSq = expAvgSq;
+            this.step = step;
         }
     }
 
@@ -129,5 +138,33 @@ public final class AdamW {
     public Tensor expAvgSq(Parameter p) {
         State s = state.get(p);
         return s == null ? null : s.expAvgSq;
+    }
+
+    /**
+     * Puts back p's state as a training checkpoint saved it ({@link #expAvg}, {@link #expAvgSq}, {@link #stepCount}):
+     * the moments are copied (fp32, onto p's device), so the given tensors may be read-only file mappings.
+     * A step count of 0 forgets p's state, as before its first update.
+     */
+    public void restore(Parameter p, Tensor expAvg, Tensor expAvgSq, long step) {
+        if (groups.stream().noneMatch(g -> g.params().contains(p))) {
+            throw new IllegalArgumentException("parameter '" + p.name() + "' is in no AdamW parameter group;"
+                    + " restore only the state of parameters this optimizer updates");
+        }
+        if (step == 0) {
+            state.remove(p);
+            return;
+        }
+        int[] shape = p.shape();
+        if (step < 0 || !Arrays.equals(expAvg.shape(), shape) || !Arrays.equals(expAvgSq.shape(), shape)) {
+            throw new IllegalArgumentException("AdamW state of '" + p.name() + "' needs moments of shape "
+                    + Shape.str(shape) + " and a step count ≥ 0; got " + Shape.str(expAvg.shape())
+                    + ", " + Shape.str(expAvgSq.shape()) + " and " + step);
+        }
+        state.put(p, new State(ownCopy(expAvg, p), ownCopy(expAvgSq, p), step));
+    }
+
+    private static Tensor ownCopy(Tensor t, Parameter p) {
+        Tensor host = Tensor.of(t.to(Device.CPU, DType.F32).toFloatArray().clone(), t.shape());
+        return host.to(p.tensor().device(), DType.F32);
     }
 }

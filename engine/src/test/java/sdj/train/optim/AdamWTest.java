@@ -92,6 +92,42 @@ class AdamWTest {
     }
 
     @Test
+    void restoredStateContinuesBitForBitAndIsACopy() {
+        Map<String, Parameter> p = params();
+        AdamW first = AdamW.of(List.of(p.get("a")), 1e-3, 1e-2);
+        p.get("a").tensor().setGrad(Tensor.of(GA[0].clone(), 2, 3));
+        first.step();
+        float[] afterOne = p.get("a").tensor().floats().clone();
+        float[] m = first.expAvg(p.get("a")).floats().clone();
+        float[] v = first.expAvgSq(p.get("a")).floats().clone();
+        p.get("a").tensor().setGrad(Tensor.of(GA[1].clone(), 2, 3));
+        first.step();
+        float[] straight = p.get("a").tensor().floats().clone();
+
+        // a fresh optimizer over fresh weights, given update 1's weights and state, makes the same update 2
+        Map<String, Parameter> q = params();
+        q.get("a").set(Tensor.of(afterOne.clone(), 2, 3));
+        AdamW resumed = AdamW.of(List.of(q.get("a")), 1e-3, 1e-2);
+        Tensor savedM = Tensor.of(m.clone(), 2, 3);
+        resumed.restore(q.get("a"), savedM, Tensor.of(v, 2, 3), 1);
+        assertEquals(1, resumed.stepCount(q.get("a")));
+        q.get("a").tensor().setGrad(Tensor.of(GA[1].clone(), 2, 3));
+        resumed.step();
+        assertArrayEquals(straight, q.get("a").tensor().floats());
+        assertEquals(2, resumed.stepCount(q.get("a")));
+        assertArrayEquals(first.expAvgSq(p.get("a")).floats(), resumed.expAvgSq(q.get("a")).floats());
+        // the optimizer updated its own copy, not the tensor it was given
+        assertArrayEquals(m, savedM.floats());
+
+        IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
+                () -> resumed.restore(q.get("a"), Tensor.of(new float[6], 6), Tensor.of(new float[6], 2, 3), 1));
+        assertEquals("AdamW state of 'a' needs moments of shape [2, 3] and a step count ≥ 0; got [6], [2, 3] and 1",
+                shape.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> resumed.restore(q.get("b"), Tensor.of(new float[4], 4), Tensor.of(new float[4], 4), 1));
+    }
+
+    @Test
     void aParameterInTwoGroupsIsRefused() {
         Map<String, Parameter> p = params();
         var e = assertThrows(IllegalArgumentException.class, () -> new AdamW(List.of(

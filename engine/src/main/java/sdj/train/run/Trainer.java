@@ -1,0 +1,329 @@
+package sdj.train.run;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import sdj.io.StateDicts;
+import sdj.nn.Parameter;
+import sdj.sd.ModelConfigFiles;
+import sdj.sd.ModelConfigs;
+import sdj.sd.StableDiffusionModel;
+import sdj.sd.clip.ClipTextModel;
+import sdj.sd.clip.ClipTokenizer;
+import sdj.sd.unet.UNetModel;
+import sdj.sd.vae.AutoencoderKL;
+import sdj.tensor.DType;
+import sdj.tensor.Device;
+import sdj.tensor.Tensor;
+import sdj.train.NoiseSchedule;
+import sdj.train.data.Batch;
+import sdj.train.data.DataConfig;
+import sdj.train.data.DataPosition;
+import sdj.train.data.DreamBoothData;
+import sdj.train.optim.AdamW;
+import sdj.train.optim.GradClip;
+import sdj.train.optim.LrSchedule;
+import sdj.train.optim.ParamGroup;
+
+/**
+ * The fine-tuning loop of diffusers' {@code train_dreambooth.py} for one process: each optimizer step
+ * takes {@code gradientAccumulationSteps} batches (instances then classes), backpropagates loss/accum
+ * through the UNet (and the text encoder with {@code trainTextEncoder}), clips the global gradient norm,
+ * sets the scheduled learning rate, steps AdamW and clears the gradients. Every
+ * {@code checkpointingSteps} it writes a {@link TrainingCheckpoint}; {@code resumeFromCheckpoint}
+ * continues from one so exactly that the final weights equal an uninterrupted run's, bit for bit (the
+ * data continues at the saved position, where diffusers restarts the resumed epoch's data order, and the
+ * random draws derive from the seed and the step, {@link StepRandom}, instead of one global generator).
+ */
+public final class Trainer {
+    static final String UNET_PREFIX = UNetModel.PREFIX + ".";
+    static final String TEXT_ENCODER_PREFIX = ClipTextModel.PREFIX + ".";
+
+    private final TrainConfig config;
+    private final StableDiffusionModel model;
+    private final Map<String, Tensor> base;
+    private final Path outputDir;
+    private final DreamBoothData data;
+    private final List<Parameter> params;
+    private final AdamW optimizer;
+    private final LrSchedule schedule;
+    private final MicroBatch microBatch;
+    private final long seed;
+    private final long totalSteps;
+    private long globalStep;
+    private DataPosition position = DataPosition.START;
+    private Path lastCheckpoint;
+    private double smoothedLoss = Double.NaN;
+    private TrainLog log;
+    private Consumer<Progress> progress = p -> { };
+    private TrainingCheckpoint.WriteHook writeHook = TrainingCheckpoint.WriteHook.NONE;
+
+    /** Loads the base checkpoint, its model config and the tokenizer the config names, then as the constructor. */
+    public static Trainer open(TrainConfig config) throws IOException {
+        config.validated();
+        Path checkpoint = Path.of(config.pretrainedModelNameOrPath());
+        Map<String, Tensor> stateDict = StateDicts.load(checkpoint);
+        ModelConfigs configs = config.modelConfig() == null ? ModelConfigs.SD_V1
+                : ModelConfigFiles.read(Path.of(config.modelConfig()));
+        StableDiffusionModel model = StableDiffusionModel.fromStateDict(stateDict, configs, checkpoint.toString());
+        return new Trainer(config, model, ClipTokenizer.load(Path.of(config.tokenizerName())), stateDict);
+    }
+
+    /**
+     * A run of {@code config} on {@code model} (whose trainable marks it sets). {@code base} is the state dict
+     * the model was built from, which {@link #saveModel} writes back with the trained weights (null: the
+     * model's own parameters, so a checkpoint's schedule buffers are not written). Checks the config, the
+     * output folder, its free space and every training image, and restores the checkpoint to resume from,
+     * before the first step.
+     */
+    public Trainer(TrainConfig config, StableDiffusionModel model, ClipTokenizer tokenizer, Map<String, Tensor> base)
+            throws IOException {
+        config.validated();
+        this.model = model;
+        this.base = base != null ? base : model.parameters();
+        this.outputDir = writableFolder(Path.of(config.outputDir()));
+        CheckpointFolders.removePartials(outputDir);
+        TrainingCheckpoint resume = null;
+        if (config.resumeFromCheckpoint() != null) {
+            Path folder = CheckpointFolders.resolve(outputDir, config.resumeFromCheckpoint());
+            resume = folder == null ? null : TrainingCheckpoint.load(folder); // "latest" of none: a fresh run, as diffusers
+            lastCheckpoint = folder;
+        }
+        if (resume != null && config.seed() != null && config.seed() != resume.seed()) {
+            throw new IllegalArgumentException("seed " + config.seed() + " differs from the seed " + resume.seed()
+                    + " of checkpoint " + lastCheckpoint + "; leave the seed out or give the same one to resume exactly.");
+        }
+        this.seed = resume != null ? resume.seed() : config.seed() != null ? config.seed() : StepRandom.freshSeed();
+        this.config = config.with(Map.of("seed", seed));
+        this.data = DreamBoothData.open(dataConfig(this.config, seed));
+        this.params = trainable(model, config.trainTextEncoder());
+        long checkpointBytes = 3 * 4 * params.stream().mapToLong(Parameter::numel).sum(); // weights + 2 fp32 moments
+        checkSpace(outputDir, Files.getFileStore(outputDir).getUsableSpace(), checkpointBytes);
+        model.unet().setGradientCheckpointing(config.gradientCheckpointing());
+        double lr = config.effectiveLearningRate();
+        this.optimizer = new AdamW(List.of(new ParamGroup(params, lr, config.adamWeightDecay())), config.adamBeta1(),
+                config.adamBeta2(), config.adamEpsilon());
+        int perEpoch = (data.batchesPerEpoch() + config.gradientAccumulationSteps() - 1) / config.gradientAccumulationSteps();
+        this.totalSteps = config.maxTrainSteps() != null ? config.maxTrainSteps() : (long) config.numTrainEpochs() * perEpoch;
+        this.schedule = LrSchedule.byName(config.lrScheduler(), config.lrWarmupSteps(), totalSteps, lr,
+                config.lrNumCycles(), config.lrPower(), LrSchedule.POLYNOMIAL_LR_END);
+        this.microBatch = new MicroBatch(model, tokenizer, NoiseSchedule.sdV1(), AutoencoderKL.SD_V1_SCALE_FACTOR,
+                this.config);
+        if (resume != null) {
+            restore(resume);
+        }
+    }
+
+    /** Called after every optimizer step (a progress bar). */
+    public void onProgress(Consumer<Progress> listener) {
+        this.progress = listener;
+    }
+
+    /** Tests inject crashes between the files of a checkpoint here. */
+    void checkpointWriteHook(TrainingCheckpoint.WriteHook hook) {
+        this.writeHook = hook;
+    }
+
+    /** Batches the VAE encoded so far (fewer than micro-batches with cacheLatents). */
+    int vaeEncodes() {
+        return microBatch.encodes();
+    }
+
+    /** The config as run: the seed filled in. */
+    public TrainConfig config() {
+        return config;
+    }
+
+    public StableDiffusionModel model() {
+        return model;
+    }
+
+    /** Optimizer steps done. */
+    public long globalStep() {
+        return globalStep;
+    }
+
+    public long totalSteps() {
+        return totalSteps;
+    }
+
+    /** The newest checkpoint written or resumed from, or null. */
+    public Path lastCheckpoint() {
+        return lastCheckpoint;
+    }
+
+    /** The trainable parameters' current tensors by checkpoint name (live, not copies). */
+    public Map<String, Tensor> trainedWeights() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        params.forEach(p -> out.put(p.name(), p.tensor()));
+        return out;
+    }
+
+    /** Runs the remaining optimizer steps; returns the steps done. */
+    public long train() throws IOException {
+        return train(totalSteps);
+    }
+
+    /** Runs optimizer steps until {@code untilStep} (at most the run's total) are done; returns the steps done. */
+    public long train(long untilStep) throws IOException {
+        if (log == null) {
+            log = TrainLog.open(outputDir, globalStep);
+        }
+        long end = Math.min(untilStep, totalSteps);
+        while (globalStep < end) {
+            step();
+        }
+        return globalStep;
+    }
+
+    /** The base model with the trained weights as one CompVis-layout .safetensors file. */
+    public void saveModel(Path file) throws IOException {
+        ModelExport.writeSafetensors(file, base, trainedWeights());
+    }
+
+    private void step() throws IOException {
+        long k = globalStep + 1;
+        long start = System.nanoTime();
+        int accum = config.gradientAccumulationSteps();
+        double lossSum = 0;
+        for (int m = 0; m < accum; m++) {
+            Batch batch = data.batch(position);
+            Tensor loss = microBatch.loss(batch, StepRandom.forMicroBatch(seed, (k - 1) * accum + m));
+            float value = loss.cpu().item();
+            if (!Float.isFinite(value)) {
+                throw stopped(k, "the loss is " + value);
+            }
+            (accum == 1 ? loss : loss.mul(1f / accum)).backward(); // accelerate divides by the accumulation steps
+            lossSum += value;
+            position = data.next(position);
+        }
+        List<Tensor> grads = params.stream().map(p -> p.tensor().grad()).toList();
+        float norm = GradClip.clipGradNorm(grads, config.maxGradNorm());
+        if (!Float.isFinite(norm)) {
+            throw stopped(k, "the gradient norm is " + norm);
+        }
+        double lr = schedule.lrAt(config.effectiveLearningRate(), k);
+        optimizer.lr(lr);
+        optimizer.step();
+        params.forEach(p -> p.tensor().zeroGrad());
+        globalStep = k;
+        double seconds = (System.nanoTime() - start) / 1e9;
+        double loss = lossSum / accum;
+        smoothedLoss = Double.isNaN(smoothedLoss) ? loss : 0.9 * smoothedLoss + 0.1 * loss;
+        log.append(k, loss, lr, norm, seconds);
+        if (k % config.checkpointingSteps() == 0) {
+            saveCheckpoint();
+        }
+        progress.accept(new Progress(k, totalSteps, loss, smoothedLoss, lr, seconds));
+    }
+
+    private TrainingStoppedException stopped(long step, String what) {
+        params.forEach(p -> p.tensor().zeroGrad());
+        return new TrainingStoppedException(step, "Training stopped at step " + step + ": " + what + "; the weights"
+                + " are those of step " + (step - 1) + (lastCheckpoint == null ? " and no checkpoint was written yet"
+                : " and the last good checkpoint is " + lastCheckpoint)
+                + ". Lower the learning rate or check the training images, then resume from that checkpoint.");
+    }
+
+    private void saveCheckpoint() throws IOException {
+        Map<String, Tensor> weights = new LinkedHashMap<>();
+        Map<String, Tensor> expAvg = new LinkedHashMap<>();
+        Map<String, Tensor> expAvgSq = new LinkedHashMap<>();
+        Map<String, Long> steps = new LinkedHashMap<>();
+        for (Parameter p : params) {
+            weights.put(p.name(), host(p.tensor()));
+            if (optimizer.stepCount(p) > 0) {
+                expAvg.put(p.name(), host(optimizer.expAvg(p)));
+                expAvgSq.put(p.name(), host(optimizer.expAvgSq(p)));
+            }
+            steps.put(p.name(), optimizer.stepCount(p));
+        }
+        lastCheckpoint = new TrainingCheckpoint(globalStep, seed, position, weights, expAvg, expAvgSq, steps, config)
+                .save(outputDir, writeHook);
+        if (config.checkpointsTotalLimit() != null) {
+            CheckpointFolders.keepNewest(outputDir, config.checkpointsTotalLimit());
+        }
+    }
+
+    private void restore(TrainingCheckpoint ck) {
+        Set<String> names = ck.weights().keySet();
+        List<String> ours = params.stream().map(Parameter::name).toList();
+        if (!names.equals(Set.copyOf(ours))) {
+            throw new IllegalArgumentException("Checkpoint " + lastCheckpoint + " holds " + names.size() + " trained"
+                    + " tensors but this run trains " + ours.size() + " (trainTextEncoder must match); resume with the"
+                    + " settings of the run that wrote it.");
+        }
+        for (Parameter p : params) {
+            Tensor w = ck.weights().get(p.name());
+            p.set(Tensor.of(w.to(Device.CPU, DType.F32).toFloatArray().clone(), w.shape())
+                    .to(p.tensor().device(), p.tensor().dtype()));
+            long step = ck.optimizerSteps().getOrDefault(p.name(), 0L);
+            if (step > 0 && (ck.expAvg().get(p.name()) == null || ck.expAvgSq().get(p.name()) == null)) {
+                throw new IllegalArgumentException("Checkpoint " + lastCheckpoint + " has no AdamW moments for '" + p.name()
+                        + "' though it counts " + step + " updates; resume from another checkpoint.");
+            }
+            if (step > 0) {
+                optimizer.restore(p, ck.expAvg().get(p.name()), ck.expAvgSq().get(p.name()), step);
+            }
+        }
+        globalStep = ck.globalStep();
+        position = ck.next();
+    }
+
+    private static Tensor host(Tensor t) {
+        return t.detach().to(Device.CPU, DType.F32);
+    }
+
+    private static List<Parameter> trainable(StableDiffusionModel model, boolean textEncoder) {
+        Predicate<String> include = name -> name.startsWith(UNET_PREFIX) || textEncoder && name.startsWith(TEXT_ENCODER_PREFIX);
+        model.store().setTrainable(include);
+        List<Parameter> out = new ArrayList<>();
+        for (Parameter p : model.store().handles().values()) {
+            if (p.trainable()) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    private static DataConfig dataConfig(TrainConfig c, long seed) {
+        boolean prior = c.withPriorPreservation();
+        return new DataConfig(Path.of(c.instanceDataDir()), c.instancePrompt(), prior ? Path.of(c.classDataDir()) : null,
+                prior ? c.classPrompt() : null, c.resolution(), c.centerCrop(), c.randomFlip(), true, c.trainBatchSize(),
+                seed, c.skipBadImages());
+    }
+
+    /** One sentence when the output folder has less free space than one checkpoint needs. */
+    static void checkSpace(Path dir, long usable, long needed) {
+        if (usable < needed) {
+            throw new IllegalArgumentException("Output folder " + dir + " has " + megabytes(usable) + " MB free but a"
+                    + " checkpoint of this run needs about " + megabytes(needed) + " MB; free some space or choose"
+                    + " another folder.");
+        }
+    }
+
+    private static long megabytes(long bytes) {
+        return (bytes + (1 << 20) - 1) >> 20;
+    }
+
+    /** The output folder, created; one sentence before training when it cannot be made or written. */
+    private static Path writableFolder(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("Output folder " + dir + " cannot be created (" + e + "); choose a folder"
+                    + " you can write to.", e);
+        }
+        if (!Files.isWritable(dir)) {
+            throw new IllegalArgumentException("Output folder " + dir + " is not writable; choose a folder you can write to.");
+        }
+        return dir;
+    }
+}

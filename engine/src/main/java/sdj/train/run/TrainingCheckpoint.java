@@ -1,0 +1,133 @@
+package sdj.train.run;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import sdj.io.AtomicFile;
+import sdj.io.Json;
+import sdj.io.SafeTensors;
+import sdj.tensor.Tensor;
+import sdj.train.data.DataPosition;
+
+/**
+ * A training state that a run can continue from exactly, as one folder {@code checkpoint-N}:
+ * the trainable weights ({@value #WEIGHTS}), AdamW's moments and per-parameter step counts
+ * ({@value #OPTIMIZER}), the run's state ({@value #STATE}: optimizer steps done, which is also the LR
+ * scheduler's step count, the seed every random draw derives from, and the next data position) and the
+ * config ({@value #CONFIG}). The folder is written as {@code .checkpoint-N.partial} and renamed when
+ * every file is on disk, so a crash leaves either no checkpoint-N or a complete one.
+ *
+ * @param globalStep     optimizer steps done (diffusers' {@code global_step}); the scheduler has stepped as often
+ * @param seed           the run's seed: noise, timesteps and posterior samples of a step derive from it and the step
+ * @param next           the data position of the next batch
+ * @param weights        trainable parameters by checkpoint name
+ * @param expAvg         AdamW's first moments by parameter name
+ * @param expAvgSq       AdamW's second moments by parameter name
+ * @param optimizerSteps AdamW's step count of each parameter
+ */
+public record TrainingCheckpoint(long globalStep, long seed, DataPosition next, Map<String, Tensor> weights,
+        Map<String, Tensor> expAvg, Map<String, Tensor> expAvgSq, Map<String, Long> optimizerSteps,
+        TrainConfig config) {
+    static final String WEIGHTS = "trainable.safetensors";
+    static final String OPTIMIZER = "optimizer.safetensors";
+    static final String STATE = "training_state.json";
+    static final String CONFIG = "config.json";
+    private static final String EXP_AVG = "exp_avg/";
+    private static final String EXP_AVG_SQ = "exp_avg_sq/";
+
+    /** Called after each file of a checkpoint is written (tests inject crashes here). */
+    @FunctionalInterface
+    public interface WriteHook {
+        WriteHook NONE = file -> { };
+
+        void written(String file) throws IOException;
+    }
+
+    /** Writes checkpoint-{globalStep} in outputDir (replacing one of that step), atomically as a folder. */
+    public Path save(Path outputDir, WriteHook hook) throws IOException {
+        Path target = CheckpointFolders.folder(outputDir, globalStep);
+        Path partial = CheckpointFolders.partial(outputDir, globalStep);
+        CheckpointFolders.deleteTree(partial);
+        Files.createDirectories(partial);
+        boolean done = false;
+        try {
+            SafeTensors.write(partial.resolve(WEIGHTS), weights, Map.of("format", "pt"));
+            hook.written(WEIGHTS);
+            Map<String, Tensor> moments = new LinkedHashMap<>();
+            expAvg.forEach((name, t) -> moments.put(EXP_AVG + name, t));
+            expAvgSq.forEach((name, t) -> moments.put(EXP_AVG_SQ + name, t));
+            SafeTensors.write(partial.resolve(OPTIMIZER), moments, Map.of("steps", Json.write(optimizerSteps)));
+            hook.written(OPTIMIZER);
+            TrainConfigJson.write(config, partial.resolve(CONFIG));
+            hook.written(CONFIG);
+            Map<String, Object> state = new LinkedHashMap<>();
+            state.put("globalStep", globalStep);
+            state.put("schedulerStep", globalStep);
+            state.put("seed", seed);
+            state.put("dataPosition", Json.parseObject(next.toJson()));
+            AtomicFile.write(partial.resolve(STATE), Json.write(state).getBytes(StandardCharsets.UTF_8));
+            hook.written(STATE);
+            CheckpointFolders.deleteTree(target); // a re-run of this step (resumed from an older checkpoint)
+            try {
+                Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(partial, target);
+            }
+            done = true;
+            return target;
+        } finally {
+            if (!done) {
+                CheckpointFolders.deleteTree(partial);
+            }
+        }
+    }
+
+    /** Reads a checkpoint folder a run wrote; a missing or malformed part is one sentence naming the file. */
+    public static TrainingCheckpoint load(Path folder) throws IOException {
+        Path statePath = folder.resolve(STATE);
+        if (!Files.isRegularFile(statePath)) {
+            throw new IllegalArgumentException("Checkpoint folder " + folder + " has no " + STATE
+                    + "; give a checkpoint-N folder a run wrote completely, or \"latest\".");
+        }
+        Map<String, Object> state;
+        try {
+            state = Json.parseObject(Files.readString(statePath));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("Checkpoint state " + statePath + " is not valid JSON (" + e.getMessage()
+                    + "); resume from another checkpoint.", e);
+        }
+        if (!(state.get("globalStep") instanceof Long step) || !(state.get("seed") instanceof Long seed)
+                || !(state.get("dataPosition") instanceof Map<?, ?> position)) {
+            throw new IllegalArgumentException("Checkpoint state " + statePath + " needs integer \"globalStep\" and"
+                    + " \"seed\" and a \"dataPosition\" object; resume from another checkpoint.");
+        }
+        SafeTensors optimizer = SafeTensors.open(folder.resolve(OPTIMIZER));
+        Map<String, Tensor> expAvg = new LinkedHashMap<>();
+        Map<String, Tensor> expAvgSq = new LinkedHashMap<>();
+        optimizer.tensors().forEach((name, t) -> {
+            if (name.startsWith(EXP_AVG_SQ)) {
+                expAvgSq.put(name.substring(EXP_AVG_SQ.length()), t);
+            } else if (name.startsWith(EXP_AVG)) {
+                expAvg.put(name.substring(EXP_AVG.length()), t);
+            }
+        });
+        Map<String, Long> steps = new LinkedHashMap<>();
+        String stepsJson = optimizer.metadata().get("steps");
+        Map<String, Object> parsed = stepsJson == null ? Map.of() : Json.parseObject(stepsJson);
+        parsed.forEach((name, v) -> {
+            if (!(v instanceof Long l)) {
+                throw new IllegalArgumentException("Optimizer state " + folder.resolve(OPTIMIZER) + " gives parameter '"
+                        + name + "' the step count " + v + "; resume from another checkpoint.");
+            }
+            steps.put(name, l);
+        });
+        return new TrainingCheckpoint(step, seed, DataPosition.fromJson(Json.write(position)),
+                SafeTensors.open(folder.resolve(WEIGHTS)).tensors(), expAvg, expAvgSq, steps,
+                TrainConfigJson.read(folder.resolve(CONFIG)));
+    }
+}
