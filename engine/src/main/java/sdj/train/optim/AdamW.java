@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import sdj.nn.Parameter;
 import sdj.tensor.AdamWStep;
-import sdj.tensor.Autograd;
 import sdj.tensor.Backends;
 import sdj.tensor.DType;
 import sdj.tensor.Device;
@@ -99,16 +98,7 @@ public final class AdamW {
 
     /** One update with the gradients given by grads. */
     public void step(GradientSource grads) {
-        try (var scope = Autograd.noGrad()) {
-            for (ParamGroup group : groups) {
-                for (Parameter p : group.params()) {
-                    Tensor g = grads.of(p);
-                    if (g != null) {
-                        update(p, g, group);
-                    }
-                }
-            }
-        }
+        ParamGroup.forEachWithGradient(groups, grads, this::update);
     }
 
     private void update(Parameter p, Tensor grad, ParamGroup group) {

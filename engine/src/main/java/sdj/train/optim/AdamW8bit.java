@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Map;
 import sdj.nn.Parameter;
 import java.util.Arrays;
-import sdj.tensor.Autograd;
 import sdj.tensor.Shape;
 import sdj.tensor.DType;
 import sdj.tensor.Tensor;
@@ -94,16 +93,7 @@ public final class AdamW8bit {
     }
 
     public void step(AdamW.GradientSource grads) {
-        try (var scope = Autograd.noGrad()) {
-            for (ParamGroup group : groups) {
-                for (Parameter p : group.params()) {
-                    Tensor g = grads.of(p);
-                    if (g != null) {
-                        update(p, g, group);
-                    }
-                }
-            }
-        }
+        ParamGroup.forEachWithGradient(groups, grads, this::update);
     }
 
     private void update(Parameter p, Tensor grad, ParamGroup group) {

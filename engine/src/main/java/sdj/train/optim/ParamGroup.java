@@ -2,6 +2,8 @@ package sdj.train.optim;
 
 import java.util.List;
 import sdj.nn.Parameter;
+import sdj.tensor.Autograd;
+import sdj.tensor.Tensor;
 
 /**
  * Parameters that share a learning rate and a weight decay (torch's {@code param_groups} entry). The learning
@@ -40,5 +42,25 @@ public final class ParamGroup {
 
     public double weightDecay() {
         return weightDecay;
+    }
+
+    /** One parameter's update with its gradient, in its group. */
+    @FunctionalInterface
+    interface Update {
+        void apply(Parameter p, Tensor grad, ParamGroup group);
+    }
+
+    /** Runs update for every parameter of groups that has a gradient, outside the tape (an optimizer step). */
+    static void forEachWithGradient(List<ParamGroup> groups, AdamW.GradientSource grads, Update update) {
+        try (var scope = Autograd.noGrad()) {
+            for (ParamGroup group : groups) {
+                for (Parameter p : group.params()) {
+                    Tensor g = grads.of(p);
+                    if (g != null) {
+                        update.apply(p, g, group);
+                    }
+                }
+            }
+        }
     }
 }
