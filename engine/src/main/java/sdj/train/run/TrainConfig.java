@@ -25,7 +25,7 @@ import sdj.train.optim.LrSchedule;
  * @param cacheLatents              encode each image once (needs centerCrop and no randomFlip)
  * @param sampleBatchSize           class images generated per sampler call ({@code --sample_batch_size})
  * @param classInferenceSteps       sampler steps per generated class image (diffusers' pipeline default 50)
- * @param validationPrompt          null: no validation images
+ * @param validationPrompt          null: no validation images; else written to OUTDIR/validation/step-{N}-{i}.png
  * @param numValidationImages       images per validation, seeds seed, seed+1, …
  * @param validationSteps           validate after every this many optimizer steps
  * @param validationInferenceSteps  sampler steps per validation image (diffusers' {@code log_validation}: 25)
