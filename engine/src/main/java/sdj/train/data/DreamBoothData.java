@@ -66,6 +66,11 @@ public final class DreamBoothData {
         return List.copyOf(ok);
     }
 
+    /** Whether the training data reads {@code file} as an image (by its png, jpg, jpeg, bmp or webp suffix). */
+    public static boolean isImageFile(Path file) {
+        return ImageFolder.isImage(file);
+    }
+
     public DataConfig config() {
         return config;
     }

@@ -23,6 +23,12 @@ import sdj.train.optim.LrSchedule;
  * @param noiseOffset               offset-noise strength ({@code --noise_offset}); 0: off
  * @param randomFlip                mirror images left-right at random (not in train_dreambooth.py; off there)
  * @param cacheLatents              encode each image once (needs centerCrop and no randomFlip)
+ * @param sampleBatchSize           class images generated per sampler call ({@code --sample_batch_size})
+ * @param classInferenceSteps       sampler steps per generated class image (diffusers' pipeline default 50)
+ * @param validationPrompt          null: no validation images; else written to OUTDIR/validation/step-{N}-{i}.png
+ * @param numValidationImages       images per validation, seeds seed, seed+1, …
+ * @param validationSteps           validate after every this many optimizer steps
+ * @param validationInferenceSteps  sampler steps per validation image (diffusers' {@code log_validation}: 25)
  */
 public record TrainConfig(
         String pretrainedModelNameOrPath, String modelConfig, String tokenizerName,
@@ -35,7 +41,9 @@ public record TrainConfig(
         double learningRate, boolean scaleLr, String lrScheduler, int lrWarmupSteps, int lrNumCycles, double lrPower,
         boolean use8bitAdam, double adamBeta1, double adamBeta2, double adamWeightDecay, double adamEpsilon,
         double maxGradNorm, Double snrGamma, double noiseOffset, String mixedPrecision,
-        boolean cacheLatents, boolean skipBadImages) {
+        boolean cacheLatents, boolean skipBadImages,
+        int sampleBatchSize, int classInferenceSteps,
+        String validationPrompt, int numValidationImages, int validationSteps, int validationInferenceSteps) {
 
     /** The schedule names {@link LrSchedule#byName} knows. */
     static final List<String> LR_SCHEDULERS = List.of("constant", "constant_with_warmup", "linear", "cosine",
@@ -52,7 +60,9 @@ public record TrainConfig(
                 5e-6, false, "constant", 500, 1, 1.0,
                 false, 0.9, 0.999, 1e-2, 1e-8,
                 1.0, null, 0.0, "no",
-                false, false);
+                false, false,
+                4, 50,
+                null, 4, 100, 25);
     }
 
     /** A copy with the given fields replaced, by camelCase or snake_case name (as in a JSON config). */
@@ -114,6 +124,13 @@ public record TrainConfig(
                 + "' is not supported by the trainer yet; use \"no\" (fp32).");
         check(bad, !cacheLatents || (centerCrop && !randomFlip), "cacheLatents needs images that are the same every"
                 + " epoch; turn on centerCrop and turn off randomFlip, or turn cacheLatents off.");
+        check(bad, sampleBatchSize >= 1, "sampleBatchSize " + sampleBatchSize + " is not allowed; use 1 or more.");
+        check(bad, classInferenceSteps >= 1, "classInferenceSteps " + classInferenceSteps
+                + " is not allowed; use 1 or more (50 is diffusers' default).");
+        check(bad, numValidationImages >= 1, "numValidationImages " + numValidationImages + " is not allowed; use 1 or more.");
+        check(bad, validationSteps >= 1, "validationSteps " + validationSteps + " is not allowed; use 1 or more.");
+        check(bad, validationInferenceSteps >= 1, "validationInferenceSteps " + validationInferenceSteps
+                + " is not allowed; use 1 or more (25 is diffusers' default).");
         return bad;
     }
 

@@ -17,6 +17,7 @@ import sdj.sd.ModelConfigs;
 import sdj.sd.StableDiffusionModel;
 import sdj.sd.clip.ClipTextModel;
 import sdj.sd.clip.ClipTokenizer;
+import sdj.sd.pipeline.StableDiffusion;
 import sdj.sd.unet.UNetModel;
 import sdj.sd.vae.AutoencoderKL;
 import sdj.tensor.DType;
@@ -41,6 +42,9 @@ import sdj.train.optim.ParamGroup;
  * continues from one so exactly that the final weights equal an uninterrupted run's, bit for bit (the
  * data continues at the saved position, where diffusers restarts the resumed epoch's data order, and the
  * random draws derive from the seed and the step, {@link StepRandom}, instead of one global generator).
+ * With prior preservation, missing class images are generated first ({@link ClassImages}); with a
+ * {@code validationPrompt}, every {@code validationSteps} steps writes validation images
+ * ({@link ValidationImages}) after that step's checkpoint, as diffusers orders them.
  */
 public final class Trainer {
     static final String UNET_PREFIX = UNetModel.PREFIX + ".";
@@ -55,6 +59,7 @@ public final class Trainer {
     private final AdamW optimizer;
     private final LrSchedule schedule;
     private final MicroBatch microBatch;
+    private final StableDiffusion pipeline;
     private final long seed;
     private final long totalSteps;
     private long globalStep;
@@ -67,13 +72,18 @@ public final class Trainer {
 
     /** Loads the base checkpoint, its model config and the tokenizer the config names, then as the constructor. */
     public static Trainer open(TrainConfig config) throws IOException {
+        return open(config, ClassImages.Listener.NONE);
+    }
+
+    /** As {@link #open(TrainConfig)}, telling {@code classImages} of each class image generated. */
+    public static Trainer open(TrainConfig config, ClassImages.Listener classImages) throws IOException {
         config.validated();
         Path checkpoint = Path.of(config.pretrainedModelNameOrPath());
         Map<String, Tensor> stateDict = StateDicts.load(checkpoint);
         ModelConfigs configs = config.modelConfig() == null ? ModelConfigs.SD_V1
                 : ModelConfigFiles.read(Path.of(config.modelConfig()));
         StableDiffusionModel model = StableDiffusionModel.fromStateDict(stateDict, configs, checkpoint.toString());
-        return new Trainer(config, model, ClipTokenizer.load(Path.of(config.tokenizerName())), stateDict);
+        return new Trainer(config, model, ClipTokenizer.load(Path.of(config.tokenizerName())), stateDict, classImages);
     }
 
     /**
@@ -81,10 +91,16 @@ public final class Trainer {
      * the model was built from, which {@link #saveModel} writes back with the trained weights (null: the
      * model's own parameters, so a checkpoint's schedule buffers are not written). Checks the config, the
      * output folder, its free space and every training image, and restores the checkpoint to resume from,
-     * before the first step.
+     * before the first step; generates the class images the class folder lacks before reading it.
      */
     public Trainer(TrainConfig config, StableDiffusionModel model, ClipTokenizer tokenizer, Map<String, Tensor> base)
             throws IOException {
+        this(config, model, tokenizer, base, ClassImages.Listener.NONE);
+    }
+
+    /** As the constructor above, telling {@code classImages} of each class image generated. */
+    public Trainer(TrainConfig config, StableDiffusionModel model, ClipTokenizer tokenizer, Map<String, Tensor> base,
+            ClassImages.Listener classImages) throws IOException {
         config.validated();
         this.model = model;
         this.base = base != null ? base : model.parameters();
@@ -102,6 +118,8 @@ public final class Trainer {
         }
         this.seed = resume != null ? resume.seed() : config.seed() != null ? config.seed() : StepRandom.freshSeed();
         this.config = config.with(Map.of("seed", seed));
+        this.pipeline = new StableDiffusion(model, tokenizer);
+        ClassImages.fill(this.config, seed, pipeline, classImages);
         this.data = DreamBoothData.open(dataConfig(this.config, seed));
         this.params = trainable(model, config.trainTextEncoder());
         long checkpointBytes = 3 * 4 * params.stream().mapToLong(Parameter::numel).sum(); // weights + 2 fp32 moments
@@ -220,6 +238,9 @@ public final class Trainer {
         log.append(k, loss, lr, norm, seconds);
         if (k % config.checkpointingSteps() == 0) {
             saveCheckpoint();
+        }
+        if (config.validationPrompt() != null && k % config.validationSteps() == 0) {
+            ValidationImages.write(config, seed, pipeline, outputDir, k);
         }
         progress.accept(new Progress(k, totalSteps, loss, smoothedLoss, lr, seconds));
     }

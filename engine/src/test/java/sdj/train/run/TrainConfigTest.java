@@ -81,6 +81,33 @@ class TrainConfigTest {
     }
 
     @Test
+    void samplingSettingsHaveDiffusersDefaultsAndRefuseZero() {
+        TrainConfig c = TrainConfig.defaults();
+        assertEquals(4, c.sampleBatchSize());
+        assertEquals(50, c.classInferenceSteps());
+        assertNull(c.validationPrompt());
+        assertEquals(4, c.numValidationImages());
+        assertEquals(100, c.validationSteps());
+        assertEquals(25, c.validationInferenceSteps());
+        TrainConfig snake = TrainConfigJson.parse("{\"sample_batch_size\": 2, \"validation_prompt\": \"a sks dog\"}", "v.json");
+        assertEquals(2, snake.sampleBatchSize());
+        assertEquals("a sks dog", snake.validationPrompt());
+        Map<String, Object> bad = new LinkedHashMap<>();
+        bad.put("sampleBatchSize", 0);
+        bad.put("classInferenceSteps", 0);
+        bad.put("numValidationImages", 0);
+        bad.put("validationSteps", 0);
+        bad.put("validationInferenceSteps", 0);
+        assertEquals(List.of(
+                "sampleBatchSize 0 is not allowed; use 1 or more.",
+                "classInferenceSteps 0 is not allowed; use 1 or more (50 is diffusers' default).",
+                "numValidationImages 0 is not allowed; use 1 or more.",
+                "validationSteps 0 is not allowed; use 1 or more.",
+                "validationInferenceSteps 0 is not allowed; use 1 or more (25 is diffusers' default)."),
+                minimal().with(bad).validate());
+    }
+
+    @Test
     void jsonRoundTripsAndAcceptsDiffusersNames() {
         TrainConfig c = minimal().with(Map.of("seed", 42L, "snrGamma", 5.0, "maxTrainSteps", 400, "centerCrop", true));
         assertEquals(c, TrainConfigJson.parse(TrainConfigJson.write(c), "test"));

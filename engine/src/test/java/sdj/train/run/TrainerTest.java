@@ -76,6 +76,7 @@ class TrainerTest {
         m.put("withPriorPreservation", true);
         m.put("classDataDir", classes.toString());
         m.put("classPrompt", "a photo of dog");
+        m.put("numClassImages", 2); // the two copied: none to generate
         m.put("resolution", 64);
         m.put("trainBatchSize", 1);
         m.put("maxTrainSteps", 4);
