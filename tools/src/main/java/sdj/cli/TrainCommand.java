@@ -58,8 +58,8 @@ public final class TrainCommand implements Command {
                 .desc("training reference folder (holds " + REFERENCE_FILE + ", sd-tiny-train layout)").build());
         o.addOption(Option.builder().longOpt("check").desc("replay the reference's updates and compare, PASS/FAIL per"
                 + " tensor").build());
-        o.addOption(Option.builder().longOpt("ckpt").hasArg().desc("base checkpoint (with --check, default: the"
-                + " reference's base_checkpoint next to DIR, DIR/../" + DEFAULT_BASE + ")").build());
+        o.addOption(Option.builder().longOpt("ckpt").hasArg().desc("base checkpoint, as --pretrained-model-name-or-path"
+                + " (with --check, default: the reference's base_checkpoint next to DIR, DIR/../" + DEFAULT_BASE + ")").build());
         o.addOption(Option.builder().longOpt("config").hasArg().argName("FILE").desc("training config, JSON or YAML"
                 + " (.yaml/.yml), with TrainConfig's camelCase or diffusers' snake_case names; flags override it. The"
                 + " model sizes (txt2img's --config) are --model-config here").build());

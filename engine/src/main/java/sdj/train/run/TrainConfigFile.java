@@ -1,6 +1,7 @@
 package sdj.train.run;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
@@ -44,13 +45,14 @@ public final class TrainConfigFile {
         }
         Object root;
         try {
-            root = YAML.readValue(file.toFile(), Object.class);
+            JsonNode tree = YAML.readTree(Files.readString(file)); // a file of only comments is a missing node
+            root = tree.isMissingNode() ? null : YAML.treeToValue(tree, Object.class);
         } catch (JacksonException e) {
             throw new IllegalArgumentException("Training config " + file + " is not valid YAML ("
                     + e.getOriginalMessage() + "); write it as lines of 'instance_data_dir: …'.", e);
         }
         if (root == null) {
-            return new LinkedHashMap<>(); // an empty file: the defaults
+            return new LinkedHashMap<>(); // an empty file or only comments: the defaults
         }
         if (!(root instanceof Map<?, ?> map)) {
             throw new IllegalArgumentException("Training config " + file + " is not a YAML mapping; write it as lines"
