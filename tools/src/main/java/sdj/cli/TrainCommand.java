@@ -18,18 +18,20 @@ import sdj.train.DreamBoothReference;
 import sdj.train.ReferenceCheck;
 
 /**
- * `sdj train METHOD`: for now only {@code sdj train dreambooth --reference DIR --check}, which replays a training
- * reference's DreamBooth run (sd-tiny-train layout, section E: both optimizer updates from the base checkpoint)
- * and prints one line per compared tensor, {@code name maxAbsErr maxRelErr PASS|FAIL}, then {@code N/M checks
- * pass}. The trainer itself will add its flags under diffusers' names (--instance_data_dir, --learning_rate,
- * --max_train_steps, …); the flags here do not take any of them.
+ * `sdj train METHOD`: {@code sdj train dreambooth --ckpt BASE --instance-data-dir D --instance-prompt P …} fine-tunes
+ * ({@link DreamBoothRun}; every TrainConfig field is a flag under diffusers' name in kebab-case, {@link TrainFlags},
+ * and {@code --config FILE} gives them in JSON or YAML), and {@code sdj train dreambooth --reference DIR --check}
+ * replays a training reference's DreamBooth run (sd-tiny-train layout, section E: both optimizer updates from the
+ * base checkpoint) and prints one line per compared tensor, {@code name maxAbsErr maxRelErr PASS|FAIL}, then
+ * {@code N/M checks pass}. Bad input is one sentence and exit status 2.
  */
 public final class TrainCommand implements Command {
     static final String REFERENCE_FILE = "train-reference.safetensors";
     /** Where the sd-tiny-train README puts the base model when the metadata does not say: next to DIR. */
     static final String DEFAULT_BASE = "sd-tiny/model.ckpt";
-    static final String AVAILABLE = "available now: 'sdj train dreambooth --reference DIR --check' (checks the"
-            + " DreamBooth updates against a training reference); the full trainer lands next";
+    static final String AVAILABLE = "available now: 'sdj train dreambooth --ckpt BASE --instance-data-dir D"
+            + " --instance-prompt P ...' (fine-tunes; see sdj train --help) and 'sdj train dreambooth --reference DIR"
+            + " --check' (checks the DreamBooth updates against a training reference)";
 
     /** The reference metadata's {@code base_checkpoint}: "sd-tiny/model.ckpt (how it was made), sha256 HEX". */
     private static final Pattern BASE = Pattern.compile("^(\\S+).*?(?:sha256 ([0-9a-f]{64}))?\\s*$");
@@ -41,7 +43,7 @@ public final class TrainCommand implements Command {
 
     @Override
     public String summary() {
-        return "fine-tuning; now: dreambooth --reference DIR --check (replay a training reference, PASS/FAIL per tensor)";
+        return "fine-tune: dreambooth (diffusers' flags in kebab-case); dreambooth --reference DIR --check (parity)";
     }
 
     @Override
@@ -56,21 +58,41 @@ public final class TrainCommand implements Command {
                 .desc("training reference folder (holds " + REFERENCE_FILE + ", sd-tiny-train layout)").build());
         o.addOption(Option.builder().longOpt("check").desc("replay the reference's updates and compare, PASS/FAIL per"
                 + " tensor").build());
-        o.addOption(Option.builder().longOpt("ckpt").hasArg().desc("base checkpoint (default: the reference's"
-                + " base_checkpoint next to DIR, DIR/../" + DEFAULT_BASE + ")").build());
+        o.addOption(Option.builder().longOpt("ckpt").hasArg().desc("base checkpoint, as --pretrained-model-name-or-path"
+                + " (with --check, default: the reference's base_checkpoint next to DIR, DIR/../" + DEFAULT_BASE + ")").build());
+        o.addOption(Option.builder().longOpt("config").hasArg().argName("FILE").desc("training config, JSON or YAML"
+                + " (.yaml/.yml), with TrainConfig's camelCase or diffusers' snake_case names; flags override it. The"
+                + " model sizes (txt2img's --config) are --model-config here").build());
+        o.addOption(Option.builder().longOpt("save-format").hasArg().argName("safetensors|ckpt").desc("format of"
+                + " OUTPUT_DIR/model.* (default safetensors)").build());
+        TrainFlags.addTo(o);
         return o;
     }
 
     @Override
     public int run(CommandLine cmd) throws Exception {
         String[] methods = cmd.getArgs();
-        if (methods.length != 1 || !methods[0].equals("dreambooth") || !cmd.hasOption("check")) {
+        if (methods.length != 1 || !methods[0].equals("dreambooth")) {
             String what = methods.length == 0 ? "sdj train needs a method"
                     : methods.length > 1 ? "sdj train takes one method, got " + methods.length
-                    : !methods[0].equals("dreambooth") ? "'" + methods[0] + "' is not available"
-                    : "training without --check is not available yet";
+                    : "'" + methods[0] + "' is not available";
             return usage(what + "; " + AVAILABLE + ".");
         }
+        if (!cmd.hasOption("check")) {
+            if (cmd.hasOption("reference")) {
+                return usage("--reference DIR goes with --check; add --check to replay the reference, or leave"
+                        + " --reference out to train.");
+            }
+            try {
+                return DreamBoothRun.run(cmd);
+            } catch (UserError e) {
+                return usage(e.getMessage());
+            }
+        }
+        return check(cmd);
+    }
+
+    private static int check(CommandLine cmd) throws IOException {
         if (!cmd.hasOption("reference")) {
             return usage("--check needs --reference DIR, a folder with " + REFERENCE_FILE + ".");
         }

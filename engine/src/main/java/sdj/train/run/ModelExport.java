@@ -5,11 +5,13 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import sdj.io.SafeTensors;
+import sdj.io.StateDicts;
+import sdj.io.TorchCheckpointWriter;
 import sdj.tensor.Device;
 import sdj.tensor.Tensor;
 
 /**
- * The fine-tuned model as one {@code .safetensors} file in the CompVis layout: every key of the base
+ * The fine-tuned model as one {@code .safetensors} or {@code .ckpt} file in the CompVis layout: every key of the base
  * checkpoint (UNet, VAE, text encoder, schedule buffers, position ids), in its order and dtype, with the
  * trained parameters' current values in place of the base ones. {@code sdj txt2img --ckpt} and any
  * loader of SD v1 checkpoints read it as they read the base.
@@ -41,5 +43,20 @@ public final class ModelExport {
     public static void writeSafetensors(Path file, Map<String, Tensor> base, Map<String, Tensor> trained)
             throws IOException {
         SafeTensors.write(file, merge(base, trained), Map.of("format", "pt"));
+    }
+
+    /**
+     * Writes {@link #merge}'s result in the format {@code file}'s extension names: {@code .safetensors}, or a
+     * PyTorch zip checkpoint ({@code .ckpt}, {@code .pt}) holding {"state_dict": tensors} as CompVis' files do.
+     * Either appears atomically.
+     */
+    public static void write(Path file, Map<String, Tensor> base, Map<String, Tensor> trained) throws IOException {
+        if (StateDicts.formatOf(file) == StateDicts.Format.SAFETENSORS) {
+            writeSafetensors(file, base, trained);
+        } else {
+            Map<String, Object> root = new LinkedHashMap<>();
+            root.put("state_dict", merge(base, trained));
+            TorchCheckpointWriter.write(file, root);
+        }
     }
 }

@@ -45,14 +45,17 @@ public final class TrainConfigJson {
 
     /** The defaults overridden by the JSON object's entries; {@code origin} names it in errors. */
     public static TrainConfig parse(String json, String origin) {
-        Map<String, Object> m;
+        return apply(TrainConfig.defaults(), toMapOf(json, origin), origin);
+    }
+
+    /** The JSON object's entries, unconverted; one sentence naming {@code origin} when it is not an object. */
+    static Map<String, Object> toMapOf(String json, String origin) {
         try {
-            m = Json.parseObject(json);
+            return Json.parseObject(json);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("Training config " + origin + " is not a JSON object ("
                     + e.getMessage() + "); write it as {\"instanceDataDir\": \"…\", …}.", e);
         }
-        return apply(TrainConfig.defaults(), m, origin);
     }
 
     public static TrainConfig read(Path file) throws IOException {

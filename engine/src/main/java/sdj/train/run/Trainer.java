@@ -201,9 +201,9 @@ public final class Trainer {
         return globalStep;
     }
 
-    /** The base model with the trained weights as one CompVis-layout .safetensors file. */
+    /** The base model with the trained weights as one CompVis-layout .safetensors or .ckpt file (by extension). */
     public void saveModel(Path file) throws IOException {
-        ModelExport.writeSafetensors(file, base, trainedWeights());
+        ModelExport.write(file, base, trainedWeights());
     }
 
     private void step() throws IOException {

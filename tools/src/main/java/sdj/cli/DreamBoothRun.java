@@ -1,0 +1,132 @@
+package sdj.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.commons.cli.CommandLine;
+import sdj.sd.ModelConfigFiles;
+import sdj.train.run.LossPlot;
+import sdj.train.run.TrainConfig;
+import sdj.train.run.TrainConfigFile;
+import sdj.train.run.Trainer;
+
+/**
+ * {@code sdj train dreambooth --ckpt BASE --instance-data-dir D --instance-prompt P … --output-dir OUT}: builds a
+ * {@link TrainConfig} from the defaults, then {@code --config FILE} (JSON or YAML), then the flags (the later
+ * wins), runs the {@link Trainer} with a progress line on stderr, and writes {@code OUT/model.safetensors} (or
+ * {@code .ckpt}) and {@code OUT/loss.png}. The training config is {@code --config} as issue #15 names it, so the
+ * model sizes that txt2img takes as {@code --config} are {@code --model-config} here (the TrainConfig field's
+ * name); a model config given as {@code --config} is recognised and pointed there.
+ */
+final class DreamBoothRun {
+    static final String MODEL = "model";
+    static final List<String> SAVE_FORMATS = List.of("safetensors", "ckpt");
+    private static final Pattern FIELD_AT_START = Pattern.compile("(?<=^|\\. )([a-z][A-Za-z0-9]*)\\b");
+
+    private DreamBoothRun() {
+    }
+
+    /** Defaults, then the --config file, then the flags; the CLIP vocabulary found as txt2img finds it. */
+    static TrainConfig config(CommandLine cmd) throws IOException {
+        TrainConfig config = TrainConfig.defaults();
+        if (cmd.hasOption("config")) {
+            config = readConfigFile(Path.of(cmd.getOptionValue("config")));
+        }
+        config = config.with(TrainFlags.values(cmd));
+        if (config.tokenizerName() == null) {
+            config = config.with(Map.of("tokenizerName", ClipVocabLocator.locate(null).toString()));
+        }
+        return config;
+    }
+
+    /** "safetensors" (the default) or "ckpt". */
+    static String saveFormat(CommandLine cmd) {
+        String format = cmd.getOptionValue("save-format", "safetensors").toLowerCase(Locale.ROOT);
+        if (!SAVE_FORMATS.contains(format)) {
+            throw new UserError("--save-format must be safetensors or ckpt, got '" + cmd.getOptionValue("save-format")
+                    + "'.");
+        }
+        return format;
+    }
+
+    /** Trains and saves; setup errors are one sentence each (UserError), a stopped run's message is the exception's. */
+    static int run(CommandLine cmd) throws IOException {
+        TrainConfig config = config(cmd);
+        String format = saveFormat(cmd);
+        List<String> bad = config.validate();
+        if (!bad.isEmpty()) {
+            throw new UserError(String.join(" ", bad.stream().map(DreamBoothRun::inFlagNames).toList()));
+        }
+        Path base = Path.of(config.pretrainedModelNameOrPath());
+        if (!Files.isRegularFile(base)) {
+            throw new UserError("the base checkpoint " + base + " does not exist; pass it with --ckpt FILE.");
+        }
+        Trainer trainer;
+        try {
+            trainer = Trainer.open(config);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(inFlagNames(e.getMessage()));
+        }
+        Path out = Path.of(config.outputDir());
+        System.err.printf(Locale.ROOT, "sdj train: dreambooth, %d of %d steps to go, seed %d, into %s%n",
+                trainer.totalSteps() - trainer.globalStep(), trainer.totalSteps(), trainer.config().seed(), out);
+        TrainProgressBar bar = new TrainProgressBar(System.err);
+        trainer.onProgress(bar);
+        try {
+            trainer.train();
+        } finally {
+            bar.finish();
+        }
+        Path model = out.resolve(MODEL + "." + format);
+        trainer.saveModel(model);
+        System.out.println("wrote " + model + " (the trained model, " + format + ", CompVis layout)");
+        System.out.println("wrote " + LossPlot.write(out) + " (the loss curve of " + out.resolve("log.jsonl") + ")");
+        return 0;
+    }
+
+    /** A training config file; a model config given here instead of to --model-config is named as such. */
+    private static TrainConfig readConfigFile(Path file) throws IOException {
+        try {
+            return TrainConfigFile.read(file);
+        } catch (IllegalArgumentException e) {
+            if (isModelConfig(file)) {
+                throw new UserError("--config " + file + " is a model config (the model sizes txt2img's --config takes);"
+                        + " pass it as --model-config " + file + ", since --config of sdj train is a training config"
+                        + " (JSON or YAML).");
+            }
+            throw new UserError(e.getMessage());
+        }
+    }
+
+    private static boolean isModelConfig(Path file) {
+        try {
+            ModelConfigFiles.read(file);
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** TrainConfig's sentences name fields ("maxTrainSteps 0 is …"); on the command line they are flags. */
+    static String inFlagNames(String message) {
+        List<String> fields = new ArrayList<>();
+        for (var f : TrainConfig.class.getRecordComponents()) {
+            fields.add(f.getName());
+        }
+        Matcher m = FIELD_AT_START.matcher(message);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            String name = m.group(1);
+            m.appendReplacement(out, Matcher.quoteReplacement(fields.contains(name) ? "--" + TrainFlags.flagName(name)
+                    : name));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+}
