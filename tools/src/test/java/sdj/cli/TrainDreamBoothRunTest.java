@@ -54,6 +54,7 @@ class TrainDreamBoothRunTest {
                 instance_prompt: a photo of sks dog
                 with_prior_preservation: true
                 class_prompt: a photo of dog
+                num_class_images: 2
                 resolution: 64
                 train_batch_size: 1
                 learning_rate: 1.0e-3

@@ -28,7 +28,8 @@ class TrainFlagsTest {
 
     @Test
     void everyFieldIsItsDiffusersNameInKebabCase() {
-        // train_dreambooth.py's names (snake_case there), plus ours: model_config, random_flip, cache_latents, skip_bad_images
+        // train_dreambooth.py's names (snake_case there), plus ours: model_config, random_flip, cache_latents,
+        // skip_bad_images, class_inference_steps, validation_inference_steps
         List<String> expected = List.of("pretrained-model-name-or-path", "model-config", "tokenizer-name",
                 "instance-data-dir", "instance-prompt", "class-data-dir", "class-prompt", "with-prior-preservation",
                 "prior-loss-weight", "num-class-images", "output-dir", "seed", "resolution", "center-crop", "random-flip",
@@ -36,7 +37,9 @@ class TrainFlagsTest {
                 "checkpoints-total-limit", "resume-from-checkpoint", "gradient-accumulation-steps",
                 "gradient-checkpointing", "learning-rate", "scale-lr", "lr-scheduler", "lr-warmup-steps", "lr-num-cycles",
                 "lr-power", "use-8bit-adam", "adam-beta1", "adam-beta2", "adam-weight-decay", "adam-epsilon",
-                "max-grad-norm", "snr-gamma", "noise-offset", "mixed-precision", "cache-latents", "skip-bad-images");
+                "max-grad-norm", "snr-gamma", "noise-offset", "mixed-precision", "cache-latents", "skip-bad-images",
+                "sample-batch-size", "class-inference-steps", "validation-prompt", "num-validation-images", "validation-steps",
+                "validation-inference-steps");
         assertEquals(expected, Arrays.stream(TrainConfig.class.getRecordComponents())
                 .map(f -> TrainFlags.flagName(f.getName())).toList());
         var options = new TrainCommand().options();
