@@ -69,7 +69,9 @@ final class DreamBoothRun {
         }
         Trainer trainer;
         try {
-            trainer = Trainer.open(config);
+            // prior preservation with fewer class images than --num-class-images generates the rest first
+            trainer = Trainer.open(config, (file, done, total) ->
+                    System.err.printf(Locale.ROOT, "sdj train: class image %d of %d written: %s%n", done, total, file));
         } catch (IllegalArgumentException e) {
             throw new UserError(inFlagNames(e.getMessage()));
         }
