@@ -1,6 +1,7 @@
 package sdj.bench;
 
 import java.util.List;
+import java.util.regex.Pattern;
 import sdj.nn.AdapterRule;
 import sdj.nn.LoraAdapter;
 import sdj.sd.unet.UNetModel;
@@ -23,7 +24,7 @@ public enum TrainMethod {
     private static final String UNET = UNetModel.PREFIX + ".";
 
     /** The 12 Linear/Conv children of an SD1 SpatialTransformer, as kohya's Transformer2DModel targets. */
-    private static final String KOHYA_UNET_TARGETS = "^" + java.util.regex.Pattern.quote(UNET)
+    private static final String KOHYA_UNET_TARGETS = "^" + Pattern.quote(UNET)
             + ".*\\.(proj_in|proj_out|transformer_blocks\\.\\d+\\.(attn[12]\\.(to_q|to_k|to_v|to_out\\.0)"
             + "|ff\\.net\\.(0\\.proj|2)))$";
 

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import sdj.nn.AdapterRule;
 import sdj.nn.Parameter;
 import sdj.nn.ParameterStore;
 import sdj.sd.unet.UNetConfig;
@@ -48,7 +49,8 @@ public final class TrainStepBench {
     }
 
     public static Result run(Setup s, long seed) {
-        ParameterStore store = ParameterStore.random(seed).withAdapters(s.method().adapters().toArray(sdj.nn.AdapterRule[]::new));
+        AdapterRule[] adapters = s.method().adapters().toArray(AdapterRule[]::new);
+        ParameterStore store = ParameterStore.random(seed).withAdapters(adapters);
         UNetModel unet = new UNetModel(store.root().sub(UNetModel.PREFIX), s.config());
         unet.setGradientCheckpointing(s.checkpointing());
         store.setTraining(true);
@@ -112,7 +114,8 @@ public final class TrainStepBench {
         return String.format(Locale.ROOT, "%.2f s per optimizer step (best of %d after 1 warm-up step; forward, loss,"
                 + " backward, clip to norm %.0f, %s), %.1f GFLOP per step (3 forwards of %s), %.1f GFLOP/s = %.1f%%"
                 + " of fp32 peak, %d trainable tensors = %d parameters, peak heap %.2f GiB, %.2f GiB allocated per step",
-                r.seconds(), s.runs(), MAX_GRAD_NORM, s.optimizer(), r.gflop(), TrainMethod.samples(s.method().samples(s.batch()), "sample"), rate,
+                r.seconds(), s.runs(), MAX_GRAD_NORM, s.optimizer(), r.gflop(),
+                TrainMethod.samples(s.method().samples(s.batch()), "sample"), rate,
                 100 * rate / peakGflops, r.trainable().tensors(), r.trainable().elements(), HeapMeter.gib(r.peakHeapBytes()),
                 HeapMeter.gib(r.allocatedBytesPerStep()));
     }

@@ -32,7 +32,8 @@ public final class BenchCommand implements Command {
 
     @Override
     public String summary() {
-        return "time a kernel (gemm, conv, attention), a UNet forward, a UNet training step or a fine-tuning optimizer step (cpu) or a whole txt2img on cpu"
+        return "time a kernel (gemm, conv, attention), a UNet forward, a UNet training step or a fine-tuning optimizer"
+                + " step (cpu) or a whole txt2img on cpu"
                 + " or cuda; prints FLOP/s and % of peak, or seconds per image";
     }
 
@@ -47,7 +48,8 @@ public final class BenchCommand implements Command {
         o.addOption(Option.builder().longOpt("m").hasArg().desc("GEMM rows (default 1024)").build());
         o.addOption(Option.builder().longOpt("n").hasArg().desc("GEMM columns (default 1024)").build());
         o.addOption(Option.builder().longOpt("k").hasArg().desc("GEMM inner size (default 1024)").build());
-        o.addOption(Option.builder().longOpt("batch").hasArg().desc("batch (conv, attention, unet, unet-train, train; default 1)").build());
+        o.addOption(Option.builder().longOpt("batch").hasArg().desc("batch (conv, attention, unet, unet-train,"
+                + " train; default 1)").build());
         o.addOption(Option.builder().longOpt("channels").hasArg().desc("conv in/out channels (default 320)").build());
         o.addOption(Option.builder().longOpt("size").hasArg().desc("conv spatial size (default 64)").build());
         o.addOption(Option.builder().longOpt("kernel").hasArg().desc("conv kernel size (default 3)").build());
@@ -60,7 +62,8 @@ public final class BenchCommand implements Command {
         o.addOption(Option.builder().longOpt("latent").hasArg().desc("unet, unet-train, train: latent size (default 64 = 512x512"
                 + " images)").build());
         o.addOption(Option.builder().longOpt("runs").hasArg().desc("unet: timed forwards (default 2); unet-train: timed"
-                + " steps after an untimed one (default 1); train: timed optimizer steps after an untimed one (default 1); txt2img: timed images (default 2)").build());
+                + " steps after an untimed one (default 1); train: timed optimizer steps after an untimed one (default 1);"
+                + " txt2img: timed images (default 2)").build());
         o.addOption(Option.builder().longOpt("gradient-checkpointing").desc("unet-train, train: recompute each ResBlock's and"
                 + " transformer block's activations in backward instead of keeping them").build());
         o.addOption(Option.builder().longOpt("method").hasArg().desc("train: dreambooth (whole UNet, B instance + B class"
@@ -82,8 +85,8 @@ public final class BenchCommand implements Command {
     @Override
     public int run(CommandLine cmd) throws Exception {
         if (cmd.getArgs().length != 1) {
-            throw new UserError("say what to bench: gemm, conv, attention, unet, unet-train, train or txt2img (e.g. 'sdj bench gemm --m 1024"
-                    + " --n 1024 --k 1024')");
+            throw new UserError("say what to bench: gemm, conv, attention, unet, unet-train, train or txt2img (e.g."
+                    + " 'sdj bench gemm --m 1024 --n 1024 --k 1024')");
         }
         if (cmd.hasOption("threads")) {
             Parallel.setThreads(Flags.intOpt(cmd, "threads", 0));

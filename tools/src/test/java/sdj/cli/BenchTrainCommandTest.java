@@ -59,7 +59,8 @@ class BenchTrainCommandTest {
                 && (k.contains("attn2.to_k") || k.contains("attn2.to_v"))).toList();
         assertEquals(32, kv.size(), "sd-tiny has 16 transformer blocks, each with attn2.to_k and to_v weights");
         Printed p = bench("--method", "cd", "--gradient-checkpointing");
-        assertTrue(p.header().contains("latent 16x16, batch 1 = 1 sample, ") && p.header().contains("gradient checkpointing on"), p.header());
+        assertTrue(p.header().contains("latent 16x16, batch 1 = 1 sample, ") && p.header().contains("gradient checkpointing on"),
+                p.header());
         assertEquals(1, p.samples());
         assertRateMatches(p, flops(1));
         assertEquals(kv.size(), p.tensors());
