@@ -1,8 +1,5 @@
 package sdj.bench;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.util.Locale;
 import sdj.backend.cuda.CudaOps;
 import sdj.nn.ParameterStore;
@@ -48,7 +45,7 @@ public final class UNetBench {
         Runnable waitForDevice = device == Device.CPU ? () -> { } : () -> CudaOps.shared().device().synchronize();
         float[] t = new float[batch];
         java.util.Arrays.fill(t, 500f);
-        resetPeaks();
+        HeapMeter.resetPeaks();
         double best = Double.MAX_VALUE;
         long allocated;
         try (var g = Autograd.noGrad()) {
@@ -59,16 +56,16 @@ public final class UNetBench {
             unet.forward(x, t, context);
             waitForDevice.run();
             System.gc();
-            long allocatedBefore = allocatedBytes();
+            long allocatedBefore = HeapMeter.allocatedBytes();
             for (int i = 0; i < runs; i++) {
                 long t0 = System.nanoTime();
                 unet.forward(x, t, context);
                 waitForDevice.run();
                 best = Math.min(best, (System.nanoTime() - t0) / 1e9);
             }
-            allocated = (allocatedBytes() - allocatedBefore) / runs;
+            allocated = (HeapMeter.allocatedBytes() - allocatedBefore) / runs;
         }
-        return new Result(best, UNetFlops.count(config, latent, batch) / 1e9, peakHeap(), allocated, runs);
+        return new Result(best, UNetFlops.count(config, latent, batch) / 1e9, HeapMeter.peakHeap(), allocated, runs);
     }
 
     public static String describe(Result r, double peakGflops) {
@@ -79,33 +76,10 @@ public final class UNetBench {
                 r.allocatedBytesPerForward() / (double) (1L << 30));
     }
 
-    /** Bytes allocated on the heap so far by all live threads (the caller and the ForkJoin workers). */
-    static long allocatedBytes() {
-        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getTotalThreadAllocatedBytes();
-    }
-
     /** The GPU line: seconds, TFLOP/s, the fraction of the H200's peak for the dtype, device memory. */
     public static String describeGpu(Result r, DType dtype) {
         return String.format(Locale.ROOT, "%.4f s per UNet forward (best of %d), %.1f GFLOP per forward, ", r.seconds(),
                 r.runs(), r.gflop()) + GpuBenches.rate(r.gflop() * 1e9, r.seconds(), dtype) + "; device memory: "
                 + CudaOps.shared().device().memoryStats();
-    }
-
-    static void resetPeaks() {
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (pool.getType() == MemoryType.HEAP) {
-                pool.resetPeakUsage();
-            }
-        }
-    }
-
-    static long peakHeap() {
-        long sum = 0;
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (pool.getType() == MemoryType.HEAP) {
-                sum += pool.getPeakUsage().getUsed();
-            }
-        }
-        return sum;
     }
 }

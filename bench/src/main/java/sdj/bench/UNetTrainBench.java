@@ -1,6 +1,5 @@
 package sdj.bench;
 
-import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Locale;
@@ -38,27 +37,27 @@ public final class UNetTrainBench {
                 config.outChannels(), latent, latent);
         float[] t = new float[batch];
         Arrays.fill(t, 500f);
-        UNetBench.resetPeaks();
+        HeapMeter.resetPeaks();
 
         // The untimed first step compiles the kernels and measures the tape: full GCs around the forward.
-        long before = liveHeapAfterGc();
+        long before = HeapMeter.liveHeapAfterGc();
         Tensor loss = F.mseLoss(unet.forward(x, t, context), target);
-        long tapeBytes = liveHeapAfterGc() - before;
+        long tapeBytes = HeapMeter.liveHeapAfterGc() - before;
         loss.backward();
         double best = Double.MAX_VALUE;
         trainable.forEach(Tensor::zeroGrad);
         System.gc();
-        long allocatedBefore = UNetBench.allocatedBytes();
+        long allocatedBefore = HeapMeter.allocatedBytes();
         for (int i = 0; i < runs; i++) {
             trainable.forEach(Tensor::zeroGrad); // each step starts from no gradients, as after optimizer.zero_grad
             long t0 = System.nanoTime();
             F.mseLoss(unet.forward(x, t, context), target).backward();
             best = Math.min(best, (System.nanoTime() - t0) / 1e9);
         }
-        long allocated = (UNetBench.allocatedBytes() - allocatedBefore) / runs;
+        long allocated = (HeapMeter.allocatedBytes() - allocatedBefore) / runs;
         // backward ≈ twice the forward's FLOPs; checkpointing's recomputation is extra work, not counted
         double gflop = 3 * UNetFlops.count(config, latent, batch) / 1e9;
-        return new Result(best, gflop, tapeBytes, UNetBench.peakHeap(), allocated, runs, checkpointing);
+        return new Result(best, gflop, tapeBytes, HeapMeter.peakHeap(), allocated, runs, checkpointing);
     }
 
     public static String describe(Result r, double peakGflops) {
@@ -66,15 +65,6 @@ public final class UNetTrainBench {
         return String.format(Locale.ROOT, "%.2f s per UNet training step (best of %d), %.1f GFLOP per step (forward + "
                 + "backward = 3 forwards), %.1f GFLOP/s = %.1f%% of fp32 peak, tape after forward %.1f MiB, peak heap %.2f"
                 + " GiB, %.2f GiB allocated per step", r.seconds(), r.runs(), r.gflop(), rate, 100 * rate / peakGflops,
-                r.tapeBytes() / (double) (1L << 20), gib(r.peakHeapBytes()), gib(r.allocatedBytesPerStep()));
-    }
-
-    private static double gib(long bytes) {
-        return bytes / (double) (1L << 30);
-    }
-
-    private static long liveHeapAfterGc() {
-        System.gc();
-        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+                r.tapeBytes() / (double) (1L << 20), HeapMeter.gib(r.peakHeapBytes()), HeapMeter.gib(r.allocatedBytesPerStep()));
     }
 }

@@ -9,6 +9,8 @@ import sdj.bench.GpuBenches;
 import sdj.bench.KernelBenches;
 import sdj.bench.Machine;
 import sdj.bench.Timing;
+import sdj.bench.TrainMethod;
+import sdj.bench.TrainStepBench;
 import sdj.bench.Txt2ImgBench;
 import sdj.bench.UNetBench;
 import sdj.bench.UNetTrainBench;
@@ -30,13 +32,14 @@ public final class BenchCommand implements Command {
 
     @Override
     public String summary() {
-        return "time a kernel (gemm, conv, attention), a UNet forward, a UNet training step (cpu) or a whole txt2img on cpu"
+        return "time a kernel (gemm, conv, attention), a UNet forward, a UNet training step or a fine-tuning optimizer"
+                + " step (cpu) or a whole txt2img on cpu"
                 + " or cuda; prints FLOP/s and % of peak, or seconds per image";
     }
 
     @Override
     public String positional() {
-        return "gemm|conv|attention|unet|unet-train|txt2img";
+        return "gemm|conv|attention|unet|unet-train|train|txt2img";
     }
 
     @Override
@@ -45,7 +48,8 @@ public final class BenchCommand implements Command {
         o.addOption(Option.builder().longOpt("m").hasArg().desc("GEMM rows (default 1024)").build());
         o.addOption(Option.builder().longOpt("n").hasArg().desc("GEMM columns (default 1024)").build());
         o.addOption(Option.builder().longOpt("k").hasArg().desc("GEMM inner size (default 1024)").build());
-        o.addOption(Option.builder().longOpt("batch").hasArg().desc("batch (conv, attention; default 1)").build());
+        o.addOption(Option.builder().longOpt("batch").hasArg().desc("batch (conv, attention, unet, unet-train,"
+                + " train; default 1)").build());
         o.addOption(Option.builder().longOpt("channels").hasArg().desc("conv in/out channels (default 320)").build());
         o.addOption(Option.builder().longOpt("size").hasArg().desc("conv spatial size (default 64)").build());
         o.addOption(Option.builder().longOpt("kernel").hasArg().desc("conv kernel size (default 3)").build());
@@ -53,14 +57,19 @@ public final class BenchCommand implements Command {
         o.addOption(Option.builder().longOpt("tokens").hasArg().desc("attention sequence length (default 4096)").build());
         o.addOption(Option.builder().longOpt("head-dim").hasArg().desc("attention head size (default 40)").build());
         o.addOption(Option.builder().longOpt("threads").hasArg().desc("worker threads (default: all cores)").build());
-        o.addOption(Option.builder().longOpt("config").hasArg().desc("unet, unet-train, txt2img: model config JSON (default:"
+        o.addOption(Option.builder().longOpt("config").hasArg().desc("unet, unet-train, train, txt2img: model config JSON (default:"
                 + " SD v1 sizes)").build());
-        o.addOption(Option.builder().longOpt("latent").hasArg().desc("unet, unet-train: latent size (default 64 = 512x512"
+        o.addOption(Option.builder().longOpt("latent").hasArg().desc("unet, unet-train, train: latent size (default 64 = 512x512"
                 + " images)").build());
         o.addOption(Option.builder().longOpt("runs").hasArg().desc("unet: timed forwards (default 2); unet-train: timed"
-                + " steps after an untimed one (default 1); txt2img: timed images (default 2)").build());
-        o.addOption(Option.builder().longOpt("gradient-checkpointing").desc("unet-train: recompute each ResBlock's and"
+                + " steps after an untimed one (default 1); train: timed optimizer steps after an untimed one (default 1);"
+                + " txt2img: timed images (default 2)").build());
+        o.addOption(Option.builder().longOpt("gradient-checkpointing").desc("unet-train, train: recompute each ResBlock's and"
                 + " transformer block's activations in backward instead of keeping them").build());
+        o.addOption(Option.builder().longOpt("method").hasArg().desc("train: dreambooth (whole UNet, B instance + B class"
+                + " samples), cd (Custom Diffusion's attn2 to_k/to_v) or lora (kohya's default UNet targets, rank 4, alpha 1);"
+                + " default dreambooth").build());
+        o.addOption(Option.builder().longOpt("optimizer").hasArg().desc("train: adamw or adamw8bit (default adamw)").build());
         o.addOption(Option.builder().longOpt("steps").hasArg().desc("txt2img: sampler steps (default 50)").build());
         o.addOption(Option.builder().longOpt("sampler").hasArg().desc("txt2img: sampler (default ddim)").build());
         o.addOption(Option.builder().longOpt("W").hasArg().desc("txt2img: width (default 512)").build());
@@ -76,14 +85,18 @@ public final class BenchCommand implements Command {
     @Override
     public int run(CommandLine cmd) throws Exception {
         if (cmd.getArgs().length != 1) {
-            throw new UserError("say what to bench: gemm, conv, attention, unet, unet-train or txt2img (e.g. 'sdj bench gemm --m 1024"
-                    + " --n 1024 --k 1024')");
+            throw new UserError("say what to bench: gemm, conv, attention, unet, unet-train, train or txt2img (e.g."
+                    + " 'sdj bench gemm --m 1024 --n 1024 --k 1024')");
         }
         if (cmd.hasOption("threads")) {
             Parallel.setThreads(Flags.intOpt(cmd, "threads", 0));
         }
         double seconds = Double.parseDouble(cmd.getOptionValue("seconds", "3"));
         String kind = cmd.getArgs()[0];
+        if (kind.equals("train") && "cuda".equals(cmd.getOptionValue("device"))) {
+            // before DeviceFlags looks for a GPU: the refusal is the same with or without one
+            throw new UserError("'sdj bench train' runs on the cpu only so far; leave out --device cuda");
+        }
         DeviceFlags placement = DeviceFlags.parse(cmd);
         if (kind.equals("txt2img")) {
             return benchTxt2Img(cmd, placement);
@@ -93,6 +106,10 @@ public final class BenchCommand implements Command {
                 throw new UserError("'sdj bench unet-train' runs on the cpu only so far; leave out --device cuda");
             }
             benchUnetTrain(cmd);
+            return 0;
+        }
+        if (kind.equals("train")) {
+            benchTrain(cmd);
             return 0;
         }
         if (placement.device() == Device.CUDA) {
@@ -110,8 +127,8 @@ public final class BenchCommand implements Command {
                 benchUnet(cmd);
                 yield null;
             }
-            default -> throw new UserError("unknown bench '" + kind + "': use gemm, conv, attention, unet, unet-train or"
-                    + " txt2img");
+            default -> throw new UserError("unknown bench '" + kind + "': use gemm, conv, attention, unet, unet-train,"
+                    + " train or txt2img");
         };
         if (r == null) {
             return 0;
@@ -197,6 +214,34 @@ public final class BenchCommand implements Command {
         int runs = Flags.intOpt(cmd, "runs", 1);
         boolean checkpointing = cmd.hasOption("gradient-checkpointing");
         UNetConfig config = Flags.modelConfigs(cmd).unet();
+        checkTrainSizes(config, latent, batch, runs);
+        System.out.printf(Locale.ROOT, "UNet training step (model_channels %d, context %d), random weights all trainable, MSE"
+                + " loss, latent %dx%d, batch %d, %d threads, gradient checkpointing %s%n", config.modelChannels(),
+                config.contextDim(), latent, latent, batch, Parallel.threads(), checkpointing ? "on" : "off");
+        UNetTrainBench.Result r = UNetTrainBench.run(config, latent, batch, runs, 1, checkpointing);
+        System.out.println(UNetTrainBench.describe(r, Machine.fp32PeakGflops(Parallel.threads())));
+    }
+
+    /** A fine-tuning optimizer step: the method's trainable set, loss, clipping and optimizer (issue #15's bench). */
+    private static void benchTrain(CommandLine cmd) throws Exception {
+        int latent = Flags.intOpt(cmd, "latent", 64);
+        int batch = Flags.intOpt(cmd, "batch", 1);
+        int runs = Flags.intOpt(cmd, "runs", 1);
+        UNetConfig config = Flags.modelConfigs(cmd).unet();
+        checkTrainSizes(config, latent, batch, runs);
+        TrainStepBench.Setup setup;
+        try {
+            setup = new TrainStepBench.Setup(config, TrainMethod.fromFlag(cmd.getOptionValue("method", "dreambooth")), latent,
+                    batch, runs, cmd.hasOption("gradient-checkpointing"), cmd.getOptionValue("optimizer", "adamw"));
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        System.out.println(TrainStepBench.header(setup, Parallel.threads()));
+        TrainStepBench.Result r = TrainStepBench.run(setup, 1);
+        System.out.println(TrainStepBench.describe(r, Machine.fp32PeakGflops(Parallel.threads())));
+    }
+
+    private static void checkTrainSizes(UNetConfig config, int latent, int batch, int runs) {
         int multiple = 1 << (config.channelMult().length - 1); // each level but the last halves the latent
         if (latent < 1 || latent % multiple != 0) {
             throw new UserError("--latent must be a positive multiple of " + multiple + " (the UNet halves it "
@@ -205,10 +250,5 @@ public final class BenchCommand implements Command {
         if (batch < 1 || runs < 1) {
             throw new UserError("--batch and --runs must be at least 1, got " + batch + " and " + runs);
         }
-        System.out.printf(Locale.ROOT, "UNet training step (model_channels %d, context %d), random weights all trainable, MSE"
-                + " loss, latent %dx%d, batch %d, %d threads, gradient checkpointing %s%n", config.modelChannels(),
-                config.contextDim(), latent, latent, batch, Parallel.threads(), checkpointing ? "on" : "off");
-        UNetTrainBench.Result r = UNetTrainBench.run(config, latent, batch, runs, 1, checkpointing);
-        System.out.println(UNetTrainBench.describe(r, Machine.fp32PeakGflops(Parallel.threads())));
     }
 }
