@@ -2,6 +2,7 @@ package sdj.ops;
 
 import java.util.Arrays;
 import sdj.tensor.Autograd;
+import sdj.tensor.Backend;
 import sdj.tensor.Backends;
 import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
@@ -41,8 +42,8 @@ public final class InPlace {
     /** dst ← 0. Returns dst. */
     public static Tensor zero_(Tensor dst) {
         check("zero_", dst, null);
-        Backends.of("zero_", dst).copyInto(Backends.of(dst.device()).zeros(dst.isCuda() ? dst.dtype()
-                : sdj.tensor.DType.F32, dst.shape()), dst);
+        Backend backend = Backends.of("zero_", dst);
+        backend.copyInto(backend.zeros(dst.dtype(), dst.shape()), dst);
         return dst;
     }
 

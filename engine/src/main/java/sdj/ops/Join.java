@@ -6,7 +6,6 @@ import sdj.tensor.Autograd;
 import sdj.tensor.Backend;
 import sdj.tensor.Backends;
 import sdj.tensor.DType;
-import sdj.tensor.Device;
 import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
 
@@ -44,7 +43,7 @@ public final class Join {
         for (Tensor p : inputs) {
             dtype = p.dtype() == dtype ? dtype : DType.F32; // mixed halves meet in fp32
         }
-        Tensor y = backend.zeros(backend.device() == Device.CPU ? DType.F32 : dtype, outShape);
+        Tensor y = backend.zeros(dtype, outShape);
         int[] starts = new int[inputs.length];
         int at = 0;
         for (int i = 0; i < inputs.length; i++) {
@@ -89,7 +88,7 @@ public final class Join {
     /** Gradient of narrow: g placed at [start, start+len) along dim of a zero tensor of the input shape. */
     public static Tensor padNarrowGrad(Tensor g, int[] inShape, int dim, int start) {
         Backend backend = Backends.of("narrow backward", g);
-        Tensor out = backend.zeros(g.isCuda() ? g.dtype() : DType.F32, inShape);
+        Tensor out = backend.zeros(g.dtype(), inShape);
         backend.copyInto(g, out.narrow(dim, start, g.size(dim)));
         return out;
     }

@@ -45,7 +45,7 @@ public interface Backend {
     /** A fresh contiguous copy sharing nothing with t, stored as dtype (null: t's dtype where this device has it). */
     Tensor copy(Tensor t, DType dtype);
 
-    /** A contiguous tensor of zeros. */
+    /** A contiguous tensor of zeros in dtype, or in the dtype this device computes in (the CPU: fp32). */
     Tensor zeros(DType dtype, int... shape);
 
     /** Writes src into dst, a view of a tensor of this backend (shapes equal; dtype converted). Not recorded. */
