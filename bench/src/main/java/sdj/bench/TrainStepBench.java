@@ -1,6 +1,5 @@
 package sdj.bench;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -55,12 +54,7 @@ public final class TrainStepBench {
         unet.setGradientCheckpointing(s.checkpointing());
         store.setTraining(true);
         ParameterStore.TrainableCount count = store.setTrainable(s.method()::trains);
-        List<Parameter> params = new ArrayList<>();
-        for (Parameter p : store.handles().values()) {
-            if (p.trainable()) {
-                params.add(p);
-            }
-        }
+        List<Parameter> params = store.trainable();
         Runnable optimizerStep = s.optimizer().equals("adamw") ? AdamW.of(params, LR, WEIGHT_DECAY)::step
                 : AdamW8bit.of(params, LR, WEIGHT_DECAY)::step;
         DiffusionBatch batch = randomBatch(s.config(), s.method().samples(s.batch()), s.latent());

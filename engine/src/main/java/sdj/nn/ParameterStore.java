@@ -245,14 +245,15 @@ public final class ParameterStore {
         return new TrainableCount(tensors, elements);
     }
 
+    /** The trainable parameters, in creation order. */
+    public List<Parameter> trainable() {
+        return params.values().stream().filter(Parameter::trainable).toList();
+    }
+
     /** Names of the trainable parameters, in creation order. */
     public Set<String> trainableNames() {
         Set<String> out = new LinkedHashSet<>();
-        for (Parameter p : params.values()) {
-            if (p.trainable()) {
-                out.add(p.name());
-            }
-        }
+        trainable().forEach(p -> out.add(p.name()));
         return out;
     }
 

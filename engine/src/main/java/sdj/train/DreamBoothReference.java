@@ -186,8 +186,8 @@ public final class DreamBoothReference {
     }
 
     private void checkGradientNorm(int update) {
-        check.compare("db.gradnorm." + update, new float[] {(float) GradientNorm.global(model.store().handles().values())},
-                scalar());
+        List<Tensor> grads = model.store().trainable().stream().map(p -> p.tensor().grad()).toList();
+        check.compare("db.gradnorm." + update, new float[] {GradClip.globalNorm(grads)}, scalar());
     }
 
     /**

@@ -3,7 +3,6 @@ package sdj.train.run;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -305,13 +304,7 @@ public final class Trainer {
     private static List<Parameter> trainable(StableDiffusionModel model, boolean textEncoder) {
         Predicate<String> include = name -> name.startsWith(UNET_PREFIX) || textEncoder && name.startsWith(TEXT_ENCODER_PREFIX);
         model.store().setTrainable(include);
-        List<Parameter> out = new ArrayList<>();
-        for (Parameter p : model.store().handles().values()) {
-            if (p.trainable()) {
-                out.add(p);
-            }
-        }
-        return out;
+        return model.store().trainable();
     }
 
     private static DataConfig dataConfig(TrainConfig c, long seed) {
