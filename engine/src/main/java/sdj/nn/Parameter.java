@@ -90,6 +90,19 @@ public final class Parameter {
         return master;
     }
 
+    /**
+     * Starts the master weights of this fp16/bf16 parameter from {@code exact} (e.g. the checkpoint's fp32 values,
+     * before they were rounded into the tensor), so mixed-precision training starts where fp32 training starts.
+     */
+    public void startMasterFrom(Tensor exact) {
+        if (tensor.dtype() == DType.F32 || !Arrays.equals(exact.shape(), tensor.shape())) {
+            throw new IllegalArgumentException("parameter '" + name + "' (" + tensor.dtype() + " " + Shape.str(shape())
+                    + ") takes fp32 master weights only when it is fp16 or bf16, of its own shape; got "
+                    + Shape.str(exact.shape()));
+        }
+        master = exact.to(Device.CPU, DType.F32).to(tensor.device(), DType.F32); // a half tensor is on the GPU: a copy
+    }
+
     /** The gradient in fp32 (an fp16/bf16 gradient converted on its device), or null when there is none. */
     public Tensor gradF32() {
         Tensor g = tensor.grad();

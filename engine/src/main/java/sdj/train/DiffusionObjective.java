@@ -1,13 +1,17 @@
 package sdj.train;
 
+import sdj.ops.Cast;
 import sdj.sd.unet.UNetModel;
+import sdj.tensor.DType;
 import sdj.tensor.Tensor;
 
 /**
  * One training step's forward: noise the batch's latents at its timesteps (q_sample), predict the
  * noise with the UNet and weigh the error with a {@link DiffusionLoss}. Gradients flow into whatever
  * the caller marked trainable (UNet parameters, or the context when it was computed with gradient);
- * call {@code result.loss().backward()} next.
+ * call {@code result.loss().backward()} next. The loss is computed in fp32 from an fp16/bf16 prediction (and
+ * target), as diffusers' {@code F.mse_loss(model_pred.float(), target.float())}: a half loss would lose bits
+ * and overflow once fp16 training multiplies it by its loss scale.
  */
 public final class DiffusionObjective {
     private final NoiseSchedule schedule;
@@ -33,7 +37,8 @@ public final class DiffusionObjective {
     public Result forward(UNetModel unet, DiffusionBatch batch) {
         Tensor noisy = schedule.addNoise(batch.latents(), batch.noise(), batch.timesteps());
         Tensor eps = unet.forward(noisy, batch.timestepsAsFloats(), batch.context());
-        Tensor value = loss.compute(eps, batch.noise().to(eps.device(), eps.dtype()), batch.timesteps(), schedule);
+        Tensor value = loss.compute(Cast.to(eps, DType.F32), batch.noise().to(eps.device(), DType.F32),
+                batch.timesteps(), schedule);
         return new Result(noisy, eps, value);
     }
 }
