@@ -53,8 +53,8 @@ public final class MasterWeightStep {
         return scaler == null ? loss : scaler.scale(loss);
     }
 
-    /** Unscales, checks, clips and updates with learning rate lr (see the class comment). */
-    public Outcome step(double lr) {
+    /** Unscales, checks, clips and updates at the groups' learning rates as set now (see the class comment). */
+    public Outcome step() {
         Map<Parameter, Tensor> grads = new IdentityHashMap<>();
         for (Parameter p : params) {
             grads.put(p, p.gradF32());
@@ -68,7 +68,6 @@ public final class MasterWeightStep {
         if (!Float.isFinite(norm)) {
             return new Outcome(Kind.NOT_FINITE, norm);
         }
-        optimizer.lr(lr);
         optimizer.step(grads::get);
         if (scaler != null) {
             scaler.update(true);

@@ -1,7 +1,6 @@
 package sdj.train.optim;
 
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import sdj.nn.Parameter;
 import sdj.tensor.DType;
@@ -25,10 +24,10 @@ public enum MixedPrecision {
         this.dtype = dtype;
     }
 
-    /** "no", "fp16" or "bf16" (any case); anything else is one sentence. */
+    /** "no", "fp16" or "bf16" (accelerate's choices); anything else is one sentence. */
     public static MixedPrecision parse(String value) {
         for (MixedPrecision m : values()) {
-            if (m.flag.equals(value == null ? null : value.toLowerCase(Locale.ROOT))) {
+            if (m.flag.equals(value)) {
                 return m;
             }
         }

@@ -79,7 +79,7 @@ public final class DreamBoothMethod implements TrainingMethod {
     @Override
     public void save(Path file) throws IOException {
         Map<String, Tensor> trained = new LinkedHashMap<>();
-        params.forEach(p -> trained.put(p.name(), p.tensor()));
+        params.forEach(p -> trained.put(p.name(), p.master())); // fp16/bf16 training: the fp32 masters, as diffusers
         ModelExport.write(file, base, trained);
     }
 

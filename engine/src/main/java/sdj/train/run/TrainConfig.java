@@ -120,8 +120,8 @@ public record TrainConfig(
                 + " is not positive; use e.g. 5.0, or leave it out for plain MSE.");
         check(bad, noiseOffset >= 0 && Double.isFinite(noiseOffset), "noiseOffset " + noiseOffset
                 + " is not a number ≥ 0; use e.g. 0.1, or 0 for none.");
-        check(bad, "no".equals(mixedPrecision), "mixedPrecision '" + mixedPrecision
-                + "' is not supported by the trainer yet; use \"no\" (fp32).");
+        check(bad, List.of("no", "fp16", "bf16").contains(mixedPrecision), "mixedPrecision '" + mixedPrecision
+                + "' is unknown; use \"no\" (fp32), or \"fp16\" or \"bf16\" on the cuda device.");
         check(bad, !cacheLatents || (centerCrop && !randomFlip), "cacheLatents needs images that are the same every"
                 + " epoch; turn on centerCrop and turn off randomFlip, or turn cacheLatents off.");
         check(bad, sampleBatchSize >= 1, "sampleBatchSize " + sampleBatchSize + " is not allowed; use 1 or more.");

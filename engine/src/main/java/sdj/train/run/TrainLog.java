@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import sdj.io.AtomicFile;
 import sdj.io.Json;
+import sdj.train.optim.DynamicLossScaler;
 
 /**
  * {@code OUTDIR/log.jsonl}: one JSON object per optimizer step, {@code {"step", "loss", "lr", "grad_norm",
@@ -43,12 +44,27 @@ final class TrainLog {
     }
 
     void append(long step, double loss, double lr, double gradNorm, double seconds) throws IOException {
+        append(step, loss, lr, gradNorm, seconds, null, false);
+    }
+
+    /**
+     * As above; under fp16 loss scaling also {@code "loss_scale"} (the scale after the step) and, for a step
+     * skipped for inf/NaN gradients, {@code "skipped": true}.
+     */
+    void append(long step, double loss, double lr, double gradNorm, double seconds, DynamicLossScaler scaler,
+            boolean skipped) throws IOException {
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("step", step);
         line.put("loss", finiteOrNull(loss));
         line.put("lr", lr);
         line.put("grad_norm", finiteOrNull(gradNorm));
         line.put("seconds", seconds);
+        if (scaler != null) {
+            line.put("loss_scale", (double) scaler.scale());
+        }
+        if (skipped) {
+            line.put("skipped", true);
+        }
         Files.writeString(file, Json.write(line) + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
     }
 

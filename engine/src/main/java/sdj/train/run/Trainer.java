@@ -20,8 +20,10 @@ import sdj.tensor.Device;
 import sdj.tensor.Tensor;
 import sdj.train.data.DataPosition;
 import sdj.train.optim.AdamW;
-import sdj.train.optim.GradClip;
+import sdj.train.optim.DynamicLossScaler;
 import sdj.train.optim.LrSchedule;
+import sdj.train.optim.MasterWeightStep;
+import sdj.train.optim.MixedPrecision;
 import sdj.train.optim.ParamGroup;
 
 /**
@@ -36,6 +38,12 @@ import sdj.train.optim.ParamGroup;
  * With prior preservation, missing class images are generated first ({@link ClassImages}); with a
  * {@code validationPrompt}, every {@code validationSteps} steps writes validation images
  * ({@link ValidationImages}) after that step's checkpoint, as diffusers orders them.
+ *
+ * <p>With {@code mixedPrecision} fp16 or bf16 the model is on the GPU in that dtype and the trainable parameters
+ * keep fp32 master weights, which AdamW updates and checkpoints hold ({@link MasterWeightStep}); fp16 scales the
+ * loss ({@link DynamicLossScaler}, its state in the checkpoints). A step whose fp16 gradients overflow is skipped,
+ * logged ({@code "skipped": true}) and counted, not a stop; as accelerate's scheduler wrapper, the LR schedule does
+ * not advance on it, while the step still counts towards {@code maxTrainSteps} and the checkpoint numbers.
  */
 public final class Trainer {
     private final TrainConfig config;
@@ -44,6 +52,7 @@ public final class Trainer {
     private final TrainingMethod method;
     private final List<Parameter> params;
     private final AdamW optimizer;
+    private final MasterWeightStep update;
     private final LrSchedule schedule;
     private final StableDiffusion pipeline;
     private final List<ParamGroup> groups;
@@ -51,6 +60,7 @@ public final class Trainer {
     private final long seed;
     private final long totalSteps;
     private long globalStep;
+    private long skippedSteps;
     private DataPosition position = DataPosition.START;
     private Path lastCheckpoint;
     private double smoothedLoss = Double.NaN;
@@ -65,12 +75,23 @@ public final class Trainer {
 
     /** As {@link #open(TrainConfig)}, telling {@code classImages} of each class image generated. */
     public static Trainer open(TrainConfig config, ClassImages.Listener classImages) throws IOException {
+        return open(config, Device.CPU, classImages);
+    }
+
+    /**
+     * As {@link #open(TrainConfig)} with the model on {@code device}: on cuda stored in fp32, or in fp16/bf16 with
+     * {@code mixedPrecision} (which the cpu refuses in one sentence, before the weights are read).
+     */
+    public static Trainer open(TrainConfig config, Device device, ClassImages.Listener classImages) throws IOException {
         config.validated();
+        MixedPrecision precision = MixedPrecision.parse(config.mixedPrecision());
+        requireDevice(precision, device);
         Path checkpoint = Path.of(config.pretrainedModelNameOrPath());
         Map<String, Tensor> stateDict = StateDicts.load(checkpoint);
         ModelConfigs configs = config.modelConfig() == null ? ModelConfigs.SD_V1
                 : ModelConfigFiles.read(Path.of(config.modelConfig()));
-        StableDiffusionModel model = StableDiffusionModel.fromStateDict(stateDict, configs, checkpoint.toString());
+        StableDiffusionModel model = StableDiffusionModel.fromStateDict(stateDict, configs, checkpoint.toString(),
+                device, precision.dtype());
         return new Trainer(config, model, ClipTokenizer.load(Path.of(config.tokenizerName())), stateDict, classImages);
     }
 
@@ -99,6 +120,13 @@ public final class Trainer {
     public Trainer(TrainingMethod.Factory factory, TrainConfig config, StableDiffusionModel model,
             ClipTokenizer tokenizer, Map<String, Tensor> base) throws IOException {
         config.validated();
+        MixedPrecision precision = MixedPrecision.parse(config.mixedPrecision());
+        requireDevice(precision, model.device());
+        if (precision != MixedPrecision.NO && model.dtype() != precision.dtype()) {
+            throw new IllegalArgumentException("mixedPrecision " + precision.flag() + " needs the model stored in "
+                    + precision.dtype() + " but it is " + model.dtype() + "; move it with model.moveTo(cuda, "
+                    + precision.dtype() + ") first.");
+        }
         this.model = model;
         this.outputDir = writableFolder(Path.of(config.outputDir()));
         CheckpointFolders.removePartials(outputDir);
@@ -118,10 +146,12 @@ public final class Trainer {
         this.method = factory.open(this.config, pipeline, base);
         List<ParamGroup> groups = method.parameterGroups();
         this.params = groups.stream().flatMap(g -> g.params().stream()).toList();
+        MixedPrecision.startMasters(params, base == null ? Map.of() : base); // exact fp32, not the rounded weights
         long checkpointBytes = 3 * 4 * params.stream().mapToLong(Parameter::numel).sum(); // weights + 2 fp32 moments
         checkSpace(outputDir, Files.getFileStore(outputDir).getUsableSpace(), checkpointBytes);
         model.unet().setGradientCheckpointing(config.gradientCheckpointing());
         this.optimizer = new AdamW(groups, config.adamBeta1(), config.adamBeta2(), config.adamEpsilon());
+        this.update = new MasterWeightStep(params, optimizer, precision.newScaler(), config.maxGradNorm());
         int accum = config.gradientAccumulationSteps();
         int perEpoch = (method.batchesPerEpoch() + accum - 1) / accum;
         this.totalSteps = config.maxTrainSteps() != null ? config.maxTrainSteps() : (long) config.numTrainEpochs() * perEpoch;
@@ -169,6 +199,16 @@ public final class Trainer {
         return totalSteps;
     }
 
+    /** Optimizer steps skipped because fp16 gradients overflowed (0 without fp16 loss scaling). */
+    public long skippedSteps() {
+        return skippedSteps;
+    }
+
+    /** The fp16 loss scaler's state now, or null without loss scaling (tests of resume). */
+    DynamicLossScaler.State lossScale() {
+        return update.scaler() == null ? null : update.scaler().state();
+    }
+
     /** The newest checkpoint written or resumed from, or null. */
     public Path lastCheckpoint() {
         return lastCheckpoint;
@@ -214,27 +254,31 @@ public final class Trainer {
             if (!Float.isFinite(value)) {
                 throw stopped(k, "the loss is " + value);
             }
-            (accum == 1 ? loss : loss.mul(1f / accum)).backward(); // accelerate divides by the accumulation steps
+            // accelerate divides by the accumulation steps (and fp16 multiplies by the loss scale)
+            update.lossForBackward(accum == 1 ? loss : loss.mul(1f / accum)).backward();
             lossSum += value;
             position = method.next(position);
         }
-        List<Tensor> grads = params.stream().map(p -> p.tensor().grad()).toList();
-        float norm = GradClip.clipGradNorm(grads, config.maxGradNorm());
-        if (!Float.isFinite(norm)) {
-            throw stopped(k, "the gradient norm is " + norm);
-        }
-        double factor = schedule.lrAt(1.0, k);
+        double factor = schedule.lrAt(1.0, k - skippedSteps); // the scheduler steps only with the optimizer
         for (int g = 0; g < groups.size(); g++) {
             groups.get(g).lr(initialLrs[g] * factor);
         }
         double lr = groups.get(0).lr(); // the log's lr: the first group's (diffusers logs get_last_lr()[0])
-        optimizer.step();
+        MasterWeightStep.Outcome outcome = update.step(); // unscale (fp16), clip, AdamW on the fp32 masters
+        float norm = outcome.gradNorm();
+        if (outcome.kind() == MasterWeightStep.Kind.NOT_FINITE) {
+            throw stopped(k, "the gradient norm is " + norm);
+        }
+        boolean skipped = outcome.kind() == MasterWeightStep.Kind.SKIPPED;
+        if (skipped) {
+            skippedSteps++;
+        }
         params.forEach(p -> p.tensor().zeroGrad());
         globalStep = k;
         double seconds = (System.nanoTime() - start) / 1e9;
         double loss = lossSum / accum;
         smoothedLoss = Double.isNaN(smoothedLoss) ? loss : 0.9 * smoothedLoss + 0.1 * loss;
-        log.append(k, loss, lr, norm, seconds);
+        log.append(k, loss, lr, norm, seconds, update.scaler(), skipped);
         if (k % config.checkpointingSteps() == 0) {
             saveCheckpoint();
         }
@@ -258,15 +302,16 @@ public final class Trainer {
         Map<String, Tensor> expAvgSq = new LinkedHashMap<>();
         Map<String, Long> steps = new LinkedHashMap<>();
         for (Parameter p : params) {
-            weights.put(p.name(), host(p.tensor()));
+            weights.put(p.name(), host(p.master())); // fp32: the tensor itself; fp16/bf16: the exact master
             if (optimizer.stepCount(p) > 0) {
                 expAvg.put(p.name(), host(optimizer.expAvg(p)));
                 expAvgSq.put(p.name(), host(optimizer.expAvgSq(p)));
             }
             steps.put(p.name(), optimizer.stepCount(p));
         }
-        lastCheckpoint = new TrainingCheckpoint(globalStep, seed, position, weights, expAvg, expAvgSq, steps, config)
-                .save(outputDir, writeHook);
+        DynamicLossScaler scaler = update.scaler();
+        lastCheckpoint = new TrainingCheckpoint(globalStep, seed, position, weights, expAvg, expAvgSq, steps, config,
+                skippedSteps, scaler == null ? null : scaler.state()).save(outputDir, writeHook);
         if (config.checkpointsTotalLimit() != null) {
             CheckpointFolders.keepNewest(outputDir, config.checkpointsTotalLimit());
         }
@@ -285,6 +330,9 @@ public final class Trainer {
             Tensor w = ck.weights().get(p.name());
             p.set(Tensor.of(w.to(Device.CPU, DType.F32).toFloatArray().clone(), w.shape())
                     .to(p.tensor().device(), p.tensor().dtype()));
+            if (p.tensor().dtype() != DType.F32) {
+                p.startMasterFrom(w); // the checkpoint holds the fp32 master
+            }
             long step = ck.optimizerSteps().getOrDefault(p.name(), 0L);
             if (step > 0 && (ck.expAvg().get(p.name()) == null || ck.expAvgSq().get(p.name()) == null)) {
                 throw new IllegalArgumentException("Checkpoint " + lastCheckpoint + " has no AdamW moments for '" + p.name()
@@ -295,7 +343,19 @@ public final class Trainer {
             }
         }
         globalStep = ck.globalStep();
+        skippedSteps = ck.skippedSteps();
+        if (update.scaler() != null && ck.lossScale() != null) {
+            update.scaler().restore(ck.lossScale());
+        }
         position = ck.next();
+    }
+
+    /** The cpu computes in fp32: fp16/bf16 mixed precision is for the cuda device. */
+    static void requireDevice(MixedPrecision precision, Device device) {
+        if (precision != MixedPrecision.NO && device == Device.CPU) {
+            throw new IllegalArgumentException("mixedPrecision " + precision.flag() + " needs the cuda device; the cpu"
+                    + " computes in fp32, so train on cuda or set mixedPrecision to \"no\".");
+        }
     }
 
     private static Tensor host(Tensor t) {

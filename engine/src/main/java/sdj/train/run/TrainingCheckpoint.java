@@ -13,13 +13,14 @@ import sdj.io.Json;
 import sdj.io.SafeTensors;
 import sdj.tensor.Tensor;
 import sdj.train.data.DataPosition;
+import sdj.train.optim.DynamicLossScaler;
 
 /**
  * A training state that a run can continue from exactly, as one folder {@code checkpoint-N}:
  * the trainable weights ({@value #WEIGHTS}), AdamW's moments and per-parameter step counts
- * ({@value #OPTIMIZER}), the run's state ({@value #STATE}: optimizer steps done, which is also the LR
- * scheduler's step count, the seed every random draw derives from, and the next data position) and the
- * config ({@value #CONFIG}). The folder is written as {@code .checkpoint-N.partial} and renamed when
+ * ({@value #OPTIMIZER}), the run's state ({@value #STATE}: optimizer steps done, the LR scheduler's step count,
+ * which is that less the steps fp16 loss scaling skipped, the seed every random draw derives from, the next data
+ * position and, for fp16, the loss scaler's state) and the config ({@value #CONFIG}). The folder is written as {@code .checkpoint-N.partial} and renamed when
  * every file is on disk, so a crash leaves either no checkpoint-N or a complete one.
  *
  * @param globalStep     optimizer steps done (diffusers' {@code global_step}); the scheduler has stepped as often
@@ -29,16 +30,25 @@ import sdj.train.data.DataPosition;
  * @param expAvg         AdamW's first moments by parameter name
  * @param expAvgSq       AdamW's second moments by parameter name
  * @param optimizerSteps AdamW's step count of each parameter
+ * @param skippedSteps   optimizer steps skipped for inf/NaN fp16 gradients (the scheduler did not step on them)
+ * @param lossScale      the fp16 loss scaler's state, or null (fp32 and bf16 runs)
  */
 public record TrainingCheckpoint(long globalStep, long seed, DataPosition next, Map<String, Tensor> weights,
         Map<String, Tensor> expAvg, Map<String, Tensor> expAvgSq, Map<String, Long> optimizerSteps,
-        TrainConfig config) {
+        TrainConfig config, long skippedSteps, DynamicLossScaler.State lossScale) {
     static final String WEIGHTS = "trainable.safetensors";
     static final String OPTIMIZER = "optimizer.safetensors";
     static final String STATE = "training_state.json";
     static final String CONFIG = "config.json";
     private static final String EXP_AVG = "exp_avg/";
     private static final String EXP_AVG_SQ = "exp_avg_sq/";
+
+    /** A checkpoint of a run without loss scaling and without skipped steps. */
+    public TrainingCheckpoint(long globalStep, long seed, DataPosition next, Map<String, Tensor> weights,
+            Map<String, Tensor> expAvg, Map<String, Tensor> expAvgSq, Map<String, Long> optimizerSteps,
+            TrainConfig config) {
+        this(globalStep, seed, next, weights, expAvg, expAvgSq, optimizerSteps, config, 0, null);
+    }
 
     /** Called after each file of a checkpoint is written (tests inject crashes here). */
     @FunctionalInterface
@@ -67,9 +77,13 @@ public record TrainingCheckpoint(long globalStep, long seed, DataPosition next, 
             hook.written(CONFIG);
             Map<String, Object> state = new LinkedHashMap<>();
             state.put("globalStep", globalStep);
-            state.put("schedulerStep", globalStep);
+            state.put("schedulerStep", globalStep - skippedSteps);
             state.put("seed", seed);
             state.put("dataPosition", Json.parseObject(next.toJson()));
+            if (lossScale != null) {
+                state.put("lossScale", Map.of("scale", (double) lossScale.scale(), "growthTracker",
+                        (long) lossScale.growthTracker()));
+            }
             AtomicFile.write(partial.resolve(STATE), Json.write(state).getBytes(StandardCharsets.UTF_8));
             hook.written(STATE);
             CheckpointFolders.deleteTree(target); // a re-run of this step (resumed from an older checkpoint)
@@ -106,6 +120,12 @@ public record TrainingCheckpoint(long globalStep, long seed, DataPosition next, 
             throw new IllegalArgumentException("Checkpoint state " + statePath + " needs integer \"globalStep\" and"
                     + " \"seed\" and a \"dataPosition\" object; resume from another checkpoint.");
         }
+        long schedulerStep = state.get("schedulerStep") instanceof Long l ? l : step;
+        if (schedulerStep < 0 || schedulerStep > step) {
+            throw new IllegalArgumentException("Checkpoint state " + statePath + " gives schedulerStep " + schedulerStep
+                    + ", outside 0.." + step + " (its globalStep); resume from another checkpoint.");
+        }
+        DynamicLossScaler.State lossScale = lossScale(state.get("lossScale"), statePath);
         SafeTensors optimizer = SafeTensors.open(folder.resolve(OPTIMIZER));
         Map<String, Tensor> expAvg = new LinkedHashMap<>();
         Map<String, Tensor> expAvgSq = new LinkedHashMap<>();
@@ -128,6 +148,23 @@ public record TrainingCheckpoint(long globalStep, long seed, DataPosition next, 
         });
         return new TrainingCheckpoint(step, seed, DataPosition.fromJson(Json.write(position)),
                 SafeTensors.open(folder.resolve(WEIGHTS)).tensors(), expAvg, expAvgSq, steps,
-                TrainConfigJson.read(folder.resolve(CONFIG)));
+                TrainConfigJson.read(folder.resolve(CONFIG)), step - schedulerStep, lossScale);
+    }
+
+    /** The "lossScale" entry {"scale": s, "growthTracker": n}, or null when absent. */
+    private static DynamicLossScaler.State lossScale(Object entry, Path statePath) {
+        if (entry == null) {
+            return null;
+        }
+        if (entry instanceof Map<?, ?> m && m.get("scale") instanceof Number scale
+                && m.get("growthTracker") instanceof Long tracker) {
+            try {
+                return new DynamicLossScaler.State(scale.floatValue(), Math.toIntExact(tracker));
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                // reported below in the file's terms
+            }
+        }
+        throw new IllegalArgumentException("Checkpoint state " + statePath + " has a \"lossScale\" that is not"
+                + " {\"scale\": a number > 0, \"growthTracker\": an integer ≥ 0}; resume from another checkpoint.");
     }
 }

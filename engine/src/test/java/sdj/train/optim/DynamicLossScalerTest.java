@@ -124,14 +124,14 @@ class DynamicLossScalerTest {
         AdamW adamw = AdamW.of(List.of(p), 1e-3, 1e-2);
         MasterWeightStep step = new MasterWeightStep(List.of(p), adamw, new DynamicLossScaler(), 1.0);
         p.tensor().setGrad(Tensor.of(new float[] {65536f, Float.POSITIVE_INFINITY, 0f}, 3));
-        MasterWeightStep.Outcome skipped = step.step(1e-3);
+        MasterWeightStep.Outcome skipped = step.step();
         assertEquals(MasterWeightStep.Kind.SKIPPED, skipped.kind());
         assertArrayEquals(new float[] {0.5f, -1f, 2f}, p.tensor().floats(), 0f);
         assertEquals(0, adamw.stepCount(p));
         assertEquals(32768f, step.scaler().scale());
 
         p.tensor().setGrad(Tensor.of(new float[] {3 * 32768f, 0f, -4 * 32768f}, 3)); // unscaled (3, 0, −4): norm 5
-        MasterWeightStep.Outcome applied = step.step(1e-3);
+        MasterWeightStep.Outcome applied = step.step();
         assertEquals(MasterWeightStep.Kind.APPLIED, applied.kind());
         assertEquals(5f, applied.gradNorm(), 0f);
         assertEquals(1, adamw.stepCount(p));
