@@ -16,11 +16,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import sdj.backend.cuda.Cuda;
 import sdj.io.Json;
+import sdj.io.StateDicts;
 import sdj.io.TestData;
 import sdj.nn.Parameter;
+import sdj.ops.Cast;
+import sdj.random.TorchGenerator;
+import sdj.sd.ModelConfigFiles;
+import sdj.sd.StableDiffusionModel;
+import sdj.sd.clip.ClipTokenizer;
 import sdj.tensor.DType;
 import sdj.tensor.Device;
+import sdj.tensor.Tensor;
+import sdj.train.data.DataPosition;
 import sdj.train.optim.DynamicLossScaler;
+import sdj.train.optim.ParamGroup;
 
 /**
  * The trainer with {@code mixedPrecision fp16} on the GPU (or the host emulator): one DreamBooth step of sd-tiny at
@@ -30,6 +39,7 @@ import sdj.train.optim.DynamicLossScaler;
  */
 class CudaMixedPrecisionTrainerTest {
     private static final String UNET = "model.diffusion_model.";
+    private static final String TOKENIZER = "../models/clip/bpe_simple_vocab_16e6.txt.gz";
 
     @TempDir
     Path dir;
@@ -46,12 +56,11 @@ class CudaMixedPrecisionTrainerTest {
         Map<String, Object> line = Json.parseObject(Files.readAllLines(dir.resolve("out/log.jsonl"),
                 StandardCharsets.UTF_8).get(0));
         DynamicLossScaler.State scale = trainer.lossScale();
-        boolean skipped = Boolean.TRUE.equals(line.get("skipped"));
-        System.out.println("fp16 trainer step 1: " + line);
-        // torch's rules: a finite step counts towards growth, an overflowing one halves the scale
-        assertEquals(skipped ? new DynamicLossScaler.State(32768f, 0) : new DynamicLossScaler.State(65536f, 1), scale);
-        assertEquals((double) scale.scale(), ((Number) line.get("loss_scale")).doubleValue());
-        assertEquals(skipped ? 1 : 0, trainer.skippedSteps());
+        // a finite first step (as on the emulator when written): it counts towards growth, the scale stays
+        assertEquals(new DynamicLossScaler.State(65536f, 1), scale, line.toString());
+        assertEquals(65536.0, ((Number) line.get("loss_scale")).doubleValue());
+        assertEquals(null, line.get("skipped"));
+        assertEquals(0, trainer.skippedSteps());
 
         TrainingCheckpoint ck = TrainingCheckpoint.load(dir.resolve("out/checkpoint-1"));
         assertEquals(scale, ck.lossScale());
@@ -81,11 +90,108 @@ class CudaMixedPrecisionTrainerTest {
         }
     }
 
+    /**
+     * An overflowing fp16 gradient inside the loop: a method whose loss is Σ x·b over one 4-element bias, with
+     * x = 2 at step 1 (2·65536 is above fp16's 65504: the gradient is inf) and 0.25 after. Step 1 is skipped,
+     * not a stop: the bias and its master stay, the log says so with the halved scale, and the LR schedule does
+     * not advance, so step 2 runs at step 1's lr; checkpoint-2 records one scheduler step.
+     */
+    @Test
+    void anOverflowingStepIsSkippedLoggedAndTheScheduleWaits() throws IOException {
+        assumeTrue(Cuda.available(), () -> "skipped: CUDA unavailable: " + Cuda.unavailableReason());
+        Map<String, Tensor> stateDict = StateDicts.load(TestData.sdTiny("model.ckpt"));
+        StableDiffusionModel model = StableDiffusionModel.fromStateDict(stateDict,
+                ModelConfigFiles.read(Path.of("../models/sd-tiny.json")), "model.ckpt", Device.CUDA, DType.F16);
+        String name = UNET + "out.2.bias";
+        float[] initial = stateDict.get(name).toFloatArray().clone();
+        TrainingMethod.Factory factory = (c, pipeline, base) -> new SumOfBias(pipeline.model().store().handles()
+                .get(name), c.learningRate());
+        Map<String, Object> m = new LinkedHashMap<>(Map.of("lrScheduler", "linear", "lrWarmupSteps", 0, "maxTrainSteps", 3,
+                "checkpointingSteps", 2, "outputDir", dir.resolve("skip").toString()));
+        TrainConfig config = config(dir, null).with(m);
+        Trainer trainer = new Trainer(factory, config, model, ClipTokenizer.load(Path.of(TOKENIZER)), stateDict);
+        Parameter bias = model.store().handles().get(name);
+        assertEquals(1, trainer.train(1));
+        assertEquals(1, trainer.skippedSteps());
+        assertEquals(new DynamicLossScaler.State(32768f, 0), trainer.lossScale());
+        assertArrayEquals(initial, bias.master().to(Device.CPU, DType.F32).toFloatArray(), 0f, "master unchanged");
+        assertArrayEquals(half(initial), bias.tensor().to(Device.CPU, DType.F32).toFloatArray(), 0f, "weights unchanged");
+
+        assertEquals(3, trainer.train());
+        assertEquals(1, trainer.skippedSteps());
+        assertEquals(new DynamicLossScaler.State(32768f, 2), trainer.lossScale());
+        List<Map<String, Object>> log = Files.readAllLines(dir.resolve("skip/log.jsonl"), StandardCharsets.UTF_8)
+                .stream().map(Json::parseObject).toList();
+        assertEquals(true, log.get(0).get("skipped"));
+        assertEquals(null, log.get(0).get("grad_norm"));
+        assertEquals(32768.0, ((Number) log.get(0).get("loss_scale")).doubleValue());
+        assertEquals(null, log.get(1).get("skipped"));
+        assertEquals(0.5, ((Number) log.get(1).get("grad_norm")).doubleValue(), 1e-6); // ‖(0.25, ×4)‖, unscaled
+        double lr1 = ((Number) log.get(0).get("lr")).doubleValue();
+        assertEquals(lr1, ((Number) log.get(1).get("lr")).doubleValue(), 0.0, "the schedule did not step on the skip");
+        assertTrue(((Number) log.get(2).get("lr")).doubleValue() < lr1, "then it decays again");
+        Map<String, Object> state = Json.parseObject(Files.readString(dir.resolve("skip/checkpoint-2/"
+                + TrainingCheckpoint.STATE)));
+        assertEquals(2L, state.get("globalStep"));
+        assertEquals(1L, state.get("schedulerStep"));
+        float[] after = bias.master().to(Device.CPU, DType.F32).toFloatArray();
+        for (int i = 0; i < after.length; i++) {
+            assertTrue(after[i] < initial[i], "the two applied steps moved the bias down (the gradient is +0.25)");
+        }
+    }
+
+    /** A method training one bias b on the loss Σ x·b (x = 2 at its first call, 0.25 after). */
+    private static final class SumOfBias implements TrainingMethod {
+        private final Parameter bias;
+        private final double lr;
+        private int calls;
+
+        SumOfBias(Parameter bias, double lr) {
+            this.bias = bias;
+            this.lr = lr;
+            bias.trainable(true);
+        }
+
+        @Override
+        public List<ParamGroup> parameterGroups() {
+            return List.of(new ParamGroup(List.of(bias), lr, 0));
+        }
+
+        @Override
+        public int batchesPerEpoch() {
+            return 1;
+        }
+
+        @Override
+        public Tensor loss(DataPosition position, TorchGenerator g) {
+            float x = calls++ == 0 ? 2f : 0.25f;
+            Tensor b = Cast.to(bias.tensor(), DType.F32);
+            return b.mul(Tensor.full(x, bias.shape()).to(Device.CUDA, DType.F32)).sum();
+        }
+
+        @Override
+        public DataPosition next(DataPosition position) {
+            return position;
+        }
+
+        @Override
+        public void save(Path file) {
+        }
+    }
+
+    private static float[] half(float[] v) {
+        float[] out = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = Float.float16ToFloat(Float.floatToFloat16(v[i]));
+        }
+        return out;
+    }
+
     private TrainConfig config(Path instances, String resumeFrom) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("pretrainedModelNameOrPath", TestData.sdTiny("model.ckpt").toString());
         m.put("modelConfig", "../models/sd-tiny.json");
-        m.put("tokenizerName", "../models/clip/bpe_simple_vocab_16e6.txt.gz");
+        m.put("tokenizerName", TOKENIZER);
         m.put("instanceDataDir", instances.toString());
         m.put("instancePrompt", "a photo of sks dog");
         m.put("resolution", 64);
