@@ -10,7 +10,9 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.commons.cli.CommandLine;
+import sdj.backend.cuda.Cuda;
 import sdj.sd.ModelConfigFiles;
+import sdj.tensor.Device;
 import sdj.train.run.LossPlot;
 import sdj.train.run.TrainConfig;
 import sdj.train.run.TrainConfigFile;
@@ -67,17 +69,20 @@ final class DreamBoothRun {
         if (!Files.isRegularFile(base)) {
             throw new UserError("the base checkpoint " + base + " does not exist; pass it with --ckpt FILE.");
         }
+        Device device = device(cmd, config);
         Trainer trainer;
         try {
             // prior preservation with fewer class images than --num-class-images generates the rest first
-            trainer = Trainer.open(config, (file, done, total) ->
+            trainer = Trainer.open(config, device, (file, done, total) ->
                     System.err.printf(Locale.ROOT, "sdj train: class image %d of %d written: %s%n", done, total, file));
         } catch (IllegalArgumentException e) {
             throw new UserError(inFlagNames(e.getMessage()));
         }
         Path out = Path.of(config.outputDir());
-        System.err.printf(Locale.ROOT, "sdj train: dreambooth, %d of %d steps to go, seed %d, into %s%n",
-                trainer.totalSteps() - trainer.globalStep(), trainer.totalSteps(), trainer.config().seed(), out);
+        System.err.printf(Locale.ROOT, "sdj train: dreambooth, %d of %d steps to go, seed %d%s, into %s%n",
+                trainer.totalSteps() - trainer.globalStep(), trainer.totalSteps(), trainer.config().seed(),
+                device == Device.CPU ? "" : ", on cuda (" + Cuda.device() + "), mixed precision " + config.mixedPrecision(),
+                out);
         TrainProgressBar bar = new TrainProgressBar(System.err);
         trainer.onProgress(bar);
         try {
@@ -85,11 +90,26 @@ final class DreamBoothRun {
         } finally {
             bar.finish();
         }
+        if (trainer.skippedSteps() > 0) {
+            System.err.printf(Locale.ROOT, "sdj train: %d optimizer steps were skipped because fp16 gradients overflowed"
+                    + " (the loss scale backed off; see \"skipped\" in %s)%n", trainer.skippedSteps(),
+                    out.resolve("log.jsonl"));
+        }
         Path model = out.resolve(MODEL + "." + format);
         trainer.saveModel(model);
         System.out.println("wrote " + model + " (the trained model, " + format + ", CompVis layout)");
         System.out.println("wrote " + LossPlot.write(out) + " (the loss curve of " + out.resolve("log.jsonl") + ")");
         return 0;
+    }
+
+    /** --device cpu|cuda (as the other commands probe it); fp16/bf16 mixed precision needs cuda. */
+    static Device device(CommandLine cmd, TrainConfig config) {
+        Device device = DeviceFlags.parse(cmd).device();
+        if (device == Device.CPU && !"no".equals(config.mixedPrecision())) {
+            throw new UserError("--mixed-precision " + config.mixedPrecision() + " needs --device cuda; the cpu computes"
+                    + " in fp32, so add --device cuda or leave --mixed-precision out.");
+        }
+        return device;
     }
 
     /** A training config file; a model config given here instead of to --model-config is named as such. */

@@ -65,6 +65,8 @@ public final class TrainCommand implements Command {
                 + " model sizes (txt2img's --config) are --model-config here").build());
         o.addOption(Option.builder().longOpt("save-format").hasArg().argName("safetensors|ckpt").desc("format of"
                 + " OUTPUT_DIR/model.* (default safetensors)").build());
+        o.addOption(Option.builder().longOpt("device").hasArg().desc("cpu (default) or cuda: where the model trains;"
+                + " on cuda in fp32, or in fp16/bf16 with --mixed-precision").build());
         TrainFlags.addTo(o);
         return o;
     }

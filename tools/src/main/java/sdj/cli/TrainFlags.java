@@ -59,7 +59,8 @@ final class TrainFlags {
             Map.entry("maxGradNorm", "clip the global gradient norm to this"),
             Map.entry("snrGamma", "min-SNR weighting γ (default: plain MSE)"),
             Map.entry("noiseOffset", "offset-noise strength"),
-            Map.entry("mixedPrecision", "no (fp32; the only choice on the CPU)"),
+            Map.entry("mixedPrecision", "no (fp32), or with --device cuda fp16 or bf16: half weights and activations,"
+                    + " fp32 master weights, fp16 loss scaling"),
             Map.entry("cacheLatents", "encode each image once (needs --center-crop, no --random-flip)"),
             Map.entry("skipBadImages", "skip images that cannot be decoded, with a warning"));
 

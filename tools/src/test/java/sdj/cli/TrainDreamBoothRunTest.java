@@ -2,6 +2,7 @@ package sdj.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
@@ -84,6 +85,15 @@ class TrainDreamBoothRunTest {
         assertTrue(r.err().startsWith("sdj train: dreambooth, 2 of 2 steps to go, seed 1234, into " + out + "\n"), r.err());
         assertTrue(r.err().contains("] 1/2 loss ") && r.err().contains("] 2/2 loss "), r.err());
         assertTrue(r.err().matches("(?s).*2/2 loss \\d+\\.\\d{4} lr 1\\.00e-03 \\d+\\.\\d\\d s/it ETA 0:00 \n"), r.err());
+    }
+
+    @Test
+    void halfMixedPrecisionOnTheCpuIsOneSentenceBeforeAnyWork() {
+        CliRun r = train("out-fp16", "--mixed-precision", "fp16");
+        assertEquals(2, r.status(), r.err());
+        assertEquals("sdj train: --mixed-precision fp16 needs --device cuda; the cpu computes in fp32, so add --device"
+                + " cuda or leave --mixed-precision out.\n", r.err());
+        assertFalse(Files.exists(dir.resolve("out-fp16")), "refused before the output folder was made");
     }
 
     @Test
