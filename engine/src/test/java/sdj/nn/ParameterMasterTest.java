@@ -62,6 +62,18 @@ class ParameterMasterTest {
         assertArrayEquals(w.tensor().grad().cpu().to(DType.F32).floats(), g32.cpu().floats(), 0f);
     }
 
+    @Test
+    void onlyAHalfParameterTakesMastersFromExactValues() {
+        Map<String, Tensor> sd = new LinkedHashMap<>();
+        sd.put("w", Tensor.of(new float[] {1, 2}, 2));
+        Parameter w = ParameterStore.fromStateDict(sd, "test").root().param("w", ParameterStore.Init.ZEROS, 2);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> w.startMasterFrom(Tensor.of(new float[] {1, 2}, 2)));
+        assertEquals("parameter 'w' (F32 [2]) takes fp32 master weights only when it is fp16 or bf16, of its own"
+                + " shape; got [2]", e.getMessage());
+        assertSame(w.tensor(), w.master()); // still its own master
+    }
+
     private static float half16(float v) {
         return Float.float16ToFloat(Float.floatToFloat16(v));
     }
