@@ -38,7 +38,7 @@ import sdj.train.optim.ParamGroup;
  * weights: Adam's first steps are about lr·sign(g), so where rounding flips the sign of a small gradient that
  * element's update differs by up to 2·lr per step; a fraction f of flipped elements makes
  * ‖ΔW − ΔW₃₂‖/‖ΔW₃₂‖ ≈ 2√f, held to 0.12 in fp16 (f ≲ 0.4 %) and 0.3 in bf16 (f ≲ 2 %), where a missing update
- * gives 1 and masters started from the rounded weights give far more; and no element may differ by more than two
+ * gives 1 and a sign error 2; and no element may differ by more than two
  * flipped steps, 2·(1 + 1.0013)·lr (step 2 of Adam is at most √(a²/c + b²/d) = 1.0013·lr for β 0.9, 0.999),
  * plus fp32 rounding: 4.01·lr. Measured on the emulator when written: loss 5.7e-5 and 1.7e-4 (fp16), 6.6e-4 and
  * 1.4e-3 (bf16); gradient norms 2.6e-4, 2.3e-4 (fp16), 3.1e-3, 1.9e-3 (bf16); update error 0.059 (fp16), 0.167

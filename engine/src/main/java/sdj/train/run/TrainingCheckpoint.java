@@ -20,10 +20,12 @@ import sdj.train.optim.DynamicLossScaler;
  * the trainable weights ({@value #WEIGHTS}), AdamW's moments and per-parameter step counts
  * ({@value #OPTIMIZER}), the run's state ({@value #STATE}: optimizer steps done, the LR scheduler's step count,
  * which is that less the steps fp16 loss scaling skipped, the seed every random draw derives from, the next data
- * position and, for fp16, the loss scaler's state) and the config ({@value #CONFIG}). The folder is written as {@code .checkpoint-N.partial} and renamed when
- * every file is on disk, so a crash leaves either no checkpoint-N or a complete one.
+ * position and, for fp16, the loss scaler's state) and the config ({@value #CONFIG}). The folder is written as
+ * {@code .checkpoint-N.partial} and renamed when every file is on disk, so a crash leaves either no checkpoint-N or
+ * a complete one.
  *
- * @param globalStep     optimizer steps done (diffusers' {@code global_step}); the scheduler has stepped as often
+ * @param globalStep     optimizer steps done (diffusers' {@code global_step}); the scheduler has stepped as often,
+ *                       less the skipped steps
  * @param seed           the run's seed: noise, timesteps and posterior samples of a step derive from it and the step
  * @param next           the data position of the next batch
  * @param weights        trainable parameters by checkpoint name
