@@ -27,8 +27,8 @@ import sdj.train.optim.MixedPrecision;
 import sdj.train.optim.ParamGroup;
 
 /**
- * Two DreamBooth updates of the whole sd-tiny UNet in fp16 and in bf16 mixed precision on the GPU (or the host
- * emulator) track the same two updates in fp32 on the CPU: the losses, the pre-clipping gradient norms (of the
+ * Two DreamBooth updates of the whole sd-tiny UNet in fp16 and in bf16 mixed precision on the GPU (bf16: one on
+ * the host emulator) track the same updates in fp32 on the CPU: the losses, the pre-clipping gradient norms (of the
  * unscaled gradients) and every weight afterwards. Inputs from sd-tiny-train (section E's hyperparameters, its
  * offset noise and context), cut to one instance sample and an 8×8 latent so that the emulator runs it in seconds.
  *
@@ -37,12 +37,13 @@ import sdj.train.optim.ParamGroup;
  * 2u relative (1e-3 in fp16, 8e-3 in bf16), the gradient norm 4u (backward rounds again: 2e-3, 1.6e-2). The
  * weights: Adam's first steps are about lr·sign(g), so where rounding flips the sign of a small gradient that
  * element's update differs by up to 2·lr per step; a fraction f of flipped elements makes
- * ‖ΔW − ΔW₃₂‖/‖ΔW₃₂‖ ≈ 2√f, held to 0.12 in fp16 (f ≲ 0.4 %) and 0.3 in bf16 (f ≲ 2 %), where a missing update
- * gives 1 and a sign error 2; and no element may differ by more than two
- * flipped steps, 2·(1 + 1.0013)·lr (step 2 of Adam is at most √(a²/c + b²/d) = 1.0013·lr for β 0.9, 0.999),
- * plus fp32 rounding: 4.01·lr. Measured on the emulator when written: loss 5.7e-5 and 1.7e-4 (fp16), 6.6e-4 and
- * 1.4e-3 (bf16); gradient norms 2.6e-4, 2.3e-4 (fp16), 3.1e-3, 1.9e-3 (bf16); update error 0.059 (fp16), 0.167
- * (bf16); max weight difference 3.78e-4 (fp16), 4.00e-4 (bf16: both steps of some element flipped).
+ * ‖ΔW − ΔW₃₂‖/‖ΔW₃₂‖ ≈ 2√f, held to 0.12 in fp16 (f ≲ 0.4 %) and 0.35 in bf16 (f ≲ 3 %), where a missing update
+ * gives 1 and a sign error 2; and no element may differ by more than all its steps flipped: 2·lr after one
+ * update, 2·(1 + 1.0013)·lr after two (step 2 of Adam is at most √(a²/c + b²/d) = 1.0013·lr for β 0.9, 0.999),
+ * plus fp32 rounding. Measured on the emulator when written (two updates each): loss 5.7e-5 and 1.7e-4 (fp16),
+ * 6.6e-4 and 1.4e-3 (bf16); gradient norms 2.6e-4, 2.3e-4 (fp16), 3.1e-3, 1.9e-3 (bf16); update error 0.059
+ * (fp16), 0.167 (bf16); max weight difference 3.78e-4 (fp16), 4.00e-4 (bf16: both steps of some element flipped).
+ * bf16 with one update (the emulator's run): update error 0.235, max weight difference 2.00e-4 (= 2·lr).
  */
 class CudaMixedPrecisionDreamBoothTest {
     private static final String UNET = "model.diffusion_model.";
@@ -57,10 +58,13 @@ class CudaMixedPrecisionDreamBoothTest {
     @EnumSource(value = MixedPrecision.class, names = {"FP16", "BF16"})
     void twoUpdatesTrackFp32(MixedPrecision precision) throws Exception {
         assumeTrue(Cuda.available(), () -> "skipped: CUDA unavailable: " + Cuda.unavailableReason());
-        Run mixed = run(Device.CUDA, precision);
-        Run fp32 = run(Device.CPU, MixedPrecision.NO);
+        // bf16 differs from fp16 only in the dtype (its kernels have their own Cuda*Test checks) and has no scaler:
+        // one update on the slow emulator keeps this class near a minute there
+        int updates = precision == MixedPrecision.BF16 && Cuda.device().isEmulated() ? 1 : 2;
+        Run mixed = run(Device.CUDA, precision, updates);
+        Run fp32 = run(Device.CPU, MixedPrecision.NO, updates);
         double u = precision == MixedPrecision.FP16 ? 0x1p-11 : 0x1p-8; // the dtype's unit roundoff
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < updates; k++) {
             double lossErr = Math.abs(mixed.losses[k] - fp32.losses[k]) / fp32.losses[k];
             double normErr = Math.abs(mixed.norms[k] - fp32.norms[k]) / fp32.norms[k];
             System.out.printf("%s update %d: loss %.6f vs fp32 %.6f (rel %.2e), grad norm %.5f vs %.5f (rel %.2e)%n",
@@ -85,14 +89,15 @@ class CudaMixedPrecisionDreamBoothTest {
             }
         }
         double updateErr = Math.sqrt(diff2 / ref2);
-        System.out.printf("%s weights after 2 updates: |dW - dW32| / |dW32| %.3e, max |W - W32| %.3e (lr %.0e)%n",
-                precision, updateErr, maxDiff, LR);
+        System.out.printf("%s weights after %d updates: |dW - dW32| / |dW32| %.3e, max |W - W32| %.3e (lr %.0e)%n",
+                precision, updates, updateErr, maxDiff, LR);
         assertTrue(ref2 > 0, "the fp32 updates moved the weights");
-        assertTrue(updateErr <= (precision == MixedPrecision.FP16 ? 0.12 : 0.3), precision + " update error " + updateErr);
-        assertTrue(maxDiff <= 4.01 * LR, precision + " max weight difference " + maxDiff);
+        assertTrue(updateErr <= (precision == MixedPrecision.FP16 ? 0.12 : 0.35), precision + " update error " + updateErr);
+        double flippedSteps = 2 * (1 + (updates - 1) * 1.0013) * LR; // every step of an element flipped
+        assertTrue(maxDiff <= flippedSteps + 1e-2 * LR, precision + " max weight difference " + maxDiff);
     }
 
-    private static Run run(Device device, MixedPrecision precision) throws Exception {
+    private static Run run(Device device, MixedPrecision precision, int updates) throws Exception {
         SafeTensors ref = SafeTensors.open(TrainTestData.reference());
         Map<String, Tensor> in = ref.tensors();
         Map<String, Tensor> stateDict = StateDicts.load(TestData.sdTiny("model.ckpt")); // fresh: fp32 training updates it
@@ -115,9 +120,9 @@ class CudaMixedPrecisionDreamBoothTest {
                 new long[] {in.get("in.t").toLongArray()[0]}, onModel(crop(in.get("db.noise")), device, dtype),
                 onModel(in.get("db.context").narrow(0, 0, 1), device, dtype));
         DiffusionObjective objective = new DiffusionObjective(NoiseSchedule.sdV1(), new DiffusionLoss(1, 1.0, 5.0));
-        float[] losses = new float[2];
-        float[] norms = new float[2];
-        for (int k = 0; k < 2; k++) {
+        float[] losses = new float[updates];
+        float[] norms = new float[updates];
+        for (int k = 0; k < updates; k++) {
             Tensor loss = objective.forward(model.unet(), batch).loss();
             assertEquals(DType.F32, loss.dtype(), "the loss is computed in fp32");
             losses[k] = loss.cpu().item();
