@@ -38,9 +38,14 @@ final class LoraKeys {
 
     /** The module and role of a tensor name, or null when it is no LoRA tensor name known here. */
     static Part parse(String key) {
+        if (key.contains(PROCESSOR) && (key.endsWith("_lora.down.weight") || key.endsWith("_lora.up.weight"))) {
+            boolean down = key.endsWith(".down.weight");
+            String module = key.substring(0, key.length() - (down ? ".down.weight" : ".up.weight").length());
+            return new Part(processorModule(module), down ? Role.DOWN : Role.UP);
+        }
         for (Suffix s : SUFFIXES) {
             if (key.endsWith(s.text) && key.length() > s.text.length()) {
-                return new Part(processorModule(key.substring(0, key.length() - s.text.length())), s.role);
+                return new Part(key.substring(0, key.length() - s.text.length()), s.role);
             }
         }
         return null;
