@@ -65,6 +65,23 @@ class LoraCommandTest {
     }
 
     @Test
+    void extractFromTheMergedModelGivesTheReferenceModules() throws Exception {
+        Path merged = tmp.resolve("merged.safetensors");
+        assertEquals(0, CliRun.sdj("lora", "merge", "--ckpt", BASE.toString(), "--lora", LORA.toString(), "--out",
+                merged.toString(), "--config", "../models/sd-tiny.json").status());
+        Path out = tmp.resolve("extracted.safetensors");
+        CliRun run = CliRun.sdj("lora", "extract", "--base", BASE.toString(), "--tuned", merged.toString(), "--rank", "4",
+                "--out", out.toString(), "--config", "../models/sd-tiny.json");
+        assertEquals(0, run.status(), run.err());
+        assertTrue(run.out().contains("rank 4, 204 modules (0 unchanged left out)"), run.out());
+        SafeTensors file = SafeTensors.open(out);
+        assertEquals(new java.util.TreeSet<>(SafeTensors.open(LORA).tensors().keySet()),
+                new java.util.TreeSet<>(file.tensors().keySet()));
+        assertEquals("4", file.metadata().get("ss_network_dim"));
+        assertEquals("stable-diffusion-v1/lora", file.metadata().get("modelspec.architecture"));
+    }
+
+    @Test
     void mergeWithoutItsFlagsSaysWhatIsMissing() {
         CliRun run = CliRun.sdj("lora", "merge", "--ckpt", BASE.toString());
         assertEquals(1, run.status());
