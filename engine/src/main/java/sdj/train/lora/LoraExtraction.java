@@ -9,12 +9,11 @@ import sdj.sd.KohyaNames;
 import sdj.tensor.DType;
 import sdj.tensor.Device;
 import sdj.tensor.Tensor;
-import sdj.train.linalg.Svd;
 
 /**
  * A LoRA from two checkpoints (e.g. a DreamBooth result and its base): for each module of kohya's
  * default targets, the weight difference ΔW = tuned − base, flattened to [out, in·k·k], is truncated
- * to its best rank-R approximation by SVD, ΔW ≈ (U_R·diag(S_R))·V_Rᵀ; up = U_R·diag(S_R),
+ * to its best rank-R approximation by SVD ({@link TruncatedSvd}), ΔW ≈ (U_R·diag(S_R))·V_Rᵀ; up = U_R·diag(S_R),
  * down = V_Rᵀ, alpha = R (scale 1), so merging the file at strength 1 adds that approximation.
  * Modules whose weights are equal in both checkpoints are left out (a text encoder that was not trained).
  */
@@ -80,29 +79,24 @@ public final class LoraExtraction {
     private static void addModule(Map<String, Tensor> out, String name, double[] delta, int[] shape, int rank) {
         int rows = shape[0];
         int cols = delta.length / rows;
-        Svd svd = Svd.of(delta, rows, cols);
-        int r = Math.min(rank, svd.rank());
-        double[] u = svd.u();
-        double[] s = svd.singularValues();
-        double[] vt = svd.vt();
-        float[] up = new float[rows * r];
-        for (int o = 0; o < rows; o++) {
-            for (int j = 0; j < r; j++) {
-                up[o * r + j] = (float) (u[o * svd.rank() + j] * s[j]);
-            }
-        }
-        float[] down = new float[r * cols];
-        for (int j = 0; j < r; j++) {
-            for (int c = 0; c < cols; c++) {
-                down[j * cols + c] = (float) vt[j * cols + c];
-            }
-        }
+        TruncatedSvd.Factors f = TruncatedSvd.of(delta, rows, cols, rank);
+        int r = f.rank();
+        float[] up = toFloats(f.left());
+        float[] down = toFloats(f.right());
         boolean conv = shape.length == 4;
         int[] downShape = conv ? new int[] {r, shape[1], shape[2], shape[3]} : new int[] {r, cols};
         int[] upShape = conv ? new int[] {rows, r, 1, 1} : new int[] {rows, r};
         out.put(name + ".lora_down.weight", Tensor.of(down, downShape));
         out.put(name + ".lora_up.weight", Tensor.of(up, upShape));
         out.put(name + ".alpha", Tensor.scalar(r));
+    }
+
+    private static float[] toFloats(double[] v) {
+        float[] out = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = (float) v[i];
+        }
+        return out;
     }
 
     private static double[] difference(Tensor w0, Tensor w1) {
