@@ -15,7 +15,8 @@ import sdj.tensor.Tensor;
  * Folds LoRA adapters into a checkpoint's state dict before the model is built (the inference path):
  * {@code W += strength · scale · up·down}, with up flattened to [out, r] and down to [r, in·k·k]
  * and the product reshaped to W (Linear, 1×1 conv, and LoCon's 3×3 down with a 1×1 up alike);
- * biases stay. Only the adapted weights are new tensors; every other entry is the caller's.
+ * biases stay. Full-rank {@code .diff}/{@code .diff_b} tensors are added times the strength. Only the
+ * changed tensors are new; every other entry is the caller's.
  */
 public final class LoraMerge {
     /** How many unused names a summary line lists before it only counts. */
@@ -64,7 +65,29 @@ public final class LoraMerge {
             out.put(module + ".weight", merged(w, m, strength));
             applied++;
         }
+        for (LoraFile.Diff d : file.diffs()) {
+            String module = targets.ldmModule(d.name());
+            boolean weight = module != null && addDiff(out, module + ".weight", d.weight(), strength);
+            boolean bias = module != null && addDiff(out, module + ".bias", d.bias(), strength);
+            if (d.weight() != null && !weight) {
+                unused.add(d.keys().get(0));
+            }
+            if (d.bias() != null && !bias) {
+                unused.add(d.keys().get(d.keys().size() - 1));
+            }
+            applied += weight || bias ? 1 : 0;
+        }
         return new Result(out, applied, List.copyOf(unused));
+    }
+
+    /** Adds strength·delta to out[key] when both exist with the same shape; says whether it did. */
+    private static boolean addDiff(Map<String, Tensor> out, String key, Tensor delta, float strength) {
+        Tensor w = out.get(key);
+        if (delta == null || w == null || !Arrays.equals(w.shape(), delta.shape())) {
+            return false;
+        }
+        out.put(key, w.to(Device.CPU, DType.F32).add(delta.to(Device.CPU, DType.F32).mul(strength)));
+        return true;
     }
 
     /** Whether ΔW of m has W's shape once reshaped: same outputs, same inputs (and kernel where both say). */

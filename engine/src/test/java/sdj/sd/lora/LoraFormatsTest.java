@@ -170,6 +170,35 @@ class LoraFormatsTest {
     }
 
     @Test
+    void fullRankDifferencesAreAddedAsTheyAre() {
+        String toK = UNET + "output_blocks.3.1.transformer_blocks.0.attn2.to_k";
+        String toOut = UNET + "output_blocks.3.1.transformer_blocks.0.attn2.to_out.0";
+        Map<String, Tensor> sd = model(Map.of(toK, new int[] {8, 6}, toOut, new int[] {8, 8}));
+        Map<String, Tensor> f = new LinkedHashMap<>();
+        String k = "lora_unet_up_blocks_1_attentions_0_transformer_blocks_0_attn2_to_k";
+        String o = "lora_unet_up_blocks_1_attentions_0_transformer_blocks_0_attn2_to_out_0";
+        Tensor dk = put(f, k + ".diff", 8, 6);
+        Tensor db = put(f, o + ".diff_b", 8);
+        put(f, o + ".diff", 8, 6); // not to_out's shape
+        LoraMerge.Result r = MERGE.apply(sd, LoraFile.of(f, "cd.safetensors"), 0.5f);
+        assertEquals(2, r.applied());
+        assertEquals(List.of(o + ".diff"), r.unusedKeys());
+        float[] w0 = sd.get(toK + ".weight").toFloatArray();
+        float[] w1 = r.stateDict().get(toK + ".weight").toFloatArray();
+        float[] d = dk.toFloatArray();
+        for (int i = 0; i < w0.length; i++) {
+            assertEquals(w0[i] + 0.5 * d[i], w1[i], 1e-6);
+        }
+        float[] b0 = sd.get(toOut + ".bias").toFloatArray();
+        float[] b1 = r.stateDict().get(toOut + ".bias").toFloatArray();
+        for (int i = 0; i < b0.length; i++) {
+            assertEquals(b0[i] + 0.5 * db.toFloatArray()[i], b1[i], 1e-6);
+        }
+        assertSame(sd.get(toOut + ".weight"), r.stateDict().get(toOut + ".weight"));
+        assertSame(sd.get(toK + ".bias"), r.stateDict().get(toK + ".bias"));
+    }
+
+    @Test
     void unusedKeysAreReportedAndChangeNothing() {
         String toQ = UNET + "input_blocks.1.1.transformer_blocks.0.attn1.to_q";
         Map<String, Tensor> sd = model(Map.of(toQ, new int[] {8, 8}));
