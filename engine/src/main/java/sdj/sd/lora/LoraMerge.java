@@ -39,8 +39,13 @@ public final class LoraMerge {
     public record Result(Map<String, Tensor> stateDict, int applied, List<String> unusedKeys) {
         /** One line for the console: the file, its strength, the count, and which keys were not used. */
         public String summary(String origin, float strength) {
+            return summary(origin, Strength.of(strength));
+        }
+
+        /** As above, with separate text-encoder and UNet strengths. */
+        public String summary(String origin, Strength strength) {
             String line = String.format(Locale.ROOT, "lora %s (strength %s): applied %d modules, ", origin,
-                    Float.toString(strength), applied);
+                    strength, applied);
             if (unusedKeys.isEmpty()) {
                 return line + "every key used";
             }
@@ -52,6 +57,11 @@ public final class LoraMerge {
 
     /** {@code stateDict} with {@code file}'s adapters folded in at {@code strength}. */
     public Result apply(Map<String, Tensor> stateDict, LoraFile file, float strength) {
+        return apply(stateDict, file, Strength.of(strength));
+    }
+
+    /** As above, text-encoder modules at {@code strength.textEncoder()}, UNet modules at {@code strength.unet()}. */
+    public Result apply(Map<String, Tensor> stateDict, LoraFile file, Strength strength) {
         Map<String, Tensor> out = new LinkedHashMap<>(stateDict);
         List<String> unused = new ArrayList<>(file.unusedKeys());
         int applied = 0;
@@ -62,13 +72,13 @@ public final class LoraMerge {
                 unused.addAll(m.keys());
                 continue;
             }
-            out.put(module + ".weight", merged(w, m, strength));
+            out.put(module + ".weight", merged(w, m, strength.forModule(module)));
             applied++;
         }
         for (LoraFile.Diff d : file.diffs()) {
             String module = targets.ldmModule(d.name());
-            boolean weight = module != null && addDiff(out, module + ".weight", d.weight(), strength);
-            boolean bias = module != null && addDiff(out, module + ".bias", d.bias(), strength);
+            boolean weight = module != null && addDiff(out, module + ".weight", d.weight(), strength.forModule(module));
+            boolean bias = module != null && addDiff(out, module + ".bias", d.bias(), strength.forModule(module));
             if (d.weight() != null && !weight) {
                 unused.add(d.keys().get(0));
             }

@@ -17,9 +17,14 @@ import sdj.tensor.Tensor;
  * One LoRA to apply: a file and its strength, from a {@code FILE[:STRENGTH]} flag or a prompt tag
  * {@code <lora:NAME:STRENGTH>} looked up in a LoRA folder.
  */
-public record LoraRequest(Path file, float strength) {
+public record LoraRequest(Path file, Strength strength) {
     /** File extensions a prompt tag's NAME may have, in the order they are tried. */
     private static final List<String> EXTENSIONS = List.of(".safetensors", ".pt", ".ckpt", ".bin");
+
+    /** The same strength for text encoder and UNet. */
+    public LoraRequest(Path file, float strength) {
+        this(file, Strength.of(strength));
+    }
 
     /** {@code FILE} (strength 1) or {@code FILE:STRENGTH}; a drive letter's colon is part of the file. */
     public static LoraRequest parse(String flag) {
@@ -42,7 +47,7 @@ public record LoraRequest(Path file, float strength) {
         for (String ext : EXTENSIONS) {
             Path p = dir.resolve(tag.name() + ext);
             if (Files.isRegularFile(p)) {
-                return new LoraRequest(p, tag.strength());
+                return new LoraRequest(p, new Strength(tag.textEncoder(), tag.unet()));
             }
         }
         if (Files.isDirectory(dir)) {
@@ -51,7 +56,7 @@ public record LoraRequest(Path file, float strength) {
                         .filter(p -> EXTENSIONS.stream().anyMatch(ext -> p.getFileName().toString().equals(tag.name() + ext)))
                         .sorted().findFirst();
                 if (found.isPresent()) {
-                    return new LoraRequest(found.get(), tag.strength());
+                    return new LoraRequest(found.get(), new Strength(tag.textEncoder(), tag.unet()));
                 }
             }
         }

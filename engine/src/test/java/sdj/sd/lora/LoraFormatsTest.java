@@ -106,6 +106,23 @@ class LoraFormatsTest {
     }
 
     @Test
+    void textEncoderAndUNetTakeTheirOwnStrengths() {
+        String toQ = UNET + "input_blocks.1.1.transformer_blocks.0.attn1.to_q";
+        String fc1 = TE + "encoder.layers.0.mlp.fc1";
+        Map<String, Tensor> sd = model(Map.of(toQ, new int[] {8, 8}, fc1, new int[] {12, 8}));
+        Map<String, Tensor> f = new LinkedHashMap<>();
+        Tensor qd = put(f, "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q.lora_down.weight", 4, 8);
+        Tensor qu = put(f, "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q.lora_up.weight", 8, 4);
+        Tensor td = put(f, "lora_te_text_model_encoder_layers_0_mlp_fc1.lora_down.weight", 4, 8);
+        Tensor tu = put(f, "lora_te_text_model_encoder_layers_0_mlp_fc1.lora_up.weight", 12, 4);
+        LoraMerge.Result r = MERGE.apply(sd, LoraFile.of(f, "k"), new Strength(0.25f, 0.75f));
+        assertMerged(sd, r, toQ, qd, qu, 0.75);
+        assertMerged(sd, r, fc1, td, tu, 0.25);
+        assertEquals("lora k (strength te 0.25, unet 0.75): applied 2 modules, every key used",
+                r.summary("k", new Strength(0.25f, 0.75f)));
+    }
+
+    @Test
     void anExplicitScaleWinsOverAlpha() {
         String toK = UNET + "middle_block.1.transformer_blocks.0.attn2.to_k";
         Map<String, Tensor> sd = model(Map.of(toK, new int[] {8, 6}));

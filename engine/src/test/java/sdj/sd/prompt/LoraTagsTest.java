@@ -18,6 +18,13 @@ class LoraTagsTest {
     }
 
     @Test
+    void textEncoderAndUNetStrengthsAsA1111ReadsThem() {
+        assertEquals(List.of(new LoraTags.Tag("a", 1f, 0.5f), new LoraTags.Tag("b", 0.3f, 0.3f),
+                new LoraTags.Tag("c", 0f, 0.8f), new LoraTags.Tag("d", 0.6f, 0.2f), new LoraTags.Tag("e", 1f, 0.4f)),
+                LoraTags.of("<lora:a:1:0.5> <lora:b:te=0.3> <lora:c:0:unet=0.8> <lora:d:unet=0.2:te=0.6> <lora:e:unet=0.4>"));
+    }
+
+    @Test
     void tagsAreRemovedAndTheRestIsKept() {
         assertEquals("photo of a  cat, (detailed:1.2) <hypernet:x:1>",
                 LoraTags.strip("photo of a <lora:sks_cat:0.7> cat,<lora:style> (detailed:1.2) <hypernet:x:1>"));
@@ -28,6 +35,6 @@ class LoraTagsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LoraTags.of("a <lora:x:strong>"));
         assertTrue(e.getMessage().contains("<lora:x:strong>") && e.getMessage().contains("'strong'"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> LoraTags.of("a <lora::1>"));
-        assertThrows(IllegalArgumentException.class, () -> LoraTags.of("a <lora:x:1:0.5>"));
+        assertThrows(IllegalArgumentException.class, () -> LoraTags.of("a <lora:x:1:0.5:2>"));
     }
 }
