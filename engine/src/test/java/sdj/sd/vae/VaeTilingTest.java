@@ -65,6 +65,7 @@ class VaeTilingTest {
         Tensor image = TiledApplyTest.wave(1, 3, 256, 256).mul(0.8f);
         try (var g = Autograd.noGrad()) {
             float[] whole = vae.encodeMean(image).toFloatArray();
+            // 128-pixel tiles overlapping by 32: tiles at 0, 96 and 128 pixels on each axis
             Tensor tiled = vae.encodeMeanTiled(image, new VaeTiling(16, 4));
             assertArrayEquals(new int[] {1, 4, 32, 32}, tiled.shape());
             Errors e = errors(whole, tiled.toFloatArray(), 4, 32, List.of(), 0);
