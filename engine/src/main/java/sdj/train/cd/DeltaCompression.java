@@ -1,6 +1,8 @@
 package sdj.train.cd;
 
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import sdj.tensor.DType;
 import sdj.tensor.Device;
 import sdj.tensor.Tensor;
@@ -17,6 +19,31 @@ public final class DeltaCompression {
     public static final double DEFAULT_RATIO = 0.6;
 
     private DeltaCompression() {
+    }
+
+    /**
+     * compress.py on a whole delta: every to_k/to_v weight becomes u·v factors against {@code base}; other weights
+     * (to_q, to_out in crossattn mode), the tokens and the embedding rows are kept as they are.
+     */
+    public static CustomDiffusionDelta compress(CustomDiffusionDelta delta, Map<String, Tensor> base) {
+        if (delta.compressed()) {
+            throw new IllegalArgumentException("the delta is already compressed (it holds u/v factors)");
+        }
+        Map<String, Tensor> kept = new LinkedHashMap<>();
+        Map<String, LowRankDelta> lowRank = new LinkedHashMap<>();
+        delta.weights().forEach((key, w) -> {
+            if (!CrossAttentionKeys.isKeyOrValue(key)) {
+                kept.put(key, w);
+                return;
+            }
+            Tensor pre = base.get(key);
+            if (pre == null) {
+                throw new IllegalArgumentException("the base checkpoint has no '" + key
+                        + "'; use the checkpoint the delta was trained from");
+            }
+            lowRank.put(key, compress(w, pre, key));
+        });
+        return new CustomDiffusionDelta(kept, lowRank, delta.tokens(), delta.embed());
     }
 
     /** Compresses W_ft against W_pre at the default ratio; {@code key} names the weight in messages. */
