@@ -58,7 +58,7 @@ public final class CustomDiffusionMerge {
                             + (vocab + tokens.size()) + "; pass a tokenizer without added tokens");
                 }
                 tokens.add(token);
-                embedRows.add(DeltaWriter.row(d.embed(), d.embed().size(0) - 1)); // composenW: embed[-1:]
+                embedRows.add(DeltaFileWriter.row(d.embed(), d.embed().size(0) - 1)); // composenW: embed[-1:]
                 targetStrings.add(token + " " + categories.get(k));
             } else {
                 targetStrings.add(categories.get(k));

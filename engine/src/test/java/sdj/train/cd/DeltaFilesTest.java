@@ -61,7 +61,7 @@ class DeltaFilesTest {
         DeltaFiles files = new DeltaFiles(NAMES);
         CustomDiffusionDelta delta = files.read(CdTestData.file("delta.ckpt"));
         Path out = tmp.resolve("compressed_delta.ckpt");
-        new DeltaWriter(files.keys()).writeCompVis(out, DeltaCompression.compress(delta, CdTestData.base()));
+        new DeltaFileWriter(files.keys()).writeCompVis(out, DeltaCompression.compress(delta, CdTestData.base()));
 
         // compress.py's layout: state_dict/<key> = {'u': [C,r], 'v': [r,64]}, state_dict/embed = [1,64]
         Map<?, ?> sd = (Map<?, ?>) ((Map<?, ?>) TorchCheckpoint.open(out).root()).get("state_dict");
@@ -87,7 +87,7 @@ class DeltaFilesTest {
         DeltaFiles files = new DeltaFiles(NAMES);
         CustomDiffusionDelta delta = files.read(CdTestData.file("delta.ckpt"));
         Path folder = tmp.resolve("out");
-        new DeltaWriter(files.keys()).writeDiffusers(folder, delta);
+        new DeltaFileWriter(files.keys()).writeDiffusers(folder, delta);
 
         SafeTensors weights = SafeTensors.open(folder.resolve("pytorch_custom_diffusion_weights.safetensors"));
         assertEquals(Map.of("format", "pt"), weights.metadata());
@@ -111,7 +111,7 @@ class DeltaFilesTest {
         CustomDiffusionDelta compressed = DeltaCompression.compress(files.read(CdTestData.file("delta2.ckpt")),
                 CdTestData.base());
         Path out = tmp.resolve("delta.bin");
-        new DeltaWriter(files.keys()).writeAdobeDiffusers(out, compressed);
+        new DeltaFileWriter(files.keys()).writeAdobeDiffusers(out, compressed);
         Map<?, ?> root = (Map<?, ?>) TorchCheckpoint.open(out).root();
         assertTrue(((Map<?, ?>) root.get("unet")).containsKey("up_blocks.1.attentions.2.transformer_blocks.0.attn2.to_k.weight"));
         assertEquals(List.of("<new1>"), List.copyOf(((Map<?, ?>) root.get("modifier_token")).keySet()));

@@ -19,10 +19,10 @@ import sdj.tensor.Tensor;
  * ({@code pytorch_custom_diffusion_weights.safetensors} + one {@code <token>.safetensors} per token, metadata
  * {@code {"format":"pt"}}; it has no compressed form).
  */
-public final class DeltaWriter {
+public final class DeltaFileWriter {
     private final CrossAttentionKeys keys;
 
-    public DeltaWriter(CrossAttentionKeys keys) {
+    public DeltaFileWriter(CrossAttentionKeys keys) {
         this.keys = keys;
     }
 
