@@ -26,6 +26,11 @@ public final class DeltaCompression {
      * (to_q, to_out in crossattn mode), the tokens and the embedding rows are kept as they are.
      */
     public static CustomDiffusionDelta compress(CustomDiffusionDelta delta, Map<String, Tensor> base) {
+        return compress(delta, base, DEFAULT_RATIO);
+    }
+
+    /** The same with another {@code compression_ratio}. */
+    public static CustomDiffusionDelta compress(CustomDiffusionDelta delta, Map<String, Tensor> base, double ratio) {
         if (delta.compressed()) {
             throw new IllegalArgumentException("the delta is already compressed (it holds u/v factors)");
         }
@@ -41,7 +46,7 @@ public final class DeltaCompression {
                 throw new IllegalArgumentException("the base checkpoint has no '" + key
                         + "'; use the checkpoint the delta was trained from");
             }
-            lowRank.put(key, compress(w, pre, key));
+            lowRank.put(key, compress(w, pre, key, ratio));
         });
         return new CustomDiffusionDelta(kept, lowRank, delta.tokens(), delta.embed());
     }
