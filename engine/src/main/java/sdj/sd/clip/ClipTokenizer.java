@@ -55,6 +55,14 @@ public final class ClipTokenizer {
         return endId;
     }
 
+    /**
+     * The id of a raw vocabulary entry such as "ktn" (42170, a word piece without end-of-word) or "ucd&lt;/w&gt;",
+     * or -1: what Hugging Face's {@code convert_tokens_to_ids} answers (initializer tokens of Custom Diffusion).
+     */
+    public int vocabularyId(String token) {
+        return vocabulary.id(token);
+    }
+
     /** Ids in use: the BPE vocabulary (49408 for CLIP) plus the added tokens. */
     public int vocabSize() {
         return vocabulary.size() + added.size();
