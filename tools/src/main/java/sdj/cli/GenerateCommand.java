@@ -64,6 +64,12 @@ abstract class GenerateCommand implements Command {
         o.addOption(Option.builder().longOpt("vae-tiling")
                 .desc("VAE decode (and img2img encode) in overlapping 512x512 tiles: large images in 512x512's memory")
                 .build());
+        o.addOption(Option.builder().longOpt("delta-ckpt").hasArg().argName("FILE")
+                .desc("Custom Diffusion delta (adobe delta.ckpt, compressed or not, or diffusers"
+                        + " pytorch_custom_diffusion_weights file/folder): adds its tokens and attn2 weights").build());
+        o.addOption(Option.builder().longOpt("embeddings").hasArg().argName("DIR|FILE")
+                .desc("textual-inversion embeddings (A1111 .pt/.safetensors, diffusers {token: tensor}, plain tensor;"
+                        + " multi-vector included)").build());
         return DeviceFlags.addTo(o);
     }
 
@@ -124,6 +130,7 @@ abstract class GenerateCommand implements Command {
         List<LoraRequest> loras = LoraLoadFlags.requests(cmd); // before the load: a bad tag fails fast
         long t0 = System.nanoTime();
         StableDiffusion sd = StableDiffusion.load(ckpt, configs, tokenizer, placement.device(), placement.dtype());
+        Personalization.apply(cmd, sd, configs);
         System.err.printf(Locale.ROOT, "loaded %s in %.1f s on %s%n", ckpt, (System.nanoTime() - t0) / 1e9,
                 placement.label());
         LoraLoadFlags.applyTo(sd, loras);

@@ -23,7 +23,8 @@ public final class Sdj {
             new ConvertCommand(),
             new LoraCommand(),
             new VerifyCommand(),
-            new TrainCommand());
+            new TrainCommand(),
+            new CdCommand());
 
     private Sdj() {
     }

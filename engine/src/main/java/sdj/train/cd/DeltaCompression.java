@@ -1,6 +1,10 @@
 package sdj.train.cd;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import sdj.tensor.DType;
 import sdj.tensor.Device;
 import sdj.tensor.Tensor;
@@ -17,6 +21,41 @@ public final class DeltaCompression {
     public static final double DEFAULT_RATIO = 0.6;
 
     private DeltaCompression() {
+    }
+
+    /**
+     * compress.py on a whole delta: every to_k/to_v weight becomes u·v factors against {@code base}; other weights
+     * (to_q, to_out in crossattn mode), the tokens and the embedding rows are kept as they are.
+     */
+    public static CustomDiffusionDelta compress(CustomDiffusionDelta delta, Map<String, Tensor> base) {
+        return compress(delta, base, DEFAULT_RATIO);
+    }
+
+    /** The same with another {@code compression_ratio}. */
+    public static CustomDiffusionDelta compress(CustomDiffusionDelta delta, Map<String, Tensor> base, double ratio) {
+        if (delta.compressed()) {
+            throw new IllegalArgumentException("the delta is already compressed (it holds u/v factors)");
+        }
+        Map<String, Tensor> kept = new LinkedHashMap<>();
+        List<String> keys = new ArrayList<>();
+        delta.weights().forEach((key, w) -> {
+            if (!CrossAttentionKeys.isKeyOrValue(key)) {
+                kept.put(key, w);
+            } else if (!base.containsKey(key)) {
+                throw new IllegalArgumentException("the base checkpoint has no '" + key
+                        + "'; use the checkpoint the delta was trained from");
+            } else {
+                keys.add(key);
+            }
+        });
+        // one SVD per layer, independent: spread over the cores (a 1280×768 one takes seconds)
+        List<LowRankDelta> factors = keys.parallelStream()
+                .map(key -> compress(delta.weights().get(key), base.get(key), key, ratio)).toList();
+        Map<String, LowRankDelta> lowRank = new LinkedHashMap<>();
+        for (int i = 0; i < keys.size(); i++) {
+            lowRank.put(keys.get(i), factors.get(i));
+        }
+        return new CustomDiffusionDelta(kept, lowRank, delta.tokens(), delta.embed());
     }
 
     /** Compresses W_ft against W_pre at the default ratio; {@code key} names the weight in messages. */

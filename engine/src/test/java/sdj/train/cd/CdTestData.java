@@ -59,4 +59,15 @@ final class CdTestData {
         }
         return a.length == b.length && maxErr <= rel * maxRef;
     }
+
+    /** Forward tolerance: max|a − b| ≤ 1e-4·max(1, max|b|). */
+    static boolean withinForward(float[] a, float[] b) {
+        double maxErr = 0;
+        double maxRef = 0;
+        for (int i = 0; i < a.length; i++) {
+            maxErr = Math.max(maxErr, Math.abs((double) a[i] - b[i]));
+            maxRef = Math.max(maxRef, Math.abs(b[i]));
+        }
+        return a.length == b.length && maxErr <= 1e-4 * Math.max(1, maxRef);
+    }
 }
