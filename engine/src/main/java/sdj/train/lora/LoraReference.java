@@ -18,6 +18,8 @@ import sdj.nn.AdapterRule;
 import sdj.nn.LoraAdapter;
 import sdj.nn.Parameter;
 import sdj.ops.F;
+import sdj.sd.DiffusersNames;
+import sdj.sd.KohyaNames;
 import sdj.sd.ModelConfigFiles;
 import sdj.sd.ModelConfigs;
 import sdj.sd.StableDiffusionModel;
@@ -70,17 +72,16 @@ public final class LoraReference {
         this.kohyaOf = kohyaOf;
     }
 
-    /** Every update of the reference's LoRA run on the CPU in fp32, naming modules with {@code kohyaName}. */
-    public static ReferenceCheck check(Path checkpoint, Path reference, Function<String, String> kohyaName,
-            Consumer<Check> onCheck) throws IOException {
-        return check(checkpoint, reference, kohyaName, Device.CPU, DType.F32, onCheck);
+    /** Every update of the reference's LoRA run on the CPU in fp32, modules named by {@link KohyaNames}. */
+    public static ReferenceCheck check(Path checkpoint, Path reference, Consumer<Check> onCheck) throws IOException {
+        return check(checkpoint, reference, null, Device.CPU, DType.F32, onCheck);
     }
 
     /**
      * The same with the model on {@code device} in {@code dtype} (tolerances widened as {@code sdj verify}'s).
      *
-     * @param kohyaName full LDM module name → kohya module name ({@code lora_unet_…}, {@code lora_te_…}), or null
-     *                  for a module kohya does not name
+     * @param kohyaName full LDM module name → kohya module name ({@code lora_unet_…}, {@code lora_te_…}), null for a
+     *                  module kohya does not name; null: {@link KohyaNames} of the reference's model config
      */
     public static ReferenceCheck check(Path checkpoint, Path reference, Function<String, String> kohyaName,
             Device device, DType dtype, Consumer<Check> onCheck) throws IOException {
@@ -94,6 +95,10 @@ public final class LoraReference {
         LoraHyperparameters hp = LoraHyperparameters.fromReference(Json.parseObject(hyper), reference.toString());
         Map<String, Tensor> refTensors = ref.tensors();
         Map<String, Tensor> stateDict = new LinkedHashMap<>(StateDicts.load(checkpoint));
+        ModelConfigs configs = ModelConfigFiles.fromMetadata(metadata, reference.toString());
+        if (kohyaName == null) {
+            kohyaName = new KohyaNames(DiffusersNames.of(configs))::toKohya;
+        }
         Map<String, String> kohyaOf = adaptedModules(refTensors, stateDict, kohyaName, reference.toString());
         // the reference's initial adapters under LDM names: the adapters load them instead of initialising
         kohyaOf.forEach((module, kohya) -> {
@@ -104,7 +109,6 @@ public final class LoraReference {
         });
         AdapterRule rule = new AdapterRule(exactly(kohyaOf.keySet()), hp.rank(), (float) hp.alpha(), 0f, 0L,
                 AdapterRule.DownInit.KAIMING_UNIFORM);
-        ModelConfigs configs = ModelConfigFiles.fromMetadata(metadata, reference.toString());
         StableDiffusionModel model = StableDiffusionModel.fromStateDict(stateDict, configs, checkpoint.toString(),
                 device, dtype, List.of(rule));
         ReferenceCheck check = new ReferenceCheck(refTensors, reference.toString(), onCheck);

@@ -34,14 +34,4 @@ final class LoraTestData {
         Json.parseObject(Files.readString(file("lora_modules.json"))).forEach((k, v) -> out.put(k, (Map<String, Object>) v));
         return out;
     }
-
-    /** The reference's own module list as a naming function: full LDM module name → kohya name. */
-    static Map<String, String> kohyaOfModule() throws IOException {
-        Map<String, String> out = new LinkedHashMap<>();
-        modules().forEach((kohya, m) -> {
-            String key = (String) m.get("weight_key");
-            out.put(key.substring(0, key.length() - ".weight".length()), kohya);
-        });
-        return out;
-    }
 }
