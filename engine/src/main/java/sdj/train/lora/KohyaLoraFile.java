@@ -70,6 +70,11 @@ public final class KohyaLoraFile {
         SafeTensors.write(file, tensors(adapters, names), metadata);
     }
 
+    /** {@code v} as Python's str() writes a float ("0.0001", "1e-05"), as kohya's metadata holds it. */
+    public static String pythonFloat(double v) {
+        return PythonStrings.of(v);
+    }
+
     /** A contiguous fp32 host copy (the live tensor may be on a GPU or change with the next update). */
     static Tensor host(Tensor t) {
         Tensor h = t.detach().to(Device.CPU, DType.F32);
