@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -16,6 +17,7 @@ import org.apache.commons.cli.Options;
 import sdj.io.SafeTensors;
 import sdj.train.DreamBoothReference;
 import sdj.train.ReferenceCheck;
+import sdj.train.lora.LoraReference;
 
 /**
  * `sdj train METHOD`: {@code sdj train dreambooth --ckpt BASE --instance-data-dir D --instance-prompt P …} fine-tunes
@@ -29,9 +31,10 @@ public final class TrainCommand implements Command {
     static final String REFERENCE_FILE = "train-reference.safetensors";
     /** Where the sd-tiny-train README puts the base model when the metadata does not say: next to DIR. */
     static final String DEFAULT_BASE = "sd-tiny/model.ckpt";
-    static final String AVAILABLE = "available now: 'sdj train dreambooth --ckpt BASE --instance-data-dir D"
-            + " --instance-prompt P ...' (fine-tunes; see sdj train --help) and 'sdj train dreambooth --reference DIR"
-            + " --check' (checks the DreamBooth updates against a training reference)";
+    static final List<String> METHODS = List.of("dreambooth", "lora");
+    static final String AVAILABLE = "available now: 'sdj train dreambooth|lora --ckpt BASE --instance-data-dir D"
+            + " --instance-prompt P ...' (fine-tunes; see sdj train --help) and 'sdj train dreambooth|lora --reference"
+            + " DIR --check' (checks the DreamBooth or LoRA updates against a training reference)";
 
     /** The reference metadata's {@code base_checkpoint}: "sd-tiny/model.ckpt (how it was made), sha256 HEX". */
     private static final Pattern BASE = Pattern.compile("^(\\S+).*?(?:sha256 ([0-9a-f]{64}))?\\s*$");
@@ -43,7 +46,7 @@ public final class TrainCommand implements Command {
 
     @Override
     public String summary() {
-        return "fine-tune: dreambooth (diffusers' flags in kebab-case); dreambooth --reference DIR --check (parity)";
+        return "fine-tune: dreambooth, lora (diffusers' flags in kebab-case); METHOD --reference DIR --check (parity)";
     }
 
     @Override
@@ -63,16 +66,18 @@ public final class TrainCommand implements Command {
         o.addOption(Option.builder().longOpt("config").hasArg().argName("FILE").desc("training config, JSON or YAML"
                 + " (.yaml/.yml), with TrainConfig's camelCase or diffusers' snake_case names; flags override it. The"
                 + " model sizes (txt2img's --config) are --model-config here").build());
-        o.addOption(Option.builder().longOpt("save-format").hasArg().argName("safetensors|ckpt").desc("format of"
-                + " OUTPUT_DIR/model.* (default safetensors)").build());
+        o.addOption(Option.builder().longOpt("save-format").hasArg().argName("FORMAT").desc("dreambooth: safetensors"
+                + " or ckpt, the format of OUTPUT_DIR/model.* (default safetensors); lora: kohya (OUTPUT_DIR/NAME"
+                + ".safetensors, the default) or diffusers (OUTPUT_DIR/pytorch_lora_weights.safetensors)").build());
         TrainFlags.addTo(o);
+        LoraFlags.addTo(o);
         return o;
     }
 
     @Override
     public int run(CommandLine cmd) throws Exception {
         String[] methods = cmd.getArgs();
-        if (methods.length != 1 || !methods[0].equals("dreambooth")) {
+        if (methods.length != 1 || !METHODS.contains(methods[0])) {
             String what = methods.length == 0 ? "sdj train needs a method"
                     : methods.length > 1 ? "sdj train takes one method, got " + methods.length
                     : "'" + methods[0] + "' is not available";
@@ -84,15 +89,15 @@ public final class TrainCommand implements Command {
                         + " --reference out to train.");
             }
             try {
-                return DreamBoothRun.run(cmd);
+                return methods[0].equals("lora") ? LoraRun.run(cmd) : DreamBoothRun.run(cmd);
             } catch (UserError e) {
                 return usage(e.getMessage());
             }
         }
-        return check(cmd);
+        return check(cmd, methods[0]);
     }
 
-    private static int check(CommandLine cmd) throws IOException {
+    private static int check(CommandLine cmd, String method) throws IOException {
         if (!cmd.hasOption("reference")) {
             return usage("--check needs --reference DIR, a folder with " + REFERENCE_FILE + ".");
         }
@@ -118,7 +123,9 @@ public final class TrainCommand implements Command {
             System.err.println("sdj train: note: " + ckpt + " is not the reference's base checkpoint (sha256 "
                     + base.group(2) + "), so expect FAIL lines.");
         }
-        ReferenceCheck check = DreamBoothReference.checkAllUpdates(ckpt, reference, c -> System.out.println(c.line()));
+        ReferenceCheck check = method.equals("lora")
+                ? LoraReference.check(ckpt, reference, c -> System.out.println(c.line()))
+                : DreamBoothReference.checkAllUpdates(ckpt, reference, c -> System.out.println(c.line()));
         System.out.println(check.summary());
         return check.allPass() && !check.checks().isEmpty() ? 0 : 1;
     }
