@@ -26,7 +26,9 @@ import sdj.nn.LoraAdapter;
 import sdj.sd.DiffusersNames;
 import sdj.sd.KohyaNames;
 import sdj.sd.lora.LoraFile;
+import sdj.sd.lora.LoraMerge;
 import sdj.tensor.Tensor;
+import sdj.train.lora.DiffusersLoraFile;
 import sdj.train.lora.LoraTargets;
 import sdj.train.optim.ParamGroup;
 
@@ -170,6 +172,33 @@ class LoraTrainingTest {
         assertEquals("0.005", meta.get("ss_text_encoder_lr"));
         assertEquals("1234", meta.get("ss_seed"));
         assertEquals("sks", meta.get("modelspec.title"));
+    }
+
+    @Test
+    void theLoraReaderMergesOurKohyaAndDiffusersFilesToTheSameWeights() throws IOException {
+        Path kohya = dir.resolve("straight/merge-kohya.safetensors");
+        straight.saveModel(kohya);
+        Path diffusers = dir.resolve("straight/" + DiffusersLoraFile.FILE_NAME);
+        DiffusersNames names = DiffusersNames.of(straight.model().configs());
+        DiffusersLoraFile.write(diffusers, straight.model().store().adapters(), names);
+        Map<String, Tensor> base = StateDicts.load(TestData.sdTiny("model.ckpt"));
+        LoraMerge.Result fromKohya = new LoraMerge(names).apply(base, LoraFile.read(kohya), 1f);
+        LoraMerge.Result fromDiffusers = new LoraMerge(names).apply(base, LoraFile.read(diffusers), 1f);
+        assertEquals(List.of(), fromKohya.unusedKeys());
+        assertEquals(List.of(), fromDiffusers.unusedKeys());
+        assertEquals(204, fromKohya.applied());
+        assertEquals(204, fromDiffusers.applied());
+        straight.model().store().adapters().forEach((module, a) -> {
+            String key = module + ".weight";
+            float[] w = base.get(key).toFloatArray();
+            float[] delta = a.deltaWeight().toFloatArray();
+            float[] k = fromKohya.stateDict().get(key).toFloatArray();
+            float[] d = fromDiffusers.stateDict().get(key).toFloatArray();
+            for (int i = 0; i < w.length; i++) {
+                assertEquals(w[i] + delta[i], k[i], 1e-6f, key);
+                assertEquals(k[i], d[i], 1e-6f, key);
+            }
+        });
     }
 
     @Test
