@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import sdj.io.StateDicts;
+import sdj.nn.LoraAdapter;
 import sdj.sd.ModelConfigFiles;
 import sdj.sd.ModelConfigs;
 import sdj.sd.StableDiffusionModel;
@@ -33,6 +34,7 @@ public final class LoraTraining {
             config = config.with(Map.of("seed", StepRandom.freshSeed()));
         }
         LoraConfig run = lora.withTrain(config);
+        checkResumedRank(run);
         Path checkpoint = Path.of(config.pretrainedModelNameOrPath());
         Map<String, Tensor> stateDict = StateDicts.load(checkpoint);
         ModelConfigs configs = config.modelConfig() == null ? ModelConfigs.SD_V1
@@ -43,5 +45,24 @@ public final class LoraTraining {
                 Device.CPU, DType.F32, run.rules(adapterSeed));
         return new Trainer(LoraMethod.factory(run, classImages), config, model,
                 ClipTokenizer.load(Path.of(config.tokenizerName())), stateDict);
+    }
+
+    /** One sentence when the checkpoint to resume from holds adapters of another rank than the run asks for. */
+    private static void checkResumedRank(LoraConfig lora) throws IOException {
+        TrainConfig c = lora.train();
+        if (c.resumeFromCheckpoint() == null) {
+            return;
+        }
+        Path folder = CheckpointFolders.resolve(Path.of(c.outputDir()), c.resumeFromCheckpoint());
+        if (folder == null) {
+            return; // "latest" of none: a fresh run
+        }
+        for (Map.Entry<String, Tensor> e : TrainingCheckpoint.load(folder).weights().entrySet()) {
+            if (e.getKey().endsWith("." + LoraAdapter.DOWN) && e.getValue().size(0) != lora.rank()) {
+                throw new IllegalArgumentException("Checkpoint " + folder + " holds rank-" + e.getValue().size(0)
+                        + " adapters but this run asks for rank " + lora.rank() + "; resume with rank "
+                        + e.getValue().size(0) + " (and the alpha and targets of the run that wrote it).");
+            }
+        }
     }
 }

@@ -146,6 +146,13 @@ class LoraTrainingTest {
             }
         });
         assertEquals(List.of(), differ, "tensors not bit-identical after resuming");
+
+        LoraConfig c = config("resumed", checkpoint.toString());
+        LoraConfig otherRank = new LoraConfig(c.train(), 8, c.alpha(), c.dropout(), c.targets(), c.unetLr(),
+                c.textEncoderLr(), c.init(), c.saveFormat());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LoraTraining.open(otherRank));
+        assertEquals("Checkpoint " + checkpoint + " holds rank-4 adapters but this run asks for rank 8; resume with"
+                + " rank 4 (and the alpha and targets of the run that wrote it).", e.getMessage());
     }
 
     @Test
