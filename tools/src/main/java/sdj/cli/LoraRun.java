@@ -15,7 +15,7 @@ import sdj.train.run.Trainer;
 /**
  * {@code sdj train lora --ckpt BASE --instance-data-dir D --instance-prompt "photo of sks dog" … --output-dir OUT}:
  * the shared training flags and config file as {@code sdj train dreambooth} ({@link DreamBoothRun}), plus the LoRA
- * flags ({@link LoraFlags}); trains adapters with the {@link Trainer} and writes {@code OUT/NAME.safetensors}
+ * flags ({@link LoraTrainFlags}); trains adapters with the {@link Trainer} and writes {@code OUT/NAME.safetensors}
  * (kohya format, the default) or {@code OUT/pytorch_lora_weights.safetensors} ({@code --save-format diffusers}),
  * and {@code OUT/loss.png}.
  */
@@ -24,10 +24,10 @@ final class LoraRun {
     }
 
     static int run(CommandLine cmd) throws IOException {
-        LoraConfig lora = LoraFlags.config(cmd, DreamBoothRun.config(cmd));
+        LoraConfig lora = LoraTrainFlags.config(cmd, DreamBoothRun.config(cmd));
         List<String> bad = lora.validate();
         if (!bad.isEmpty()) {
-            throw new UserError(String.join(" ", bad.stream().map(LoraFlags::inFlagNames).toList()));
+            throw new UserError(String.join(" ", bad.stream().map(LoraTrainFlags::inFlagNames).toList()));
         }
         Path base = Path.of(lora.train().pretrainedModelNameOrPath());
         if (!Files.isRegularFile(base)) {
@@ -38,7 +38,7 @@ final class LoraRun {
             trainer = LoraTraining.open(lora, (file, done, total) ->
                     System.err.printf(Locale.ROOT, "sdj train: class image %d of %d written: %s%n", done, total, file));
         } catch (IllegalArgumentException e) {
-            throw new UserError(LoraFlags.inFlagNames(e.getMessage()));
+            throw new UserError(LoraTrainFlags.inFlagNames(e.getMessage()));
         }
         Path out = Path.of(lora.train().outputDir());
         System.err.printf(Locale.ROOT, "sdj train: lora rank %d alpha %s on %d modules, %d of %d steps to go, seed %d,"
@@ -53,7 +53,7 @@ final class LoraRun {
         }
         boolean diffusers = lora.saveFormat().equals("diffusers");
         Path file = out.resolve(diffusers ? DiffusersLoraFile.FILE_NAME
-                : cmd.getOptionValue("output-name", LoraFlags.DEFAULT_OUTPUT_NAME) + ".safetensors");
+                : cmd.getOptionValue("output-name", LoraTrainFlags.DEFAULT_OUTPUT_NAME) + ".safetensors");
         trainer.saveModel(file);
         System.out.println("wrote " + file + " (the LoRA adapters, " + (diffusers ? "diffusers" : "kohya") + " format)");
         System.out.println("wrote " + LossPlot.write(out) + " (the loss curve of " + out.resolve("log.jsonl") + ")");

@@ -70,7 +70,7 @@ public final class TrainCommand implements Command {
                 + " or ckpt, the format of OUTPUT_DIR/model.* (default safetensors); lora: kohya (OUTPUT_DIR/NAME"
                 + ".safetensors, the default) or diffusers (OUTPUT_DIR/pytorch_lora_weights.safetensors)").build());
         TrainFlags.addTo(o);
-        LoraFlags.addTo(o);
+        LoraTrainFlags.addTo(o);
         return o;
     }
 

@@ -15,7 +15,7 @@ import sdj.train.run.TrainConfig;
  * {@code --alpha}, {@code --lora-dropout}, {@code --lora-targets kohya|attn}, {@code --lora-init},
  * {@code --unet-lr}, {@code --text-encoder-lr}, {@code --output-name}; {@code --save-format} is kohya or diffusers.
  */
-final class LoraFlags {
+final class LoraTrainFlags {
     /** LoraConfig's field names in its sentences → the flags that set them. */
     private static final Map<String, String> FLAG_OF = Map.of("rank", "--rank", "alpha", "--alpha", "loraDropout",
             "--lora-dropout", "unetLr", "--unet-lr", "textEncoderLr", "--text-encoder-lr", "saveFormat", "--save-format");
@@ -23,7 +23,7 @@ final class LoraFlags {
     static final double DEFAULT_LR = 1e-4;
     static final String DEFAULT_OUTPUT_NAME = "lora";
 
-    private LoraFlags() {
+    private LoraTrainFlags() {
     }
 
     static void addTo(Options o) {
