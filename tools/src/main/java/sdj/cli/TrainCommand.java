@@ -22,10 +22,12 @@ import sdj.train.lora.LoraReference;
 /**
  * `sdj train METHOD`: {@code sdj train dreambooth --ckpt BASE --instance-data-dir D --instance-prompt P …} fine-tunes
  * ({@link DreamBoothRun}; every TrainConfig field is a flag under diffusers' name in kebab-case, {@link TrainFlags},
- * and {@code --config FILE} gives them in JSON or YAML), and {@code sdj train dreambooth --reference DIR --check}
- * replays a training reference's DreamBooth run (sd-tiny-train layout, section E: both optimizer updates from the
- * base checkpoint) and prints one line per compared tensor, {@code name maxAbsErr maxRelErr PASS|FAIL}, then
- * {@code N/M checks pass}. Bad input is one sentence and exit status 2.
+ * and {@code --config FILE} gives them in JSON or YAML); {@code sdj train lora …} trains LoRA adapters with the same
+ * flags plus {@link LoraTrainFlags} ({@link LoraRun}). {@code sdj train dreambooth|lora --reference DIR --check}
+ * replays a training reference's DreamBooth run (sd-tiny-train layout, section E) or LoRA run (section D), both
+ * optimizer updates from the base checkpoint, and prints one line per compared tensor,
+ * {@code name maxAbsErr maxRelErr PASS|FAIL}, then {@code N/M checks pass}. Bad input is one sentence and exit
+ * status 2.
  */
 public final class TrainCommand implements Command {
     static final String REFERENCE_FILE = "train-reference.safetensors";
