@@ -22,6 +22,16 @@ final class LoraTrainFlags {
     /** LoRA's usual learning rate when neither --learning-rate nor --unet-lr is given (diffusers' README uses 1e-4). */
     static final double DEFAULT_LR = 1e-4;
     static final String DEFAULT_OUTPUT_NAME = "lora";
+    /** The LoRA settings a --config file may hold (snake_case, camelCase, kohya's names) → their flag. */
+    static final Map<String, String> FILE_KEYS = Map.ofEntries(Map.entry("rank", "rank"),
+            Map.entry("network_dim", "rank"), Map.entry("alpha", "alpha"), Map.entry("network_alpha", "alpha"),
+            Map.entry("lora_dropout", "lora-dropout"), Map.entry("loraDropout", "lora-dropout"),
+            Map.entry("network_dropout", "lora-dropout"), Map.entry("lora_targets", "lora-targets"),
+            Map.entry("loraTargets", "lora-targets"), Map.entry("lora_init", "lora-init"), Map.entry("loraInit", "lora-init"),
+            Map.entry("unet_lr", "unet-lr"), Map.entry("unetLr", "unet-lr"), Map.entry("text_encoder_lr", "text-encoder-lr"),
+            Map.entry("textEncoderLr", "text-encoder-lr"), Map.entry("output_name", "output-name"),
+            Map.entry("outputName", "output-name"), Map.entry("save_format", "save-format"),
+            Map.entry("saveFormat", "save-format"));
 
     private LoraTrainFlags() {
     }
@@ -52,25 +62,46 @@ final class LoraTrainFlags {
      * The LoRA config of the flags on top of {@code train} (defaults → --config → the shared flags). Without
      * --learning-rate the run's learning rate is --unet-lr, else {@link #DEFAULT_LR}.
      */
-    static LoraConfig config(CommandLine cmd, TrainConfig train) {
-        Double unetLr = number(cmd, "unet-lr");
+    static LoraConfig config(CommandLine cmd, TrainConfig train, Map<String, String> fromFile) {
+        Values v = new Values(cmd, fromFile);
+        Double unetLr = v.number("unet-lr");
         boolean lrGiven = cmd.hasOption("learning-rate") || train.learningRate() != TrainConfig.defaults().learningRate();
         if (!lrGiven) {
             train = train.with(Map.of("learningRate", unetLr != null ? unetLr : DEFAULT_LR));
         }
-        Double alpha = number(cmd, "alpha");
-        Double dropout = number(cmd, "lora-dropout");
+        Double alpha = v.number("alpha");
+        Double dropout = v.number("lora-dropout");
         LoraConfig d = LoraConfig.defaults(train);
         LoraTargets targets;
         try {
-            targets = cmd.hasOption("lora-targets") ? LoraTargets.byName(cmd.getOptionValue("lora-targets")) : d.targets();
+            targets = v.has("lora-targets") ? LoraTargets.byName(v.get("lora-targets")) : d.targets();
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage().replace("LoRA targets", "--lora-targets"));
         }
-        return new LoraConfig(train, cmd.hasOption("rank") ? whole(cmd, "rank") : d.rank(),
+        return new LoraConfig(train, v.has("rank") ? v.whole("rank") : d.rank(),
                 alpha == null ? null : alpha.floatValue(), dropout == null ? d.dropout() : dropout.floatValue(), targets,
-                unetLr, number(cmd, "text-encoder-lr"), init(cmd, d.init()),
-                cmd.getOptionValue("save-format", d.saveFormat()).toLowerCase(Locale.ROOT));
+                unetLr, v.number("text-encoder-lr"), v.init(d.init()),
+                (v.has("save-format") ? v.get("save-format") : d.saveFormat()).toLowerCase(Locale.ROOT));
+    }
+
+    /** The file name of the kohya output, from --output-name or the config file. */
+    static String outputName(CommandLine cmd, Map<String, String> fromFile) {
+        Values v = new Values(cmd, fromFile);
+        return v.has("output-name") ? v.get("output-name") : DEFAULT_OUTPUT_NAME;
+    }
+
+    /** Removes the LoRA settings from a config file's entries and returns them by flag name, as strings. */
+    static Map<String, String> takeFileSettings(Map<String, Object> settings) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        FILE_KEYS.forEach((key, flag) -> {
+            if (settings.containsKey(key)) {
+                Object value = settings.remove(key);
+                if (value != null) {
+                    out.put(flag, String.valueOf(value));
+                }
+            }
+        });
+        return out;
     }
 
     /** LoraConfig's sentences name fields ("rank 0 is …"); on the command line they are flags. */
@@ -82,34 +113,44 @@ final class LoraTrainFlags {
         return out;
     }
 
-    private static AdapterRule.DownInit init(CommandLine cmd, AdapterRule.DownInit fallback) {
-        if (!cmd.hasOption("lora-init")) {
-            return fallback;
+    /** A LoRA setting by flag name: the flag when given, else the config file's value. */
+    private record Values(CommandLine cmd, Map<String, String> fromFile) {
+        boolean has(String flag) {
+            return cmd.hasOption(flag) || fromFile.containsKey(flag);
         }
-        return switch (cmd.getOptionValue("lora-init").toLowerCase(Locale.ROOT)) {
-            case "kaiming", "kaiming_uniform", "kaiming-uniform" -> AdapterRule.DownInit.KAIMING_UNIFORM;
-            case "gaussian" -> AdapterRule.DownInit.GAUSSIAN;
-            default -> throw new UserError("--lora-init must be kaiming or gaussian, got '" + cmd.getOptionValue("lora-init")
-                    + "'.");
-        };
-    }
 
-    private static Double number(CommandLine cmd, String flag) {
-        if (!cmd.hasOption(flag)) {
-            return null;
+        String get(String flag) {
+            return cmd.hasOption(flag) ? cmd.getOptionValue(flag) : fromFile.get(flag);
         }
-        try {
-            return Double.parseDouble(cmd.getOptionValue(flag).trim());
-        } catch (NumberFormatException e) {
-            throw new UserError("--" + flag + " needs a number, got '" + cmd.getOptionValue(flag) + "'.");
-        }
-    }
 
-    private static int whole(CommandLine cmd, String flag) {
-        try {
-            return Integer.parseInt(cmd.getOptionValue(flag).trim());
-        } catch (NumberFormatException e) {
-            throw new UserError("--" + flag + " needs a whole number, got '" + cmd.getOptionValue(flag) + "'.");
+        AdapterRule.DownInit init(AdapterRule.DownInit fallback) {
+            if (!has("lora-init")) {
+                return fallback;
+            }
+            return switch (get("lora-init").toLowerCase(Locale.ROOT)) {
+                case "kaiming", "kaiming_uniform", "kaiming-uniform" -> AdapterRule.DownInit.KAIMING_UNIFORM;
+                case "gaussian" -> AdapterRule.DownInit.GAUSSIAN;
+                default -> throw new UserError("--lora-init must be kaiming or gaussian, got '" + get("lora-init") + "'.");
+            };
+        }
+
+        Double number(String flag) {
+            if (!has(flag)) {
+                return null;
+            }
+            try {
+                return Double.parseDouble(get(flag).trim());
+            } catch (NumberFormatException e) {
+                throw new UserError("--" + flag + " needs a number, got '" + get(flag) + "'.");
+            }
+        }
+
+        int whole(String flag) {
+            try {
+                return Integer.parseInt(get(flag).trim());
+            } catch (NumberFormatException e) {
+                throw new UserError("--" + flag + " needs a whole number, got '" + get(flag) + "'.");
+            }
         }
     }
 }

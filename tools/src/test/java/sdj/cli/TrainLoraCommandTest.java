@@ -15,8 +15,9 @@ import sdj.tensor.Tensor;
 
 /**
  * `sdj train lora`: the reference's LoRA run passes every check and a copy with another UNet lr fails from update
- * 2 on, update 1's gradients still passing (the hyperparameters are read, not assumed); one training step on sd-tiny writes a kohya file with the
- * attention set's modules for UNet and text encoder; bad LoRA flags are one sentence naming the flag.
+ * 2 on, update 1's gradients still passing (the hyperparameters are read, not assumed); one training step on sd-tiny,
+ * LoRA settings given in the YAML config, writes a kohya file with the attention set's modules for UNet and text
+ * encoder; bad LoRA flags are one sentence naming the flag.
  */
 class TrainLoraCommandTest {
     private static final String VOCAB = "../models/clip/bpe_simple_vocab_16e6.txt.gz";
@@ -74,11 +75,21 @@ class TrainLoraCommandTest {
             Files.copy(train.resolve("instance_" + i + ".png"), instances.resolve("instance_" + i + ".png"));
         }
         Path out = dir.resolve("out");
+        // LoRA settings in the config file (kohya's network_alpha among them) next to the shared ones
+        Files.writeString(dir.resolve("lora.yaml"), """
+                instance_prompt: a photo of sks dog
+                resolution: 64
+                train_batch_size: 1
+                rank: 2
+                network_alpha: 1
+                lora_targets: attn
+                unet_lr: 1.0e-3
+                output_name: sks
+                """);
         CliRun r = CliRun.sdj("train", "lora", "--ckpt", train.resolveSibling("sd-tiny/model.ckpt").toString(),
                 "--model-config", MODEL_CONFIG, "--vocab", VOCAB, "--instance-data-dir", instances.toString(),
-                "--instance-prompt", "a photo of sks dog", "--resolution", "64", "--train-batch-size", "1",
-                "--max-train-steps", "1", "--seed", "7", "--output-dir", out.toString(), "--rank", "2", "--alpha", "1",
-                "--lora-targets", "attn", "--train-text-encoder", "--unet-lr", "1e-3", "--output-name", "sks");
+                "--config", dir.resolve("lora.yaml").toString(), "--max-train-steps", "1", "--seed", "7",
+                "--output-dir", out.toString(), "--train-text-encoder");
         assertEquals(0, r.status(), r.err());
         Path file = out.resolve("sks.safetensors");
         assertTrue(r.out().contains("wrote " + file + " (the LoRA adapters, kohya format)"), r.out());
