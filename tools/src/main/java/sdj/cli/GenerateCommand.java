@@ -16,9 +16,7 @@ import sdj.backend.cpu.Parallel;
 import sdj.backend.cuda.Cuda;
 import sdj.image.Images;
 import sdj.image.PngWriter;
-import sdj.io.StateDicts;
 import sdj.sd.ModelConfigs;
-import sdj.sd.StableDiffusionModel;
 import sdj.sd.clip.ClipTokenizer;
 import sdj.sd.lora.LoraRequest;
 import sdj.sd.pipeline.A1111Parameters;
@@ -26,7 +24,6 @@ import sdj.sd.pipeline.GenerationRequest;
 import sdj.sd.pipeline.ModelHash;
 import sdj.sd.pipeline.StableDiffusion;
 import sdj.tensor.Device;
-import sdj.tensor.Tensor;
 
 /**
  * What txt2img and img2img share: the CompVis/A1111 flags, model loading with a clear message when
@@ -60,8 +57,9 @@ abstract class GenerateCommand implements Command {
         o.addOption(Option.builder().longOpt("n-iter").hasArg().desc("number of batches (default 1)").build());
         o.addOption(Option.builder().longOpt("outdir").hasArg().desc("output folder (default " + defaultOutdir() + ")")
                 .build());
+        LoraLoadFlags.addTo(o);
         o.addOption(Option.builder().longOpt("threads").hasArg().desc("CPU threads (default: all cores)").build());
-        return DeviceFlags.addTo(LoraFlags.addTo(o));
+        return DeviceFlags.addTo(o);
     }
 
     abstract String defaultOutdir();
@@ -97,27 +95,13 @@ abstract class GenerateCommand implements Command {
         Path ckpt = checkpointPath(cmd);
         ModelConfigs configs = Flags.modelConfigs(cmd);
         ClipTokenizer tokenizer = ClipTokenizer.load(ClipVocabLocator.locate(cmd.getOptionValue("vocab")));
+        List<LoraRequest> loras = LoraLoadFlags.requests(cmd); // before the load: a bad tag fails fast
         long t0 = System.nanoTime();
-        List<LoraRequest> loras = LoraFlags.requests(cmd);
-        StableDiffusion sd = loras.isEmpty()
-                ? StableDiffusion.load(ckpt, configs, tokenizer, placement.device(), placement.dtype())
-                : loadWithLoras(ckpt, configs, tokenizer, placement, loras);
+        StableDiffusion sd = StableDiffusion.load(ckpt, configs, tokenizer, placement.device(), placement.dtype());
         System.err.printf(Locale.ROOT, "loaded %s in %.1f s on %s%n", ckpt, (System.nanoTime() - t0) / 1e9,
                 placement.label());
+        LoraLoadFlags.applyTo(sd, loras);
         return sd;
-    }
-
-    /** The checkpoint with the LoRA files merged into its weights before the networks are built. */
-    private static StableDiffusion loadWithLoras(Path ckpt, ModelConfigs configs, ClipTokenizer tokenizer,
-            DeviceFlags placement, List<LoraRequest> loras) throws IOException {
-        Map<String, Tensor> stateDict = StateDicts.load(ckpt);
-        try {
-            stateDict = LoraRequest.applyAll(stateDict, configs.detectFrom(stateDict), loras, System.err::println);
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage());
-        }
-        return new StableDiffusion(StableDiffusionModel.fromStateDict(stateDict, configs, ckpt.toString(),
-                placement.device(), placement.dtype()), tokenizer);
     }
 
     static Path checkpointPath(CommandLine cmd) {

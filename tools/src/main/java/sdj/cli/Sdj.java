@@ -21,9 +21,9 @@ public final class Sdj {
             new TokenizeCommand(),
             new InspectCommand(),
             new ConvertCommand(),
+            new LoraCommand(),
             new VerifyCommand(),
-            new TrainCommand(),
-            new LoraCommand());
+            new TrainCommand());
 
     private Sdj() {
     }

@@ -8,8 +8,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
+import sdj.nn.Parameter;
 import sdj.sd.DiffusersNames;
 import sdj.sd.ModelConfigs;
+import sdj.sd.StableDiffusionModel;
 import sdj.sd.prompt.LoraTags;
 import sdj.tensor.Tensor;
 
@@ -81,5 +83,21 @@ public record LoraRequest(Path file, Strength strength) {
             out = result.stateDict();
         }
         return out;
+    }
+
+    /**
+     * Folds every request into a built model's weights in place (each merged weight goes back behind
+     * its parameter handle on the model's device and dtype); one summary line per file goes to {@code log}.
+     */
+    public static void applyTo(StableDiffusionModel model, List<LoraRequest> requests, Consumer<String> log)
+            throws IOException {
+        Map<String, Parameter> handles = model.store().handles();
+        Map<String, Tensor> current = model.parameters();
+        Map<String, Tensor> merged = applyAll(current, model.configs(), requests, log);
+        merged.forEach((key, t) -> {
+            if (t != current.get(key)) {
+                handles.get(key).set(t.to(model.device(), model.dtype()));
+            }
+        });
     }
 }

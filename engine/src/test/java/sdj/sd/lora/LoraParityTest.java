@@ -37,7 +37,10 @@ class LoraParityTest {
     }
 
     private static Tensor eps(Map<String, Tensor> stateDict) {
-        StableDiffusionModel model = StableDiffusionModel.fromStateDict(stateDict, configs, "model.ckpt");
+        return eps(StableDiffusionModel.fromStateDict(stateDict, configs, "model.ckpt"));
+    }
+
+    private static Tensor eps(StableDiffusionModel model) {
         try (var g = Autograd.noGrad()) {
             Tensor context = model.clip().forward(reference.get("lora.ids"));
             long[] t = reference.get("in.t").toLongArray();
@@ -53,7 +56,19 @@ class LoraParityTest {
         assertEquals(204, r.applied(), r.summary("lora_kohya", 0.7f));
         assertEquals(List.of(), r.unusedKeys());
 
-        float[] merged = eps(r.stateDict()).toFloatArray();
+        assertMatchesMerged(eps(r.stateDict()).toFloatArray());
+    }
+
+    @Test
+    void theSameFileMergedIntoABuiltModelMatchesToo() throws Exception {
+        StableDiffusionModel model = StableDiffusionModel.fromStateDict(checkpoint, configs, "model.ckpt");
+        List<String> lines = new java.util.ArrayList<>();
+        LoraRequest.applyTo(model, List.of(new LoraRequest(train.resolve("lora_kohya.safetensors"), 0.7f)), lines::add);
+        assertEquals(List.of("lora lora_kohya.safetensors (strength 0.7): applied 204 modules, every key used"), lines);
+        assertMatchesMerged(eps(model).toFloatArray());
+    }
+
+    private static void assertMatchesMerged(float[] merged) {
         float[] expected = reference.get("lora.eps.merged").toFloatArray();
         float[] base = reference.get("lora.eps.base").toFloatArray();
         double maxRef = 0;

@@ -8,25 +8,25 @@ import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import sdj.sd.lora.LoraRequest;
+import sdj.sd.pipeline.StableDiffusion;
 import sdj.sd.prompt.LoraTags;
 
 /**
  * The LoRA flags of txt2img and img2img: {@code --lora FILE[:STRENGTH]} (repeatable) and the folder
  * where prompt tags {@code <lora:NAME:STRENGTH>} are looked up ({@code --lora-dir}).
  */
-final class LoraFlags {
+final class LoraLoadFlags {
     static final String DEFAULT_DIR = "models/lora";
 
-    private LoraFlags() {
+    private LoraLoadFlags() {
     }
 
-    static Options addTo(Options o) {
+    static void addTo(Options o) {
         o.addOption(Option.builder().longOpt("lora").hasArg().argName("FILE[:STRENGTH]")
                 .desc("merge a LoRA file (kohya, diffusers or PEFT names) at STRENGTH (default 1); repeatable").build());
         o.addOption(Option.builder().longOpt("lora-dir").hasArg()
                 .desc("folder of the LoRA files that prompt tags <lora:NAME:STRENGTH> name (default " + DEFAULT_DIR + ")")
                 .build());
-        return o;
     }
 
     /** The --lora flags in order, then the prompt's tags resolved in the LoRA folder. */
@@ -51,5 +51,17 @@ final class LoraFlags {
             throw new UserError(e.getMessage());
         }
         return out;
+    }
+
+    /** Folds the requested LoRA files into the loaded model (nothing when there are none). */
+    static void applyTo(StableDiffusion sd, List<LoraRequest> loras) throws IOException {
+        if (loras.isEmpty()) {
+            return;
+        }
+        try {
+            LoraRequest.applyTo(sd.model(), loras, System.err::println);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
     }
 }
