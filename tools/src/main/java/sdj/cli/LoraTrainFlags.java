@@ -40,7 +40,8 @@ final class LoraTrainFlags {
         o.addOption(flag("rank", "N", "LoRA: adapter rank (kohya's network_dim; default 4)"));
         o.addOption(flag("alpha", "X", "LoRA: adapter alpha, scale alpha/rank (default: the rank, scale 1;"
                 + " kohya's own default is 1)"));
-        o.addOption(flag("lora-dropout", "P", "LoRA: dropout on the adapters' input while training (default 0)"));
+        o.addOption(flag("lora-dropout", "P", "LoRA: dropout on lora_down's output while training, as kohya's"
+                + " network_dropout (default 0)"));
         o.addOption(flag("lora-targets", "kohya|attn", "LoRA: kohya = every Linear and 1x1 conv of the transformer"
                 + " blocks (+ CLIP attention and MLP with --train-text-encoder; the default); attn = attention q/k/v/out"
                 + " only (diffusers/PEFT)"));

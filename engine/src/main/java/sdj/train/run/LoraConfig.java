@@ -13,7 +13,8 @@ import sdj.train.lora.LoraTargets;
  * @param train          the loop's settings; its learningRate is the schedule's base lr (polynomial lr0)
  * @param rank           adapter rank r ({@code --rank}, kohya's network_dim)
  * @param alpha          adapter alpha, scale alpha/r; null: alpha = rank (scale 1, diffusers/PEFT)
- * @param dropout        dropout probability on the adapters' input while training ({@code --lora-dropout})
+ * @param dropout        dropout probability on lora_down's output while training (kohya's network_dropout,
+ *                       {@code --lora-dropout})
  * @param targets        which layers get adapters (kohya's default set, or diffusers' attention set)
  * @param unetLr         the UNet adapters' lr; null: train.learningRate
  * @param textEncoderLr  the text-encoder adapters' lr; null: train.learningRate (kohya's rule)
@@ -57,9 +58,10 @@ public record LoraConfig(TrainConfig train, int rank, Float alpha, float dropout
     /** The adapter rules: the UNet targets, and with trainTextEncoder the text-encoder targets; seeded by {@code seed}. */
     public List<AdapterRule> rules(long seed) {
         List<AdapterRule> rules = new ArrayList<>();
-        rules.add(new AdapterRule(targets.unet(), rank, effectiveAlpha(), dropout, seed, init));
+        AdapterRule.DropoutSite kohya = AdapterRule.DropoutSite.DOWN_OUTPUT;
+        rules.add(new AdapterRule(targets.unet(), rank, effectiveAlpha(), dropout, seed, init, kohya));
         if (train.trainTextEncoder()) {
-            rules.add(new AdapterRule(targets.textEncoder(), rank, effectiveAlpha(), dropout, seed, init));
+            rules.add(new AdapterRule(targets.textEncoder(), rank, effectiveAlpha(), dropout, seed, init, kohya));
         }
         return rules;
     }
