@@ -104,6 +104,10 @@ public final class LoraReference {
         kohyaOf.forEach((module, kohya) -> {
             for (String part : List.of(LoraAdapter.DOWN, LoraAdapter.UP)) {
                 Tensor init = refTensors.get(INIT + kohya + "." + part);
+                if (init == null) {
+                    throw new IllegalArgumentException(reference + " has no tensor '" + INIT + kohya + "." + part
+                            + "' though it has the module's other initial tensor; is the reference complete?");
+                }
                 stateDict.put(module + "." + part, Tensor.of(init.toFloatArray().clone(), init.shape()));
             }
         });
