@@ -22,7 +22,9 @@ import sdj.sd.lora.LoraRequest;
 import sdj.sd.pipeline.A1111Parameters;
 import sdj.sd.pipeline.GenerationRequest;
 import sdj.sd.pipeline.ModelHash;
+import sdj.sd.pipeline.SizeCheck;
 import sdj.sd.pipeline.StableDiffusion;
+import sdj.sd.vae.VaeTiling;
 import sdj.tensor.Device;
 
 /**
@@ -59,6 +61,9 @@ abstract class GenerateCommand implements Command {
                 .build());
         LoraLoadFlags.addTo(o);
         o.addOption(Option.builder().longOpt("threads").hasArg().desc("CPU threads (default: all cores)").build());
+        o.addOption(Option.builder().longOpt("vae-tiling")
+                .desc("VAE decode (and img2img encode) in overlapping 512x512 tiles: large images in 512x512's memory")
+                .build());
         return DeviceFlags.addTo(o);
     }
 
@@ -86,6 +91,27 @@ abstract class GenerateCommand implements Command {
         }
     }
 
+    /** The tiling --vae-tiling asks for, or null. */
+    static VaeTiling vaeTiling(CommandLine cmd) {
+        return cmd.hasOption("vae-tiling") ? VaeTiling.DEFAULT : null;
+    }
+
+    /**
+     * Stops a CPU request too large for this JVM before the checkpoint is read (the weights' share is
+     * the checkpoint's size); on CUDA the activations live in device memory, which its allocator reports.
+     */
+    static void checkSize(CommandLine cmd, GenerationRequest r) throws IOException {
+        if (DeviceFlags.parse(cmd).device() != Device.CPU) {
+            return;
+        }
+        int threads = cmd.hasOption("threads") ? Flags.intOpt(cmd, "threads", Parallel.threads()) : Parallel.threads();
+        String refusal = SizeCheck.refusal(Flags.modelConfigs(cmd), r, vaeTiling(cmd), Files.size(checkpointPath(cmd)),
+                Runtime.getRuntime().maxMemory(), threads);
+        if (refusal != null) {
+            throw new UserError(refusal);
+        }
+    }
+
     /** Loads the model named by --ckpt, or says exactly where the weights belong. */
     StableDiffusion loadModel(CommandLine cmd) throws IOException {
         if (cmd.hasOption("threads")) {
@@ -101,7 +127,7 @@ abstract class GenerateCommand implements Command {
         System.err.printf(Locale.ROOT, "loaded %s in %.1f s on %s%n", ckpt, (System.nanoTime() - t0) / 1e9,
                 placement.label());
         LoraLoadFlags.applyTo(sd, loras);
-        return sd;
+        return sd.withVaeTiling(vaeTiling(cmd));
     }
 
     static Path checkpointPath(CommandLine cmd) {
