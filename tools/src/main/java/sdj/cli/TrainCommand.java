@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -16,24 +17,28 @@ import org.apache.commons.cli.Options;
 import sdj.io.SafeTensors;
 import sdj.train.DreamBoothReference;
 import sdj.train.ReferenceCheck;
+import sdj.train.lora.LoraReference;
 
 /**
  * `sdj train METHOD`: {@code sdj train dreambooth --ckpt BASE --instance-data-dir D --instance-prompt P …} fine-tunes
  * ({@link DreamBoothRun}; every TrainConfig field is a flag under diffusers' name in kebab-case, {@link TrainFlags},
- * and {@code --config FILE} gives them in JSON or YAML), and {@code sdj train dreambooth --reference DIR --check}
- * replays a training reference's DreamBooth run (sd-tiny-train layout, section E: both optimizer updates from the
- * base checkpoint) and prints one line per compared tensor, {@code name maxAbsErr maxRelErr PASS|FAIL}, then
- * {@code N/M checks pass}. Bad input is one sentence and exit status 2.
+ * and {@code --config FILE} gives them in JSON or YAML); {@code sdj train custom-diffusion …} trains a Custom Diffusion
+ * delta ({@link CustomDiffusionRun}) and {@code sdj train lora …} LoRA adapters with the same flags plus
+ * {@link LoraTrainFlags} ({@link LoraRun}). {@code sdj train METHOD --reference DIR --check} replays a training
+ * reference's run of that method (sd-tiny-train layout: sections A–C, D or E), both optimizer updates from the base
+ * checkpoint, and prints one line per compared tensor,
+ * {@code name maxAbsErr maxRelErr PASS|FAIL}, then {@code N/M checks pass}. Bad input is one sentence and exit
+ * status 2.
  */
 public final class TrainCommand implements Command {
     static final String REFERENCE_FILE = "train-reference.safetensors";
     /** Where the sd-tiny-train README puts the base model when the metadata does not say: next to DIR. */
     static final String DEFAULT_BASE = "sd-tiny/model.ckpt";
-    static final String AVAILABLE = "available now: 'sdj train dreambooth --ckpt BASE --instance-data-dir D"
-            + " --instance-prompt P ...' (fine-tunes; see sdj train --help), 'sdj train custom-diffusion ...' (a Custom"
-            + " Diffusion delta) and 'sdj train dreambooth|custom-diffusion --reference DIR --check' (checks the"
-            + " updates against a training reference)";
-    static final java.util.List<String> METHODS = java.util.List.of("dreambooth", "custom-diffusion");
+    static final List<String> METHODS = List.of("dreambooth", "custom-diffusion", "lora");
+    static final String AVAILABLE = "available now: 'sdj train dreambooth|custom-diffusion|lora --ckpt BASE"
+            + " --instance-data-dir D --instance-prompt P ...' (fine-tunes; see sdj train --help) and 'sdj train"
+            + " dreambooth|custom-diffusion|lora --reference DIR --check' (checks the updates against a training"
+            + " reference)";
 
     /** The reference metadata's {@code base_checkpoint}: "sd-tiny/model.ckpt (how it was made), sha256 HEX". */
     private static final Pattern BASE = Pattern.compile("^(\\S+).*?(?:sha256 ([0-9a-f]{64}))?\\s*$");
@@ -45,7 +50,7 @@ public final class TrainCommand implements Command {
 
     @Override
     public String summary() {
-        return "fine-tune: dreambooth (diffusers' flags in kebab-case), custom-diffusion; METHOD --reference DIR"
+        return "fine-tune: dreambooth, custom-diffusion, lora (diffusers' flags in kebab-case); METHOD --reference DIR"
                 + " --check (parity)";
     }
 
@@ -66,11 +71,13 @@ public final class TrainCommand implements Command {
         o.addOption(Option.builder().longOpt("config").hasArg().argName("FILE").desc("training config, JSON or YAML"
                 + " (.yaml/.yml), with TrainConfig's camelCase or diffusers' snake_case names; flags override it. The"
                 + " model sizes (txt2img's --config) are --model-config here").build());
-        o.addOption(Option.builder().longOpt("save-format").hasArg().argName("FORMAT").desc("dreambooth: safetensors|ckpt,"
-                + " format of OUTPUT_DIR/model.* (default safetensors); custom-diffusion: compvis|diffusers|both, the"
-                + " delta's layout (default compvis)").build());
+        o.addOption(Option.builder().longOpt("save-format").hasArg().argName("FORMAT").desc("dreambooth: safetensors"
+                + " or ckpt, the format of OUTPUT_DIR/model.* (default safetensors); custom-diffusion:"
+                + " compvis|diffusers|both, the delta's layout (default compvis); lora: kohya (OUTPUT_DIR/NAME"
+                + ".safetensors, the default) or diffusers (OUTPUT_DIR/pytorch_lora_weights.safetensors)").build());
         TrainFlags.addTo(o);
         CustomDiffusionRun.addOptions(o);
+        LoraTrainFlags.addTo(o);
         return o;
     }
 
@@ -89,7 +96,11 @@ public final class TrainCommand implements Command {
                         + " --reference out to train.");
             }
             try {
-                return methods[0].equals("custom-diffusion") ? CustomDiffusionRun.train(cmd) : DreamBoothRun.run(cmd);
+                return switch (methods[0]) {
+                    case "custom-diffusion" -> CustomDiffusionRun.train(cmd);
+                    case "lora" -> LoraRun.run(cmd);
+                    default -> DreamBoothRun.run(cmd);
+                };
             } catch (UserError e) {
                 return usage(e.getMessage());
             }
@@ -126,7 +137,9 @@ public final class TrainCommand implements Command {
         if (method.equals("custom-diffusion")) {
             return CustomDiffusionRun.check(cmd, ckpt, reference);
         }
-        ReferenceCheck check = DreamBoothReference.checkAllUpdates(ckpt, reference, c -> System.out.println(c.line()));
+        ReferenceCheck check = method.equals("lora")
+                ? LoraReference.check(ckpt, reference, c -> System.out.println(c.line()))
+                : DreamBoothReference.checkAllUpdates(ckpt, reference, c -> System.out.println(c.line()));
         System.out.println(check.summary());
         return check.allPass() && !check.checks().isEmpty() ? 0 : 1;
     }
