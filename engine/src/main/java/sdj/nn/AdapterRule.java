@@ -11,11 +11,25 @@ import java.util.regex.Pattern;
  * {@code model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k}; anchor it with
  * {@code ^…$} for a whole-name match (PEFT's string form). The adapter adds {@code scale·up(down(x))}
  * with {@code scale = alpha / rank}: alpha = rank gives diffusers/PEFT's scale 1, kohya's default is
- * alpha 1. {@code dropout} is applied to the adapter's input in training mode only
- * ({@link ParameterStore#setTraining}). {@code seed} seeds the down-projection's init (mixed with each
+ * alpha 1. {@code dropout} is applied in training mode only ({@link ParameterStore#setTraining}),
+ * to the adapter's input (PEFT) or to lora_down's output (kohya), as {@code dropoutSite} says. {@code seed} seeds the down-projection's init (mixed with each
  * tensor's full name) and the dropout masks.
  */
-public record AdapterRule(Pattern target, int rank, float alpha, float dropout, long seed, DownInit init) {
+public record AdapterRule(Pattern target, int rank, float alpha, float dropout, long seed, DownInit init,
+        DropoutSite dropoutSite) {
+
+    /** Where the adapter's dropout acts (training mode only). */
+    public enum DropoutSite {
+        /** On the adapter's input x, before lora_down: PEFT's {@code lora_dropout} (diffusers). */
+        INPUT,
+        /** On lora_down's output, before lora_up: kohya's {@code network_dropout} ({@code networks/lora.py}). */
+        DOWN_OUTPUT
+    }
+
+    /** A rule whose dropout acts on the adapter's input ({@link DropoutSite#INPUT}). */
+    public AdapterRule(Pattern target, int rank, float alpha, float dropout, long seed, DownInit init) {
+        this(target, rank, alpha, dropout, seed, init, DropoutSite.INPUT);
+    }
 
     /** How lora_down starts; lora_up always starts at zero, so a new adapter leaves the output unchanged. */
     public enum DownInit {
@@ -42,6 +56,9 @@ public record AdapterRule(Pattern target, int rank, float alpha, float dropout, 
         if (init == null) {
             throw new IllegalArgumentException("adapter init is missing for target " + target);
         }
+        if (dropoutSite == null) {
+            throw new IllegalArgumentException("adapter dropout site is missing for target " + target);
+        }
     }
 
     /** Rank {@code rank}, alpha = rank (scale 1), no dropout, seed 0, kaiming-uniform down init. */
@@ -50,19 +67,23 @@ public record AdapterRule(Pattern target, int rank, float alpha, float dropout, 
     }
 
     public AdapterRule withAlpha(float newAlpha) {
-        return new AdapterRule(target, rank, newAlpha, dropout, seed, init);
+        return new AdapterRule(target, rank, newAlpha, dropout, seed, init, dropoutSite);
     }
 
     public AdapterRule withDropout(float p) {
-        return new AdapterRule(target, rank, alpha, p, seed, init);
+        return new AdapterRule(target, rank, alpha, p, seed, init, dropoutSite);
     }
 
     public AdapterRule withSeed(long newSeed) {
-        return new AdapterRule(target, rank, alpha, dropout, newSeed, init);
+        return new AdapterRule(target, rank, alpha, dropout, newSeed, init, dropoutSite);
     }
 
     public AdapterRule withInit(DownInit newInit) {
-        return new AdapterRule(target, rank, alpha, dropout, seed, newInit);
+        return new AdapterRule(target, rank, alpha, dropout, seed, newInit, dropoutSite);
+    }
+
+    public AdapterRule withDropoutSite(DropoutSite site) {
+        return new AdapterRule(target, rank, alpha, dropout, seed, init, site);
     }
 
     /** Whether the layer named {@code moduleName} (full LDM name, no trailing dot) gets this adapter. */

@@ -7,7 +7,8 @@ import sdj.tensor.Tensor;
 
 /**
  * A low-rank adapter on one {@link Linear} or {@link Conv2d} (LoRA; LoCon for convolutions): the layer
- * adds {@code scale·up(down(dropout(x)))}, {@code scale = alpha / rank}.
+ * adds {@code scale·up(down(dropout(x)))} (kohya's dropout site: {@code scale·up(dropout(down(x)))}),
+ * {@code scale = alpha / rank}.
  *
  * <p>Parameters, named after the adapted module as in kohya's files (TRAINING-FACTS §4.1), under the
  * full LDM module name M: {@code M.lora_down.weight} [r, in] (Linear) or [r, in, k, k] (conv, same
@@ -36,6 +37,7 @@ public final class LoraAdapter {
     private final int rank;
     private final float scale;
     private final float dropout;
+    private final AdapterRule.DropoutSite dropoutSite;
     private final SplittableRandom dropoutRandom;
     private final ParameterStore store;
     /** Null for a Linear; for a conv the layer's geometry, which the down conv shares. */
@@ -56,6 +58,7 @@ public final class LoraAdapter {
         this.alpha = p.paramOrInit(ALPHA, ParameterStore.Init.constant(rule.alpha()), rule.seed());
         this.scale = p.store().scalarValue(alpha.name(), rule.alpha()) / rank;
         this.dropout = rule.dropout();
+        this.dropoutSite = rule.dropoutSite();
         this.dropoutRandom = new SplittableRandom(NameSeeds.of(rule.seed(), module + ".dropout"));
         this.store = p.store();
         this.conv = conv;
@@ -71,12 +74,19 @@ public final class LoraAdapter {
                 geometry);
     }
 
-    /** scale·up(down(dropout(x))): what the layer adds to its own output while unmerged. */
+    /**
+     * scale·up(down(dropout(x))), or scale·up(dropout(down(x))) with kohya's dropout site: what the layer adds to
+     * its own output while unmerged.
+     */
     Tensor branch(Tensor x) {
-        Tensor in = F.dropout(x, store.training() ? dropout : 0f, dropoutRandom);
-        Tensor h = conv == null
-                ? F.linear(F.linear(in, down.tensor(), null), up.tensor(), null)
-                : ConvGeometry.POINTWISE.apply(conv.apply(in, down.tensor(), null), up.tensor(), null);
+        float p = store.training() ? dropout : 0f;
+        boolean onInput = dropoutSite == AdapterRule.DropoutSite.INPUT;
+        Tensor in = onInput ? F.dropout(x, p, dropoutRandom) : x;
+        Tensor d = conv == null ? F.linear(in, down.tensor(), null) : conv.apply(in, down.tensor(), null);
+        if (!onInput) {
+            d = F.dropout(d, p, dropoutRandom);
+        }
+        Tensor h = conv == null ? F.linear(d, up.tensor(), null) : ConvGeometry.POINTWISE.apply(d, up.tensor(), null);
         return scale == 1f ? h : h.mul(scale);
     }
 

@@ -40,6 +40,11 @@ final class DreamBoothRun {
         if (cmd.hasOption("config")) {
             config = readConfigFile(Path.of(cmd.getOptionValue("config")));
         }
+        return withFlags(cmd, config);
+    }
+
+    /** {@code config} (defaults and a config file) with the flags over it; the CLIP vocabulary found as txt2img finds it. */
+    static TrainConfig withFlags(CommandLine cmd, TrainConfig config) throws IOException {
         config = config.with(TrainFlags.values(cmd));
         if (config.tokenizerName() == null) {
             config = config.with(Map.of("tokenizerName", ClipVocabLocator.locate(null).toString()));

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -16,22 +17,28 @@ import org.apache.commons.cli.Options;
 import sdj.io.SafeTensors;
 import sdj.train.DreamBoothReference;
 import sdj.train.ReferenceCheck;
+import sdj.train.lora.LoraReference;
 
 /**
  * `sdj train METHOD`: {@code sdj train dreambooth --ckpt BASE --instance-data-dir D --instance-prompt P …} fine-tunes
  * ({@link DreamBoothRun}; every TrainConfig field is a flag under diffusers' name in kebab-case, {@link TrainFlags},
- * and {@code --config FILE} gives them in JSON or YAML), and {@code sdj train dreambooth --reference DIR --check}
- * replays a training reference's DreamBooth run (sd-tiny-train layout, section E: both optimizer updates from the
- * base checkpoint) and prints one line per compared tensor, {@code name maxAbsErr maxRelErr PASS|FAIL}, then
- * {@code N/M checks pass}. Bad input is one sentence and exit status 2.
+ * and {@code --config FILE} gives them in JSON or YAML); {@code sdj train custom-diffusion …} trains a Custom Diffusion
+ * delta ({@link CustomDiffusionRun}) and {@code sdj train lora …} LoRA adapters with the same flags plus
+ * {@link LoraTrainFlags} ({@link LoraRun}). {@code sdj train METHOD --reference DIR --check} replays a training
+ * reference's run of that method (sd-tiny-train layout: sections A–C, D or E), both optimizer updates from the base
+ * checkpoint, and prints one line per compared tensor,
+ * {@code name maxAbsErr maxRelErr PASS|FAIL}, then {@code N/M checks pass}. Bad input is one sentence and exit
+ * status 2.
  */
 public final class TrainCommand implements Command {
     static final String REFERENCE_FILE = "train-reference.safetensors";
     /** Where the sd-tiny-train README puts the base model when the metadata does not say: next to DIR. */
     static final String DEFAULT_BASE = "sd-tiny/model.ckpt";
-    static final String AVAILABLE = "available now: 'sdj train dreambooth --ckpt BASE --instance-data-dir D"
-            + " --instance-prompt P ...' (fine-tunes; see sdj train --help) and 'sdj train dreambooth --reference DIR"
-            + " --check' (checks the DreamBooth updates against a training reference)";
+    static final List<String> METHODS = List.of("dreambooth", "custom-diffusion", "lora");
+    static final String AVAILABLE = "available now: 'sdj train dreambooth|custom-diffusion|lora --ckpt BASE"
+            + " --instance-data-dir D --instance-prompt P ...' (fine-tunes; see sdj train --help) and 'sdj train"
+            + " dreambooth|custom-diffusion|lora --reference DIR --check' (checks the updates against a training"
+            + " reference)";
 
     /** The reference metadata's {@code base_checkpoint}: "sd-tiny/model.ckpt (how it was made), sha256 HEX". */
     private static final Pattern BASE = Pattern.compile("^(\\S+).*?(?:sha256 ([0-9a-f]{64}))?\\s*$");
@@ -43,7 +50,8 @@ public final class TrainCommand implements Command {
 
     @Override
     public String summary() {
-        return "fine-tune: dreambooth (diffusers' flags in kebab-case); dreambooth --reference DIR --check (parity)";
+        return "fine-tune: dreambooth, custom-diffusion, lora (diffusers' flags in kebab-case); METHOD --reference DIR"
+                + " --check (parity)";
     }
 
     @Override
@@ -63,18 +71,22 @@ public final class TrainCommand implements Command {
         o.addOption(Option.builder().longOpt("config").hasArg().argName("FILE").desc("training config, JSON or YAML"
                 + " (.yaml/.yml), with TrainConfig's camelCase or diffusers' snake_case names; flags override it. The"
                 + " model sizes (txt2img's --config) are --model-config here").build());
-        o.addOption(Option.builder().longOpt("save-format").hasArg().argName("safetensors|ckpt").desc("format of"
-                + " OUTPUT_DIR/model.* (default safetensors)").build());
-        o.addOption(Option.builder().longOpt("device").hasArg().desc("cpu (default) or cuda: where the model trains;"
-                + " on cuda in fp32, or in fp16/bf16 with --mixed-precision").build());
+        o.addOption(Option.builder().longOpt("save-format").hasArg().argName("FORMAT").desc("dreambooth: safetensors"
+                + " or ckpt, the format of OUTPUT_DIR/model.* (default safetensors); custom-diffusion:"
+                + " compvis|diffusers|both, the delta's layout (default compvis); lora: kohya (OUTPUT_DIR/NAME"
+                + ".safetensors, the default) or diffusers (OUTPUT_DIR/pytorch_lora_weights.safetensors)").build());
+        o.addOption(Option.builder().longOpt("device").hasArg().desc("dreambooth: cpu (default) or cuda, where the"
+                + " model trains; on cuda in fp32, or in fp16/bf16 with --mixed-precision").build());
         TrainFlags.addTo(o);
+        CustomDiffusionRun.addOptions(o);
+        LoraTrainFlags.addTo(o);
         return o;
     }
 
     @Override
     public int run(CommandLine cmd) throws Exception {
         String[] methods = cmd.getArgs();
-        if (methods.length != 1 || !methods[0].equals("dreambooth")) {
+        if (methods.length != 1 || !METHODS.contains(methods[0])) {
             String what = methods.length == 0 ? "sdj train needs a method"
                     : methods.length > 1 ? "sdj train takes one method, got " + methods.length
                     : "'" + methods[0] + "' is not available";
@@ -85,16 +97,25 @@ public final class TrainCommand implements Command {
                 return usage("--reference DIR goes with --check; add --check to replay the reference, or leave"
                         + " --reference out to train.");
             }
+            if (!methods[0].equals("dreambooth") && cmd.hasOption("device")
+                    && !cmd.getOptionValue("device").equals("cpu")) {
+                return usage("--device " + cmd.getOptionValue("device") + " is for dreambooth so far; " + methods[0]
+                        + " trains on the cpu, so leave --device out.");
+            }
             try {
-                return DreamBoothRun.run(cmd);
+                return switch (methods[0]) {
+                    case "custom-diffusion" -> CustomDiffusionRun.train(cmd);
+                    case "lora" -> LoraRun.run(cmd);
+                    default -> DreamBoothRun.run(cmd);
+                };
             } catch (UserError e) {
                 return usage(e.getMessage());
             }
         }
-        return check(cmd);
+        return check(cmd, methods[0]);
     }
 
-    private static int check(CommandLine cmd) throws IOException {
+    private static int check(CommandLine cmd, String method) throws IOException {
         if (!cmd.hasOption("reference")) {
             return usage("--check needs --reference DIR, a folder with " + REFERENCE_FILE + ".");
         }
@@ -120,7 +141,12 @@ public final class TrainCommand implements Command {
             System.err.println("sdj train: note: " + ckpt + " is not the reference's base checkpoint (sha256 "
                     + base.group(2) + "), so expect FAIL lines.");
         }
-        ReferenceCheck check = DreamBoothReference.checkAllUpdates(ckpt, reference, c -> System.out.println(c.line()));
+        if (method.equals("custom-diffusion")) {
+            return CustomDiffusionRun.check(cmd, ckpt, reference);
+        }
+        ReferenceCheck check = method.equals("lora")
+                ? LoraReference.check(ckpt, reference, c -> System.out.println(c.line()))
+                : DreamBoothReference.checkAllUpdates(ckpt, reference, c -> System.out.println(c.line()));
         System.out.println(check.summary());
         return check.allPass() && !check.checks().isEmpty() ? 0 : 1;
     }

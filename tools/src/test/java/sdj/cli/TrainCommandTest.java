@@ -81,11 +81,13 @@ class TrainCommandTest {
 
     @Test
     void whatIsNotAvailableYetIsOneSentence() {
-        String available = "available now: 'sdj train dreambooth --ckpt BASE --instance-data-dir D --instance-prompt P"
-                + " ...' (fine-tunes; see sdj train --help) and 'sdj train dreambooth --reference DIR --check' (checks"
-                + " the DreamBooth updates against a training reference).\n";
+        String available = "available now: 'sdj train dreambooth|custom-diffusion|lora --ckpt BASE --instance-data-dir D"
+                + " --instance-prompt P ...' (fine-tunes; see sdj train --help) and 'sdj train"
+                + " dreambooth|custom-diffusion|lora --reference DIR --check' (checks the updates against a training"
+                + " reference).\n";
         assertUsage("sdj train: sdj train needs a method; " + available, "train");
-        assertUsage("sdj train: 'lora' is not available; " + available, "train", "lora", "--reference", "x", "--check");
+        assertUsage("sdj train: 'textual-inversion' is not available; " + available, "train", "textual-inversion",
+                "--reference", "x", "--check");
         assertUsage("sdj train: --reference DIR goes with --check; add --check to replay the reference, or leave"
                 + " --reference out to train.\n", "train", "dreambooth", "--reference", trainReference().toString());
     }

@@ -94,7 +94,7 @@ public final class DreamBoothMethod implements TrainingMethod {
         return model.store().trainable();
     }
 
-    private static DataConfig dataConfig(TrainConfig c, long seed) {
+    static DataConfig dataConfig(TrainConfig c, long seed) {
         boolean prior = c.withPriorPreservation();
         return new DataConfig(Path.of(c.instanceDataDir()), c.instancePrompt(), prior ? Path.of(c.classDataDir()) : null,
                 prior ? c.classPrompt() : null, c.resolution(), c.centerCrop(), c.randomFlip(), true, c.trainBatchSize(),

@@ -38,8 +38,22 @@ public final class TrainConfigFile {
         return TrainConfigJson.apply(base, settings(file), file.toString());
     }
 
-    /** The file's top-level entries as plain Java values (strings, numbers, booleans, null). */
-    static Map<String, Object> settings(Path file) throws IOException {
+    /** The file's settings over {@code base}, leaving out the entries named in {@code others} (a method's own). */
+    public static TrainConfig read(Path file, TrainConfig base, java.util.Set<String> others) throws IOException {
+        Map<String, Object> settings = settings(file);
+        settings.keySet().removeAll(others);
+        return TrainConfigJson.apply(base, settings, file.toString());
+    }
+
+    /**
+     * The file's top-level entries as plain Java values (strings, numbers, booleans, null): for a method that takes
+     * its own settings out before the rest goes to {@link TrainConfig#with} ({@code sdj train lora}'s rank, …).
+     */
+    public static Map<String, Object> settings(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("Training config " + file + " does not exist; give a JSON or YAML file"
+                    + " of TrainConfig settings.");
+        }
         if (!isYaml(file)) {
             return new LinkedHashMap<>(TrainConfigJson.toMapOf(Files.readString(file), file.toString()));
         }

@@ -1,0 +1,76 @@
+package sdj.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.commons.cli.CommandLine;
+import sdj.train.lora.DiffusersLoraFile;
+import sdj.train.run.LoraConfig;
+import sdj.train.run.LoraTraining;
+import sdj.train.run.LossPlot;
+import sdj.train.run.TrainConfig;
+import sdj.train.run.TrainConfigFile;
+import sdj.train.run.Trainer;
+
+/**
+ * {@code sdj train lora --ckpt BASE --instance-data-dir D --instance-prompt "photo of sks dog" … --output-dir OUT}:
+ * the shared training flags and config file as {@code sdj train dreambooth} ({@link DreamBoothRun}), plus the LoRA
+ * flags ({@link LoraTrainFlags}), which the config file may also hold (rank, alpha, unet_lr, …); trains adapters with the {@link Trainer} and writes {@code OUT/NAME.safetensors}
+ * (kohya format, the default) or {@code OUT/pytorch_lora_weights.safetensors} ({@code --save-format diffusers}),
+ * and {@code OUT/loss.png}.
+ */
+final class LoraRun {
+    private LoraRun() {
+    }
+
+    static int run(CommandLine cmd) throws IOException {
+        Map<String, String> fromFile = Map.of();
+        TrainConfig train = TrainConfig.defaults();
+        if (cmd.hasOption("config")) { // a config file may hold LoRA settings too (rank, unet_lr, …)
+            Path file = Path.of(cmd.getOptionValue("config"));
+            try {
+                fromFile = LoraTrainFlags.takeFileSettings(TrainConfigFile.settings(file));
+                train = TrainConfigFile.read(file, train, LoraTrainFlags.FILE_KEYS.keySet());
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage());
+            }
+        }
+        LoraConfig lora = LoraTrainFlags.config(cmd, DreamBoothRun.withFlags(cmd, train), fromFile);
+        List<String> bad = lora.validate();
+        if (!bad.isEmpty()) {
+            throw new UserError(String.join(" ", bad.stream().map(LoraTrainFlags::inFlagNames).toList()));
+        }
+        Path base = Path.of(lora.train().pretrainedModelNameOrPath());
+        if (!Files.isRegularFile(base)) {
+            throw new UserError("the base checkpoint " + base + " does not exist; pass it with --ckpt FILE.");
+        }
+        Trainer trainer;
+        try {
+            trainer = LoraTraining.open(lora, (file, done, total) ->
+                    System.err.printf(Locale.ROOT, "sdj train: class image %d of %d written: %s%n", done, total, file));
+        } catch (IllegalArgumentException e) {
+            throw new UserError(LoraTrainFlags.inFlagNames(e.getMessage()));
+        }
+        Path out = Path.of(lora.train().outputDir());
+        System.err.printf(Locale.ROOT, "sdj train: lora rank %d alpha %s on %d modules, %d of %d steps to go, seed %d,"
+                + " into %s%n", lora.rank(), lora.effectiveAlpha(), trainer.model().store().adapters().size(),
+                trainer.totalSteps() - trainer.globalStep(), trainer.totalSteps(), trainer.config().seed(), out);
+        TrainProgressBar bar = new TrainProgressBar(System.err);
+        trainer.onProgress(bar);
+        try {
+            trainer.train();
+        } finally {
+            bar.finish();
+        }
+        boolean diffusers = lora.saveFormat().equals("diffusers");
+        Path file = out.resolve(diffusers ? DiffusersLoraFile.FILE_NAME
+                : LoraTrainFlags.outputName(cmd, fromFile) + ".safetensors");
+        trainer.saveModel(file);
+        System.out.println("wrote " + file + " (the LoRA adapters, " + (diffusers ? "diffusers" : "kohya") + " format)");
+        System.out.println("wrote " + LossPlot.write(out) + " (the loss curve of " + out.resolve("log.jsonl") + ")");
+        return 0;
+    }
+}
