@@ -79,7 +79,7 @@ public final class BenchCommand implements Command {
         o.addOption(Option.builder().longOpt("seconds").hasArg().desc("minimum timed seconds (default 3)").build());
         o.addOption(Option.builder().longOpt("baseline").hasArg()
                 .desc("gemm: also time a native library at the same shape, in the same run (openblas)").build());
-        return DeviceFlags.addTo(o);
+        return DeviceFlags.addTo(ProfileFlags.addTo(o));
     }
 
     @Override
@@ -97,7 +97,14 @@ public final class BenchCommand implements Command {
             // before DeviceFlags looks for a GPU: the refusal is the same with or without one
             throw new UserError("'sdj bench train' runs on the cpu only so far; leave out --device cuda");
         }
+        if (ProfileFlags.requested(cmd) != null && !java.util.Set.of("unet", "unet-train", "train").contains(kind)) {
+            throw new UserError("--profile works with 'sdj bench unet', 'unet-train' and 'train'; leave it out for " + kind);
+        }
         DeviceFlags placement = DeviceFlags.parse(cmd);
+        if (ProfileFlags.requested(cmd) != null && placement.device() == Device.CUDA) {
+            throw new UserError("--profile times ops on the cpu only (GPU kernels run asynchronously); leave out"
+                    + " --device cuda");
+        }
         if (kind.equals("txt2img")) {
             return benchTxt2Img(cmd, placement);
         }
@@ -204,8 +211,11 @@ public final class BenchCommand implements Command {
         UNetConfig config = Flags.modelConfigs(cmd).unet();
         System.out.printf(Locale.ROOT, "UNet (model_channels %d, context %d) random weights, latent %dx%d, batch %d, %d threads%n",
                 config.modelChannels(), config.contextDim(), latent, latent, batch, Parallel.threads());
-        UNetBench.Result r = UNetBench.run(config, latent, batch, Flags.intOpt(cmd, "runs", 2), 1);
+        var profile = ProfileFlags.requested(cmd);
+        UNetBench.Result r = UNetBench.run(config, latent, batch, Flags.intOpt(cmd, "runs", 2), 1, Device.CPU, DType.F32,
+                profile);
         System.out.println(UNetBench.describe(r, Machine.fp32PeakGflops(Parallel.threads())));
+        ProfileFlags.report(cmd, profile, String.format(Locale.ROOT, "unet latent %d batch %d", latent, batch));
     }
 
     private static void benchUnetTrain(CommandLine cmd) throws Exception {
@@ -218,8 +228,10 @@ public final class BenchCommand implements Command {
         System.out.printf(Locale.ROOT, "UNet training step (model_channels %d, context %d), random weights all trainable, MSE"
                 + " loss, latent %dx%d, batch %d, %d threads, gradient checkpointing %s%n", config.modelChannels(),
                 config.contextDim(), latent, latent, batch, Parallel.threads(), checkpointing ? "on" : "off");
-        UNetTrainBench.Result r = UNetTrainBench.run(config, latent, batch, runs, 1, checkpointing);
+        var profile = ProfileFlags.requested(cmd);
+        UNetTrainBench.Result r = UNetTrainBench.run(config, latent, batch, runs, 1, checkpointing, profile);
         System.out.println(UNetTrainBench.describe(r, Machine.fp32PeakGflops(Parallel.threads())));
+        ProfileFlags.report(cmd, profile, String.format(Locale.ROOT, "unet-train latent %d batch %d", latent, batch));
     }
 
     /** A fine-tuning optimizer step: the method's trainable set, loss, clipping and optimizer (issue #15's bench). */
@@ -237,8 +249,10 @@ public final class BenchCommand implements Command {
             throw new UserError(e.getMessage());
         }
         System.out.println(TrainStepBench.header(setup, Parallel.threads()));
-        TrainStepBench.Result r = TrainStepBench.run(setup, 1);
+        var profile = ProfileFlags.requested(cmd);
+        TrainStepBench.Result r = TrainStepBench.run(setup, 1, profile);
         System.out.println(TrainStepBench.describe(r, Machine.fp32PeakGflops(Parallel.threads())));
+        ProfileFlags.report(cmd, profile, TrainStepBench.header(setup, Parallel.threads()));
     }
 
     private static void checkTrainSizes(UNetConfig config, int latent, int batch, int runs) {
