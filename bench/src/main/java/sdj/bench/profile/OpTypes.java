@@ -37,7 +37,8 @@ final class OpTypes {
             Map.entry("softmax", SOFTMAX), Map.entry("geglu", GEGLU), Map.entry("embedding", EMBEDDING),
             Map.entry("upsample_nearest2x", UPSAMPLE), Map.entry("sum", REDUCE), Map.entry("sum_dims", REDUCE),
             Map.entry("mean", REDUCE), Map.entry("add", ELEMENTWISE), Map.entry("sub", ELEMENTWISE),
-            Map.entry("mul", ELEMENTWISE), Map.entry("div", ELEMENTWISE), Map.entry("cat", COPY),
+            Map.entry("mul", ELEMENTWISE), Map.entry("div", ELEMENTWISE), Map.entry("neg", ELEMENTWISE),
+            Map.entry("add_scalar", ELEMENTWISE), Map.entry("mul_scalar", ELEMENTWISE), Map.entry("cat", COPY),
             Map.entry("contiguous", COPY), Map.entry("view", COPY), Map.entry("permute", COPY),
             Map.entry("narrow", COPY), Map.entry("expand", COPY), Map.entry("unsqueeze", COPY),
             Map.entry("squeeze", COPY));
