@@ -1,10 +1,12 @@
 package sdj.backend.cpu;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import sdj.tensor.Backend;
 import sdj.tensor.Tensor;
-import sdj.tensor.UnaryOp;
 
 /**
  * group_norm and layer_norm on the CPU. Both normalise contiguous runs of values ("rows": one (image,
@@ -15,6 +17,10 @@ import sdj.tensor.UnaryOp;
  */
 final class CpuNorm {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    /** Floats that widen to one D vector of doubles. */
+    private static final VectorSpecies<Float> HALF = VectorSpecies.of(float.class,
+            VectorShape.forBitSize(D.vectorBitSize() / 2));
 
     private CpuNorm() {
     }
@@ -27,16 +33,31 @@ final class CpuNorm {
         int spatial = (int) (x.numel() / ((long) n * c));
         // channel of element e within a row r: ((r % groups)·(C/groups) + e / spatial)
         // without a backward to feed, SiLU joins the normalising pass (the backward needs the norm's output)
-        Backend.Result norm = normalise(x, n * groups, c / groups * spatial, weight, bias, eps, spatial, c / groups,
-                groups, keep, silu && !keep);
+        int rows = n * groups;
+        int rowLen = c / groups * spatial;
+        Backend.Result norm = normalise(x, rows, rowLen, weight, bias, eps, spatial, c / groups, groups, keep,
+                silu && !keep);
         if (!silu || !keep) {
             return norm;
         }
-        Backend.Result act = CpuUnary.apply(UnaryOp.SILU, 0f, norm.out(), keep);
-        if (!keep) {
-            return act;
-        }
-        return new Backend.Result(act.out(), g -> norm.gradients().of(act.gradients().of(g)[0]));
+        // SiLU row by row as the fused pass does, so a checkpoint's recomputation matches its forward bit for bit
+        float[] y = norm.out().floats();
+        float[] act = new float[y.length];
+        Parallel.range(rows, rowLen * 8L, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                VectorMath.silu(y, act, r * rowLen, (r + 1) * rowLen);
+            }
+        });
+        return new Backend.Result(Tensor.of(act, s), g -> {
+            float[] gv = g.floats();
+            float[] gy = new float[y.length];
+            Parallel.range(y.length, 8, (lo, hi) -> {
+                for (int i = lo; i < hi; i++) {
+                    gy[i] = gv[i] * CpuUnary.siluDerivative(y[i]);
+                }
+            });
+            return norm.gradients().of(Tensor.of(gy, s));
+        });
     }
 
     static Backend.Result layerNorm(Tensor x, Tensor weight, Tensor bias, float eps, boolean keep) {
@@ -61,16 +82,8 @@ final class CpuNorm {
         Parallel.range(rows, rowLen * 4L, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int base = r * rowLen;
-                double sum = 0;
-                for (int e = 0; e < rowLen; e++) {
-                    sum += xv[base + e];
-                }
-                double mean = sum / rowLen;
-                double sq = 0;
-                for (int e = 0; e < rowLen; e++) {
-                    double dlt = xv[base + e] - mean;
-                    sq += dlt * dlt;
-                }
+                double mean = sum(xv, base, rowLen) / rowLen;
+                double sq = squaredDeviations(xv, base, rowLen, mean);
                 float inv = (float) (1.0 / Math.sqrt(sq / rowLen + eps));
                 invStd[r] = inv;
                 float m = (float) mean;
@@ -131,6 +144,48 @@ final class CpuNorm {
                 weight == null ? null : Tensor.of(toFloat(gGamma), weight.shape()),
                 bias == null ? null : Tensor.of(toFloat(gBeta), bias.shape())};
         });
+    }
+
+    /** Σ x over [lo, lo + n) in double, in D-wide lanes (two accumulators, so adds do not wait on each other). */
+    private static double sum(float[] xv, int lo, int n) {
+        DoubleVector a = DoubleVector.zero(D);
+        DoubleVector b = DoubleVector.zero(D);
+        int step = HALF.length();
+        int i = lo;
+        for (int end = lo + n - 2 * step; i <= end; i += 2 * step) {
+            a = a.add(widen(xv, i));
+            b = b.add(widen(xv, i + step));
+        }
+        double s = a.add(b).reduceLanes(VectorOperators.ADD);
+        for (; i < lo + n; i++) {
+            s += xv[i];
+        }
+        return s;
+    }
+
+    /** Σ (x − mean)² over [lo, lo + n) in double, as {@link #sum}. */
+    private static double squaredDeviations(float[] xv, int lo, int n, double mean) {
+        DoubleVector vm = DoubleVector.broadcast(D, mean);
+        DoubleVector a = DoubleVector.zero(D);
+        DoubleVector b = DoubleVector.zero(D);
+        int step = HALF.length();
+        int i = lo;
+        for (int end = lo + n - 2 * step; i <= end; i += 2 * step) {
+            DoubleVector da = widen(xv, i).sub(vm);
+            DoubleVector db = widen(xv, i + step).sub(vm);
+            a = da.fma(da, a);
+            b = db.fma(db, b);
+        }
+        double s = a.add(b).reduceLanes(VectorOperators.ADD);
+        for (; i < lo + n; i++) {
+            double d = xv[i] - mean;
+            s += d * d;
+        }
+        return s;
+    }
+
+    private static DoubleVector widen(float[] xv, int i) {
+        return (DoubleVector) FloatVector.fromArray(HALF, xv, i).convertShape(VectorOperators.F2D, D, 0);
     }
 
     /** out = ((x − m)·inv)·g + b over [lo, lo + n), x̂ kept when asked; the scalar formula's rounding, lane by lane. */
