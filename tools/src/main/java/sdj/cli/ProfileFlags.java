@@ -13,7 +13,7 @@ import sdj.bench.Machine;
 import sdj.bench.profile.OpProfile;
 import sdj.bench.profile.ProfileReport;
 
-/** {@code --profile} and {@code --profile-json FILE} of {@code sdj bench unet|unet-train|train}: a per-op profile. */
+/** {@code --profile} and {@code --profile-json FILE} of {@code sdj bench unet|vae|unet-train|train}: a per-op profile. */
 final class ProfileFlags {
     /** How many (layer, op type) rows the printed table shows; the JSON has them all. */
     private static final int LAYER_ROWS = 30;
@@ -22,7 +22,7 @@ final class ProfileFlags {
     }
 
     static Options addTo(Options o) {
-        o.addOption(Option.builder().longOpt("profile").desc("unet, unet-train, train (cpu): after the timed runs, one more"
+        o.addOption(Option.builder().longOpt("profile").desc("unet, vae, unet-train, train (cpu): after the timed runs, one more"
                 + " run with every op timed; prints time, FLOPs, bytes and share per op type and per layer").build());
         o.addOption(Option.builder().longOpt("profile-json").hasArg().desc("with --profile: also write the whole profile"
                 + " as JSON to this file (implies --profile)").build());

@@ -35,10 +35,26 @@ class BenchProfileCommandTest {
     }
 
     @Test
+    void vaeDecodeProfileChargesTheMidBlockAttentionItsTwoProducts(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("vae.json");
+        CliRun run = CliRun.sdj("bench", "vae", "--config", "../models/sd-tiny.json", "--latent", "8", "--runs", "1",
+                "--profile-json", json.toString());
+        assertEquals(0, run.status(), run.err());
+        assertTrue(run.out().contains("VAE decode (ch 32) random weights, latent 8x8 to 64x64 images, batch 1"), run.out());
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> byLayer = (List<Map<String, Object>>) Json.parseObject(Files.readString(json))
+                .get("by_layer");
+        // one head over 8·8 tokens of 4·32 channels: q·kᵀ and p·v, 2·64·64·128 FLOPs each
+        assertTrue(byLayer.stream().anyMatch(r -> "first_stage_model.decoder.mid.attn_1".equals(r.get("layer"))
+                && "attention".equals(r.get("type")) && ((Number) r.get("flops")).doubleValue() == 2.0 * 2 * 64 * 64 * 128),
+                byLayer.toString());
+    }
+
+    @Test
     void profileOfAKernelBenchIsRefusedWithTheBenchesThatHaveOne() {
         CliRun run = CliRun.sdj("bench", "gemm", "--profile");
         assertEquals(1, run.status());
-        assertTrue(run.err().contains("--profile works with 'sdj bench unet', 'unet-train' and 'train'; leave it out for gemm"),
-                run.err());
+        assertTrue(run.err().contains("--profile works with 'sdj bench unet', 'vae', 'unet-train' and 'train'; leave it out"
+                + " for gemm"), run.err());
     }
 }
