@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -233,6 +234,44 @@ class TrainerTest {
         // checkpointsTotalLimit 1: checkpoint-4 replaced checkpoint-2
         assertEquals(List.of("checkpoint-4", "log.jsonl"), names(out));
         assertEquals(List.of("checkpoint-4", "log.jsonl"), names(dir.resolve("straight")));
+    }
+
+    @Test
+    void aChildJvmKilledWithSigkillAfterACheckpointResumesFromLatestBitIdentical() throws Exception {
+        Path out = dir.resolve("sigkill");
+        Map<String, Object> everyStep = Map.of("checkpointingSteps", 1);
+        Path configFile = Files.createDirectories(dir.resolve("sigkill-config")).resolve("config.json");
+        TrainConfigJson.write(config("sigkill", null).with(everyStep), configFile);
+        Path flags = Path.of("..", "jvm.flags").toAbsolutePath().normalize(); // tests run in engine/
+        assertTrue(Files.isRegularFile(flags), flags + " (the JVM flags every sdj process runs with)");
+        List<String> cmd = List.of(ProcessHandle.current().info().command().orElseThrow(), "@" + flags, "-Xmx2g",
+                "-Xss4m", "-cp", System.getProperty("java.class.path"), TrainerChild.class.getName(), configFile.toString());
+        long start = System.nanoTime();
+        Process child = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("sigkill-config/child.log").toFile()).start();
+        List<Path> checkpoints = List.of();
+        while (checkpoints.isEmpty() && child.isAlive()) {
+            Thread.sleep(5);
+            checkpoints = CheckpointFolders.list(out);
+        }
+        if (!child.isAlive()) {
+            fail("the child ended (exit " + child.exitValue() + ") before its first checkpoint: "
+                    + Files.readString(dir.resolve("sigkill-config/child.log")));
+        }
+        long killedAfter = CheckpointFolders.step(checkpoints.get(checkpoints.size() - 1));
+        child.destroyForcibly(); // SIGKILL: no shutdown hooks, files as the kill finds them
+        assertEquals(137, child.waitFor(), "128 + SIGKILL");
+        double childSeconds = (System.nanoTime() - start) / 1e9;
+        assertTrue(killedAfter < 4, "killed before the end, after checkpoint-" + killedAfter);
+
+        Trainer resumed = Trainer.open(config("sigkill", "latest").with(everyStep));
+        long from = resumed.globalStep();
+        assertTrue(from >= killedAfter && from < 4, "resumed from step " + from);
+        assertEquals(4, resumed.train());
+        assertSameWeights(uninterrupted, resumed.trainedWeights());
+        assertEquals(logWithoutTimes(dir.resolve("straight")), logWithoutTimes(out));
+        System.out.printf("kill -9: child killed after checkpoint-%d at %.1f s, resumed from step %d, total %.1f s%n",
+                killedAfter, childSeconds, from, (System.nanoTime() - start) / 1e9);
     }
 
     @Test
