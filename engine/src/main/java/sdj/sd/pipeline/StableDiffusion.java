@@ -66,6 +66,10 @@ public final class StableDiffusion {
         return model;
     }
 
+    public ClipTokenizer tokenizer() {
+        return text.tokenizer();
+    }
+
     /** One finished image: pixels [1, 3, H, W] in [−1, 1] and the seed that reproduces it. */
     public record GeneratedImage(Tensor pixels, long seed, int index) {
     }

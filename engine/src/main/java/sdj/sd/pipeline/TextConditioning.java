@@ -25,6 +25,10 @@ public final class TextConditioning {
         this.tokenizer = tokenizer;
     }
 
+    public ClipTokenizer tokenizer() {
+        return tokenizer;
+    }
+
     /** Contexts [1, 77·k, width] for the prompt and the negative prompt, padded to the same k. */
     public Tensor[] encodePair(String prompt, String negativePrompt) {
         WeightedTokens cond = WeightedTokens.of(prompt, tokenizer);

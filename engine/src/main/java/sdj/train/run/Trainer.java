@@ -8,34 +8,26 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
-import java.util.function.Predicate;
 import sdj.io.StateDicts;
 import sdj.nn.Parameter;
 import sdj.sd.ModelConfigFiles;
 import sdj.sd.ModelConfigs;
 import sdj.sd.StableDiffusionModel;
-import sdj.sd.clip.ClipTextModel;
 import sdj.sd.clip.ClipTokenizer;
 import sdj.sd.pipeline.StableDiffusion;
-import sdj.sd.unet.UNetModel;
-import sdj.sd.vae.AutoencoderKL;
 import sdj.tensor.DType;
 import sdj.tensor.Device;
 import sdj.tensor.Tensor;
-import sdj.train.NoiseSchedule;
-import sdj.train.data.Batch;
-import sdj.train.data.DataConfig;
 import sdj.train.data.DataPosition;
-import sdj.train.data.DreamBoothData;
 import sdj.train.optim.AdamW;
 import sdj.train.optim.GradClip;
 import sdj.train.optim.LrSchedule;
 import sdj.train.optim.ParamGroup;
 
 /**
- * The fine-tuning loop of diffusers' {@code train_dreambooth.py} for one process: each optimizer step
- * takes {@code gradientAccumulationSteps} batches (instances then classes), backpropagates loss/accum
- * through the UNet (and the text encoder with {@code trainTextEncoder}), clips the global gradient norm,
+ * The fine-tuning loop of diffusers' training scripts for one process, around a {@link TrainingMethod} (what
+ * trains, the data, the loss, the result; DreamBooth by default): each optimizer step takes
+ * {@code gradientAccumulationSteps} micro-batches, backpropagates loss/accum, clips the global gradient norm,
  * sets the scheduled learning rate, steps AdamW and clears the gradients. Every
  * {@code checkpointingSteps} it writes a {@link TrainingCheckpoint}; {@code resumeFromCheckpoint}
  * continues from one so exactly that the final weights equal an uninterrupted run's, bit for bit (the
@@ -46,19 +38,16 @@ import sdj.train.optim.ParamGroup;
  * ({@link ValidationImages}) after that step's checkpoint, as diffusers orders them.
  */
 public final class Trainer {
-    static final String UNET_PREFIX = UNetModel.PREFIX + ".";
-    static final String TEXT_ENCODER_PREFIX = ClipTextModel.PREFIX + ".";
-
     private final TrainConfig config;
     private final StableDiffusionModel model;
-    private final Map<String, Tensor> base;
     private final Path outputDir;
-    private final DreamBoothData data;
+    private final TrainingMethod method;
     private final List<Parameter> params;
     private final AdamW optimizer;
     private final LrSchedule schedule;
-    private final MicroBatch microBatch;
     private final StableDiffusion pipeline;
+    private final List<ParamGroup> groups;
+    private final double[] initialLrs;
     private final long seed;
     private final long totalSteps;
     private long globalStep;
@@ -86,11 +75,9 @@ public final class Trainer {
     }
 
     /**
-     * A run of {@code config} on {@code model} (whose trainable marks it sets). {@code base} is the state dict
-     * the model was built from, which {@link #saveModel} writes back with the trained weights (null: the
-     * model's own parameters, so a checkpoint's schedule buffers are not written). Checks the config, the
-     * output folder, its free space and every training image, and restores the checkpoint to resume from,
-     * before the first step; generates the class images the class folder lacks before reading it.
+     * A DreamBooth run of {@code config} on {@code model} (whose trainable marks it sets). {@code base} is the state
+     * dict the model was built from, which {@link #saveModel} writes back with the trained weights (null: the
+     * model's own parameters, so a checkpoint's schedule buffers are not written).
      */
     public Trainer(TrainConfig config, StableDiffusionModel model, ClipTokenizer tokenizer, Map<String, Tensor> base)
             throws IOException {
@@ -100,9 +87,19 @@ public final class Trainer {
     /** As the constructor above, telling {@code classImages} of each class image generated. */
     public Trainer(TrainConfig config, StableDiffusionModel model, ClipTokenizer tokenizer, Map<String, Tensor> base,
             ClassImages.Listener classImages) throws IOException {
+        this((c, pipeline, b) -> DreamBoothMethod.open(c, pipeline, b, classImages), config,
+                model, tokenizer, base);
+    }
+
+    /**
+     * A run of {@code config} on {@code model} with the method {@code factory} opens. Checks the config, the output
+     * folder, its free space and the method's data, and restores the checkpoint to resume from, before the first
+     * step.
+     */
+    public Trainer(TrainingMethod.Factory factory, TrainConfig config, StableDiffusionModel model,
+            ClipTokenizer tokenizer, Map<String, Tensor> base) throws IOException {
         config.validated();
         this.model = model;
-        this.base = base != null ? base : model.parameters();
         this.outputDir = writableFolder(Path.of(config.outputDir()));
         CheckpointFolders.removePartials(outputDir);
         TrainingCheckpoint resume = null;
@@ -118,21 +115,22 @@ public final class Trainer {
         this.seed = resume != null ? resume.seed() : config.seed() != null ? config.seed() : StepRandom.freshSeed();
         this.config = config.with(Map.of("seed", seed));
         this.pipeline = new StableDiffusion(model, tokenizer);
-        ClassImages.fill(this.config, seed, pipeline, classImages);
-        this.data = DreamBoothData.open(dataConfig(this.config, seed));
-        this.params = trainable(model, config.trainTextEncoder());
+        this.method = factory.open(this.config, pipeline, base);
+        List<ParamGroup> groups = method.parameterGroups();
+        this.params = groups.stream().flatMap(g -> g.params().stream()).toList();
         long checkpointBytes = 3 * 4 * params.stream().mapToLong(Parameter::numel).sum(); // weights + 2 fp32 moments
         checkSpace(outputDir, Files.getFileStore(outputDir).getUsableSpace(), checkpointBytes);
         model.unet().setGradientCheckpointing(config.gradientCheckpointing());
-        double lr = config.effectiveLearningRate();
-        this.optimizer = new AdamW(List.of(new ParamGroup(params, lr, config.adamWeightDecay())), config.adamBeta1(),
-                config.adamBeta2(), config.adamEpsilon());
-        int perEpoch = (data.batchesPerEpoch() + config.gradientAccumulationSteps() - 1) / config.gradientAccumulationSteps();
+        this.optimizer = new AdamW(groups, config.adamBeta1(), config.adamBeta2(), config.adamEpsilon());
+        int accum = config.gradientAccumulationSteps();
+        int perEpoch = (method.batchesPerEpoch() + accum - 1) / accum;
         this.totalSteps = config.maxTrainSteps() != null ? config.maxTrainSteps() : (long) config.numTrainEpochs() * perEpoch;
-        this.schedule = LrSchedule.byName(config.lrScheduler(), config.lrWarmupSteps(), totalSteps, lr,
-                config.lrNumCycles(), config.lrPower(), LrSchedule.POLYNOMIAL_LR_END);
-        this.microBatch = new MicroBatch(model, tokenizer, NoiseSchedule.sdV1(), AutoencoderKL.SD_V1_SCALE_FACTOR,
-                this.config);
+        // As torch's LambdaLR: one factor for every group, times the group's own starting lr; the polynomial
+        // schedule's lr0 is the optimizer's default lr, the run's learning rate.
+        this.schedule = LrSchedule.byName(config.lrScheduler(), config.lrWarmupSteps(), totalSteps,
+                config.effectiveLearningRate(), config.lrNumCycles(), config.lrPower(), LrSchedule.POLYNOMIAL_LR_END);
+        this.groups = groups;
+        this.initialLrs = groups.stream().mapToDouble(ParamGroup::lr).toArray();
         if (resume != null) {
             restore(resume);
         }
@@ -150,7 +148,7 @@ public final class Trainer {
 
     /** Batches the VAE encoded so far (fewer than micro-batches with cacheLatents). */
     int vaeEncodes() {
-        return microBatch.encodes();
+        return method.vaeEncodes();
     }
 
     /** The config as run: the seed filled in. */
@@ -200,9 +198,9 @@ public final class Trainer {
         return globalStep;
     }
 
-    /** The base model with the trained weights as one CompVis-layout .safetensors or .ckpt file (by extension). */
+    /** The run's result (for DreamBooth the base model with the trained weights, CompVis layout, by extension). */
     public void saveModel(Path file) throws IOException {
-        ModelExport.write(file, base, trainedWeights());
+        method.save(file);
     }
 
     private void step() throws IOException {
@@ -211,23 +209,25 @@ public final class Trainer {
         int accum = config.gradientAccumulationSteps();
         double lossSum = 0;
         for (int m = 0; m < accum; m++) {
-            Batch batch = data.batch(position);
-            Tensor loss = microBatch.loss(batch, StepRandom.forMicroBatch(seed, (k - 1) * accum + m));
+            Tensor loss = method.loss(position, StepRandom.forMicroBatch(seed, (k - 1) * accum + m));
             float value = loss.cpu().item();
             if (!Float.isFinite(value)) {
                 throw stopped(k, "the loss is " + value);
             }
             (accum == 1 ? loss : loss.mul(1f / accum)).backward(); // accelerate divides by the accumulation steps
             lossSum += value;
-            position = data.next(position);
+            position = method.next(position);
         }
         List<Tensor> grads = params.stream().map(p -> p.tensor().grad()).toList();
         float norm = GradClip.clipGradNorm(grads, config.maxGradNorm());
         if (!Float.isFinite(norm)) {
             throw stopped(k, "the gradient norm is " + norm);
         }
-        double lr = schedule.lrAt(config.effectiveLearningRate(), k);
-        optimizer.lr(lr);
+        double factor = schedule.lrAt(1.0, k);
+        for (int g = 0; g < groups.size(); g++) {
+            groups.get(g).lr(initialLrs[g] * factor);
+        }
+        double lr = groups.get(0).lr(); // the log's lr: the first group's (diffusers logs get_last_lr()[0])
         optimizer.step();
         params.forEach(p -> p.tensor().zeroGrad());
         globalStep = k;
@@ -277,7 +277,8 @@ public final class Trainer {
         List<String> ours = params.stream().map(Parameter::name).toList();
         if (!names.equals(Set.copyOf(ours))) {
             throw new IllegalArgumentException("Checkpoint " + lastCheckpoint + " holds " + names.size() + " trained"
-                    + " tensors but this run trains " + ours.size() + " (trainTextEncoder must match); resume with the"
+                    + " tensors but this run trains " + ours.size() + " (the method, its targets and trainTextEncoder must"
+                    + " match); resume with the"
                     + " settings of the run that wrote it.");
         }
         for (Parameter p : params) {
@@ -299,19 +300,6 @@ public final class Trainer {
 
     private static Tensor host(Tensor t) {
         return t.detach().to(Device.CPU, DType.F32);
-    }
-
-    private static List<Parameter> trainable(StableDiffusionModel model, boolean textEncoder) {
-        Predicate<String> include = name -> name.startsWith(UNET_PREFIX) || textEncoder && name.startsWith(TEXT_ENCODER_PREFIX);
-        model.store().setTrainable(include);
-        return model.store().trainable();
-    }
-
-    private static DataConfig dataConfig(TrainConfig c, long seed) {
-        boolean prior = c.withPriorPreservation();
-        return new DataConfig(Path.of(c.instanceDataDir()), c.instancePrompt(), prior ? Path.of(c.classDataDir()) : null,
-                prior ? c.classPrompt() : null, c.resolution(), c.centerCrop(), c.randomFlip(), true, c.trainBatchSize(),
-                seed, c.skipBadImages());
     }
 
     /** One sentence when the output folder has less free space than one checkpoint needs. */

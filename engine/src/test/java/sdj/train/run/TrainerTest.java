@@ -166,7 +166,8 @@ class TrainerTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Trainer.open(config("text-encoder", "latest").with(Map.of("lrScheduler", "constant"))));
         assertEquals("Checkpoint " + dir.resolve("text-encoder/checkpoint-1") + " holds " + trained.size()
-                + " trained tensors but this run trains " + uninterrupted.size() + " (trainTextEncoder must match);"
+                + " trained tensors but this run trains " + uninterrupted.size() + " (the method, its targets and"
+                + " trainTextEncoder must match);"
                 + " resume with the settings of the run that wrote it.", e.getMessage());
     }
 
