@@ -27,6 +27,7 @@ import sdj.io.TestData;
 import sdj.sd.ModelConfigFiles;
 import sdj.sd.StableDiffusionModel;
 import sdj.sd.clip.ClipTokenizer;
+import sdj.tensor.DType;
 import sdj.tensor.Tensor;
 
 /**
@@ -273,6 +274,38 @@ class TrainerTest {
         assertEquals(logWithoutTimes(dir.resolve("straight")), logWithoutTimes(out));
         System.out.printf("kill -9: child killed after checkpoint-%d at %.1f s, resumed from step %d, total %.1f s%n",
                 killedAfter, childSeconds, from, (System.nanoTime() - start) / 1e9);
+    }
+
+    @Test
+    void adamw8bitCheckpointsItsByteCodesAndAResumedRunEndsBitIdentical() throws IOException {
+        Map<String, Object> eightBit = Map.of("use8bitAdam", true, "checkpointsTotalLimit", 2);
+        Trainer straight8 = Trainer.open(config("adamw8bit", null).with(eightBit));
+        assertEquals(4, straight8.train());
+        Map<String, float[]> uninterrupted8 = copy(straight8.trainedWeights());
+        // 8-bit moments move the weights differently from fp32 AdamW's
+        String conv = "model.diffusion_model.input_blocks.1.0.in_layers.2.weight"; // 32·32·9 = 9216 ≥ 4096: 8-bit
+        assertFalse(Arrays.equals(uninterrupted.get(conv), uninterrupted8.get(conv)), conv);
+
+        Path checkpoint = dir.resolve("adamw8bit/checkpoint-2");
+        TrainingCheckpoint saved = TrainingCheckpoint.load(checkpoint);
+        assertEquals("adamw8bit", saved.optimizer());
+        assertEquals(DType.U8, saved.quantized().get("state1/" + conv).dtype());
+        assertArrayEquals(new int[] {9216}, saved.quantized().get("state2/" + conv).shape());
+        assertArrayEquals(new int[] {9216 / 256}, saved.quantized().get("absmax1/" + conv).shape());
+        assertEquals(2L, saved.optimizerSteps().get(conv));
+        String bias = "model.diffusion_model.out.2.bias"; // 4 elements: fp32 moments, as bitsandbytes keeps them
+        assertFalse(saved.quantized().containsKey("state1/" + bias));
+        assertArrayEquals(new int[] {4}, saved.expAvg().get(bias).shape());
+
+        Trainer resumed = Trainer.open(config("adamw8bit-resumed", checkpoint.toString()).with(eightBit));
+        assertEquals(2, resumed.globalStep());
+        assertEquals(4, resumed.train());
+        assertSameWeights(uninterrupted8, resumed.trainedWeights());
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Trainer.open(config("adamw8bit-as-fp32", checkpoint.toString())));
+        assertEquals("Checkpoint " + checkpoint + " holds the state of the optimizer adamw8bit but this run uses adamw;"
+                + " resume with the use8bitAdam setting of the run that wrote it.", e.getMessage());
     }
 
     @Test
