@@ -202,6 +202,15 @@ public final class Trainer {
         method.save(file);
     }
 
+    /** DreamBooth's model also as a diffusers folder ({@link DiffusersExport}); other methods have no such form. */
+    public void saveDiffusers(Path folder) throws IOException {
+        if (!(method instanceof DreamBoothMethod dreamBooth)) {
+            throw new IllegalStateException("only DreamBooth saves a diffusers folder; this run trains "
+                    + method.getClass().getSimpleName() + ", whose result is its own file.");
+        }
+        dreamBooth.saveDiffusers(folder);
+    }
+
     private void step() throws IOException {
         long k = globalStep + 1;
         long start = System.nanoTime();
