@@ -65,6 +65,10 @@ public final class TrainCommand implements Command {
                 + " model sizes (txt2img's --config) are --model-config here").build());
         o.addOption(Option.builder().longOpt("save-format").hasArg().argName("safetensors|ckpt").desc("format of"
                 + " OUTPUT_DIR/model.* (default safetensors)").build());
+        o.addOption(Option.builder().longOpt("save-diffusers").optionalArg(true).hasArg().argName("DIR").desc("also write"
+                + " the model as a diffusers folder (default OUTPUT_DIR/" + DreamBoothRun.DIFFUSERS + ")").build());
+        o.addOption(Option.builder().longOpt("optimizer").hasArg().argName("adamw|adamw8bit").desc("adamw8bit is"
+                + " --use-8bit-adam (CPU only); default adamw").build());
         TrainFlags.addTo(o);
         return o;
     }
