@@ -25,7 +25,9 @@ import sdj.tensor.Tensor;
  * {@code text_encoder/} ({@code config.json} + {@code model.safetensors}), {@code scheduler/scheduler_config.json}
  * and {@code tokenizer/} (vocab.json, merges.txt and transformers' two tokenizer configs, written from the run's
  * CLIP vocabulary). Tensors keep the base checkpoint's dtypes; the names and the VAE attention's shapes are
- * {@link DiffusersLayout}'s, the configs {@link DiffusersConfigs}' (no safety checker or feature extractor). The
+ * {@link DiffusersLayout}'s, the configs {@link DiffusersConfigs}' (no safety checker or feature extractor). CLIP's
+ * int64 {@code position_ids} buffer is kept, as the SD v1 diffusers repositories have it (newer transformers skip it
+ * on load). The LDM schedule buffers are not written: {@code scheduler/} describes the same schedule. The
  * folder is written as {@code .NAME.partial} beside it and renamed when complete, replacing an older one.
  */
 public final class DiffusersExport {
