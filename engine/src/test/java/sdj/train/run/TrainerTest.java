@@ -261,6 +261,7 @@ class TrainerTest {
                     + Files.readString(dir.resolve("sigkill-config/child.log")));
         }
         long killedAfter = CheckpointFolders.step(checkpoints.get(checkpoints.size() - 1));
+        double childCpu = child.info().totalCpuDuration().map(d -> d.toMillis() / 1e3).orElse(Double.NaN);
         child.destroyForcibly(); // SIGKILL: no shutdown hooks, files as the kill finds them
         assertEquals(137, child.waitFor(), "128 + SIGKILL");
         double childSeconds = (System.nanoTime() - start) / 1e9;
@@ -272,8 +273,8 @@ class TrainerTest {
         assertEquals(4, resumed.train());
         assertSameWeights(uninterrupted, resumed.trainedWeights());
         assertEquals(logWithoutTimes(dir.resolve("straight")), logWithoutTimes(out));
-        System.out.printf("kill -9: child killed after checkpoint-%d at %.1f s, resumed from step %d, total %.1f s%n",
-                killedAfter, childSeconds, from, (System.nanoTime() - start) / 1e9);
+        System.out.printf("kill -9: child killed after checkpoint-%d at %.1f s (%.1f s of CPU), resumed from step %d,"
+                + " total %.1f s%n", killedAfter, childSeconds, childCpu, from, (System.nanoTime() - start) / 1e9);
     }
 
     @Test
