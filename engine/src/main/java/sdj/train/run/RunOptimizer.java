@@ -59,10 +59,15 @@ final class RunOptimizer {
     }
 
     void step() {
+        step(Parameter::gradF32);
+    }
+
+    /** One update with the gradients {@code grads} gives (a trainer that keeps unscaled fp32 copies). */
+    void step(AdamW.GradientSource grads) {
         if (adamw != null) {
-            adamw.step();
+            adamw.step(grads);
         } else {
-            eightBit.step();
+            eightBit.step(grads);
         }
     }
 
