@@ -25,6 +25,14 @@ public final class Parameter {
         this.tensor = tensor;
     }
 
+    /**
+     * A parameter that belongs to no {@link ParameterStore}: rows a model appends at run time, such as
+     * the embedding rows of added tokens, which no checkpoint names.
+     */
+    public static Parameter standalone(String name, Tensor tensor) {
+        return new Parameter(name, tensor);
+    }
+
     /** The full checkpoint name, e.g. {@code model.diffusion_model.out.2.weight}. */
     public String name() {
         return name;

@@ -4,11 +4,11 @@ import java.util.List;
 import java.util.Map;
 
 /** Reading typed values from parsed JSON ({@link sdj.io.Json}) with errors that name the key and the file. */
-final class JsonValues {
+public final class JsonValues {
     private JsonValues() {
     }
 
-    static double number(Map<String, Object> obj, String key, String origin) {
+    public static double number(Map<String, Object> obj, String key, String origin) {
         Object v = obj.get(key);
         if (!(v instanceof Number n)) {
             throw new IllegalArgumentException(origin + ": '" + key + "' must be a number, found "
@@ -18,12 +18,12 @@ final class JsonValues {
     }
 
     /** A number, or NaN when the key is absent or null (an option that is off). */
-    static double optionalNumber(Map<String, Object> obj, String key, String origin) {
+    public static double optionalNumber(Map<String, Object> obj, String key, String origin) {
         return obj.get(key) == null ? Double.NaN : number(obj, key, origin);
     }
 
     @SuppressWarnings("unchecked")
-    static Map<String, Object> object(Map<String, Object> obj, String key, String origin) {
+    public static Map<String, Object> object(Map<String, Object> obj, String key, String origin) {
         Object v = obj.get(key);
         if (!(v instanceof Map)) {
             throw new IllegalArgumentException(origin + ": '" + key + "' must be a JSON object, found "
@@ -32,7 +32,7 @@ final class JsonValues {
         return (Map<String, Object>) v;
     }
 
-    static double[] numbers(Map<String, Object> obj, String key, int count, String origin) {
+    public static double[] numbers(Map<String, Object> obj, String key, int count, String origin) {
         Object v = obj.get(key);
         if (!(v instanceof List<?> list) || list.size() != count || !list.stream().allMatch(x -> x instanceof Number)) {
             throw new IllegalArgumentException(origin + ": '" + key + "' must be a list of " + count + " numbers, found "

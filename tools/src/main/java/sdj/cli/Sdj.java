@@ -21,8 +21,10 @@ public final class Sdj {
             new TokenizeCommand(),
             new InspectCommand(),
             new ConvertCommand(),
+            new LoraCommand(),
             new VerifyCommand(),
-            new TrainCommand());
+            new TrainCommand(),
+            new CdCommand());
 
     private Sdj() {
     }

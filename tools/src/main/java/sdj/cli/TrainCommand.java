@@ -30,8 +30,10 @@ public final class TrainCommand implements Command {
     /** Where the sd-tiny-train README puts the base model when the metadata does not say: next to DIR. */
     static final String DEFAULT_BASE = "sd-tiny/model.ckpt";
     static final String AVAILABLE = "available now: 'sdj train dreambooth --ckpt BASE --instance-data-dir D"
-            + " --instance-prompt P ...' (fine-tunes; see sdj train --help) and 'sdj train dreambooth --reference DIR"
-            + " --check' (checks the DreamBooth updates against a training reference)";
+            + " --instance-prompt P ...' (fine-tunes; see sdj train --help), 'sdj train custom-diffusion ...' (a Custom"
+            + " Diffusion delta) and 'sdj train dreambooth|custom-diffusion --reference DIR --check' (checks the"
+            + " updates against a training reference)";
+    static final java.util.List<String> METHODS = java.util.List.of("dreambooth", "custom-diffusion");
 
     /** The reference metadata's {@code base_checkpoint}: "sd-tiny/model.ckpt (how it was made), sha256 HEX". */
     private static final Pattern BASE = Pattern.compile("^(\\S+).*?(?:sha256 ([0-9a-f]{64}))?\\s*$");
@@ -43,7 +45,8 @@ public final class TrainCommand implements Command {
 
     @Override
     public String summary() {
-        return "fine-tune: dreambooth (diffusers' flags in kebab-case); dreambooth --reference DIR --check (parity)";
+        return "fine-tune: dreambooth (diffusers' flags in kebab-case), custom-diffusion; METHOD --reference DIR"
+                + " --check (parity)";
     }
 
     @Override
@@ -63,20 +66,22 @@ public final class TrainCommand implements Command {
         o.addOption(Option.builder().longOpt("config").hasArg().argName("FILE").desc("training config, JSON or YAML"
                 + " (.yaml/.yml), with TrainConfig's camelCase or diffusers' snake_case names; flags override it. The"
                 + " model sizes (txt2img's --config) are --model-config here").build());
-        o.addOption(Option.builder().longOpt("save-format").hasArg().argName("safetensors|ckpt").desc("format of"
-                + " OUTPUT_DIR/model.* (default safetensors)").build());
+        o.addOption(Option.builder().longOpt("save-format").hasArg().argName("FORMAT").desc("dreambooth: safetensors|ckpt,"
+                + " format of OUTPUT_DIR/model.* (default safetensors); custom-diffusion: compvis|diffusers|both, the"
+                + " delta's layout (default compvis)").build());
         o.addOption(Option.builder().longOpt("save-diffusers").optionalArg(true).hasArg().argName("DIR").desc("also write"
                 + " the model as a diffusers folder (default OUTPUT_DIR/" + DreamBoothRun.DIFFUSERS + ")").build());
         o.addOption(Option.builder().longOpt("optimizer").hasArg().argName("adamw|adamw8bit").desc("adamw8bit is"
                 + " --use-8bit-adam (CPU only); default adamw").build());
         TrainFlags.addTo(o);
+        CustomDiffusionRun.addOptions(o);
         return o;
     }
 
     @Override
     public int run(CommandLine cmd) throws Exception {
         String[] methods = cmd.getArgs();
-        if (methods.length != 1 || !methods[0].equals("dreambooth")) {
+        if (methods.length != 1 || !METHODS.contains(methods[0])) {
             String what = methods.length == 0 ? "sdj train needs a method"
                     : methods.length > 1 ? "sdj train takes one method, got " + methods.length
                     : "'" + methods[0] + "' is not available";
@@ -88,15 +93,15 @@ public final class TrainCommand implements Command {
                         + " --reference out to train.");
             }
             try {
-                return DreamBoothRun.run(cmd);
+                return methods[0].equals("custom-diffusion") ? CustomDiffusionRun.train(cmd) : DreamBoothRun.run(cmd);
             } catch (UserError e) {
                 return usage(e.getMessage());
             }
         }
-        return check(cmd);
+        return check(cmd, methods[0]);
     }
 
-    private static int check(CommandLine cmd) throws IOException {
+    private static int check(CommandLine cmd, String method) throws IOException {
         if (!cmd.hasOption("reference")) {
             return usage("--check needs --reference DIR, a folder with " + REFERENCE_FILE + ".");
         }
@@ -121,6 +126,9 @@ public final class TrainCommand implements Command {
         if (described && base.group(2) != null && !base.group(2).equals(sha256(ckpt))) {
             System.err.println("sdj train: note: " + ckpt + " is not the reference's base checkpoint (sha256 "
                     + base.group(2) + "), so expect FAIL lines.");
+        }
+        if (method.equals("custom-diffusion")) {
+            return CustomDiffusionRun.check(cmd, ckpt, reference);
         }
         ReferenceCheck check = DreamBoothReference.checkAllUpdates(ckpt, reference, c -> System.out.println(c.line()));
         System.out.println(check.summary());

@@ -82,8 +82,9 @@ class TrainCommandTest {
     @Test
     void whatIsNotAvailableYetIsOneSentence() {
         String available = "available now: 'sdj train dreambooth --ckpt BASE --instance-data-dir D --instance-prompt P"
-                + " ...' (fine-tunes; see sdj train --help) and 'sdj train dreambooth --reference DIR --check' (checks"
-                + " the DreamBooth updates against a training reference).\n";
+                + " ...' (fine-tunes; see sdj train --help), 'sdj train custom-diffusion ...' (a Custom Diffusion delta)"
+                + " and 'sdj train dreambooth|custom-diffusion --reference DIR --check' (checks the updates against a"
+                + " training reference).\n";
         assertUsage("sdj train: sdj train needs a method; " + available, "train");
         assertUsage("sdj train: 'lora' is not available; " + available, "train", "lora", "--reference", "x", "--check");
         assertUsage("sdj train: --reference DIR goes with --check; add --check to replay the reference, or leave"

@@ -1,6 +1,7 @@
 package sdj.sd.clip;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import sdj.nn.Heads;
 import sdj.nn.LayerNorm;
@@ -10,6 +11,9 @@ import sdj.nn.ParameterStore;
 import sdj.nn.Params;
 import sdj.ops.Embedding;
 import sdj.ops.Unary;
+import sdj.tensor.DType;
+import sdj.tensor.Device;
+import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
 
 /**
@@ -26,6 +30,7 @@ public final class ClipTextModel {
     private final Parameter positionEmbedding;
     private final List<EncoderLayer> layers = new ArrayList<>();
     private final LayerNorm finalLayerNorm;
+    private Parameter addedRows; // token rows for ids ≥ the base table's size, or null
 
     public ClipTextModel(Params p, ClipConfig config) {
         this.config = config;
@@ -48,12 +53,50 @@ public final class ClipTextModel {
         return tokenEmbedding.tensor();
     }
 
+    /**
+     * Appends embedding rows [n, width] for the tokens {@link ClipTokenizer#addToken} numbered after the
+     * base table (ids vocab, vocab + 1, … in order, after any rows added before) and returns the one
+     * parameter that holds all added rows. It is separate from the frozen base table so that only these
+     * rows can train (and be weight-decayed), and the base table is never copied. The rows are copied onto
+     * the table's device in its dtype; a later call replaces the returned parameter with a longer one.
+     */
+    public Parameter addTokenRows(Tensor rows) {
+        Tensor table = tokenEmbedding.tensor();
+        if (rows.dim() != 2 || rows.size(1) != table.size(1)) {
+            throw new IllegalArgumentException("added token rows must have shape [n, " + table.size(1)
+                    + "] (the text encoder's width), got " + Shape.str(rows.shape()));
+        }
+        float[] values = rows.to(Device.CPU, DType.F32).toFloatArray();
+        if (addedRows != null) { // all added rows stay in one parameter, in id order
+            float[] before = addedRows.tensor().to(Device.CPU, DType.F32).toFloatArray();
+            float[] both = Arrays.copyOf(before, before.length + values.length);
+            System.arraycopy(values, 0, both, before.length, values.length);
+            values = both;
+        }
+        int count = values.length / table.size(1);
+        Tensor placed = Tensor.of(values, count, table.size(1)); // a copy: the caller's tensor stays its own
+        if (table.device() != Device.CPU) {
+            placed = placed.to(table.device(), table.dtype());
+        }
+        boolean trainable = addedRows != null && addedRows.trainable();
+        addedRows = Parameter.standalone(PREFIX + ".embeddings.token_embedding.added_rows", placed);
+        addedRows.trainable(trainable);
+        return addedRows;
+    }
+
+    /** The parameter holding the added token rows, or null when none were added. */
+    public Parameter addedTokenRows() {
+        return addedRows;
+    }
+
     /** ids [B, N] (N ≤ positions) → last hidden state [B, N, width]. */
     public Tensor forward(Tensor ids) {
         int n = ids.size(1);
         Tensor tokens = tokenEmbedding.tensor();
-        ids = ids.to(tokens.device()); // token ids come from the tokenizer, on the host
-        Tensor x = Embedding.embedding(ids, tokens).add(positionEmbedding.tensor().narrow(0, 0, n));
+        Tensor embedded = addedRows == null
+                ? Embedding.embedding(ids.to(tokens.device()), tokens) // ids come from the tokenizer, on the host
+                : AddedTokenLookup.embed(ids, tokens, addedRows.tensor());
+        Tensor x = embedded.add(positionEmbedding.tensor().narrow(0, 0, n));
         for (EncoderLayer layer : layers) {
             x = layer.forward(x);
         }

@@ -55,6 +55,14 @@ public final class ClipTokenizer {
         return endId;
     }
 
+    /**
+     * The id of a raw vocabulary entry such as "ktn" (42170, a word piece without end-of-word) or "ucd&lt;/w&gt;",
+     * or -1: what Hugging Face's {@code convert_tokens_to_ids} answers (initializer tokens of Custom Diffusion).
+     */
+    public int vocabularyId(String token) {
+        return vocabulary.id(token);
+    }
+
     /** Ids in use: the BPE vocabulary (49408 for CLIP) plus the added tokens. */
     public int vocabSize() {
         return vocabulary.size() + added.size();
@@ -66,11 +74,29 @@ public final class ClipTokenizer {
      * token twice returns the first id.
      */
     public int addToken(String token) {
+        return addToken(token, 1);
+    }
+
+    /**
+     * Registers a token that stands for {@code vectors} consecutive ids (an n-vector textual-inversion embedding:
+     * the prompt word becomes n tokens, as A1111 and diffusers' {@code tok, tok_1, …} expand it) and returns the
+     * first id. Adding the same token again with as many vectors returns the first id; with another count it is
+     * an error.
+     */
+    public int addToken(String token, int vectors) {
         String cleaned = ClipTextCleaner.clean(token);
         if (cleaned.isEmpty()) {
             throw new IllegalArgumentException("an added token needs visible characters, got '" + token + "'");
         }
-        return added.add(cleaned);
+        return added.add(cleaned, vectors);
+    }
+
+    /**
+     * How many consecutive ids start at {@code id}: n for the first id of an added n-vector token, else 1 (so a
+     * prompt chunker can keep a multi-vector embedding in one window, as A1111 does).
+     */
+    public int vectorsAt(int id) {
+        return added.vectorsAt(id);
     }
 
     /** The prompt's token ids, without start and end tokens and without any length limit. */
@@ -81,7 +107,7 @@ public final class ClipTokenizer {
         int from = 0;
         while (addedMatch != null && addedMatch.find()) {
             encodeWords(cleaned.substring(from, addedMatch.start()), ids);
-            ids.add(added.id(addedMatch.group()));
+            ids.addAll(added.ids(addedMatch.group()));
             from = addedMatch.end();
         }
         encodeWords(cleaned.substring(from), ids);
@@ -126,8 +152,10 @@ public final class ClipTokenizer {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         for (int id : ids) {
             String addedText = added.text(id);
-            if (addedText != null) {
-                bytes.writeBytes((addedText + " ").getBytes(StandardCharsets.UTF_8));
+            if (addedText != null) { // "" on the further ids of a multi-vector token: shown once
+                if (!addedText.isEmpty()) {
+                    bytes.writeBytes((addedText + " ").getBytes(StandardCharsets.UTF_8));
+                }
                 continue;
             }
             String token = vocabulary.token(id);

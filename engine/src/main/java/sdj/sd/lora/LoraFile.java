@@ -19,9 +19,10 @@ import sdj.tensor.Tensor;
  *
  * @param origin the file name, for messages
  * @param modules complete adapters, in file order
+ * @param diffs full-rank differences ({@code .diff}, {@code .diff_b}), in file order
  * @param unusedKeys tensor names that form no complete adapter
  */
-public record LoraFile(String origin, List<Module> modules, List<String> unusedKeys) {
+public record LoraFile(String origin, List<Module> modules, List<Diff> diffs, List<String> unusedKeys) {
 
     /**
      * One adapter: ΔW = up·down (flattened to [out, r]·[r, in·k·k]) times {@link #scale()}.
@@ -44,6 +45,17 @@ public record LoraFile(String origin, List<Module> modules, List<String> unusedK
         }
     }
 
+    /**
+     * A full-rank difference, added as it is (times the strength).
+     *
+     * @param name the module as the file names it
+     * @param weight ΔW with the weight's shape, or null
+     * @param bias Δbias, or null
+     * @param keys the tensor names it is made of
+     */
+    public record Diff(String name, Tensor weight, Tensor bias, List<String> keys) {
+    }
+
     /** Reads a .safetensors (or PyTorch .bin/.pt) LoRA file. */
     public static LoraFile read(Path file) throws IOException {
         return of(StateDicts.load(file), file.toString());
@@ -63,8 +75,24 @@ public record LoraFile(String origin, List<Module> modules, List<String> unusedK
             }
         }
         List<Module> modules = new ArrayList<>();
+        List<Diff> diffs = new ArrayList<>();
         for (Map.Entry<String, Map<LoraKeys.Role, String>> e : parts.entrySet()) {
-            Map<LoraKeys.Role, String> roles = e.getValue();
+            Map<LoraKeys.Role, String> roles = new LinkedHashMap<>(e.getValue());
+            String diff = roles.remove(LoraKeys.Role.DIFF);
+            String diffBias = roles.remove(LoraKeys.Role.DIFF_BIAS);
+            if (diff != null || diffBias != null) {
+                List<String> keys = new ArrayList<>();
+                for (String k : new String[] {diff, diffBias}) {
+                    if (k != null) {
+                        keys.add(k);
+                    }
+                }
+                diffs.add(new Diff(e.getKey(), diff == null ? null : tensors.get(diff),
+                        diffBias == null ? null : tensors.get(diffBias), List.copyOf(keys)));
+            }
+            if (roles.isEmpty()) {
+                continue;
+            }
             String down = roles.get(LoraKeys.Role.DOWN);
             String up = roles.get(LoraKeys.Role.UP);
             if (down == null || up == null) {
@@ -80,7 +108,7 @@ public record LoraFile(String origin, List<Module> modules, List<String> unusedK
             modules.add(new Module(e.getKey(), d, u, scalar(tensors, roles.get(LoraKeys.Role.ALPHA)),
                     scalar(tensors, roles.get(LoraKeys.Role.SCALE)), List.copyOf(roles.values())));
         }
-        return new LoraFile(origin, List.copyOf(modules), List.copyOf(unused));
+        return new LoraFile(origin, List.copyOf(modules), List.copyOf(diffs), List.copyOf(unused));
     }
 
     private static Float scalar(Map<String, Tensor> tensors, String key) {

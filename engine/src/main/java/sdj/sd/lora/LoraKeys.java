@@ -11,11 +11,12 @@ import java.util.List;
  *       {@code M.lora_linear_layer.down.weight}/{@code .up.weight} (text encoder);</li>
  *   <li>PEFT: {@code M.lora_A.weight}/{@code M.lora_B.weight} (also {@code .lora_A.default.weight});</li>
  *   <li>diffusers ≤ 0.20 attention processors: {@code A.processor.to_q_lora.down.weight}, where the
- *       module is {@code A.to_q} ({@code to_out_lora} is {@code A.to_out.0}).</li>
+ *       module is {@code A.to_q} ({@code to_out_lora} is {@code A.to_out.0});</li>
+ *   <li>full-rank differences as sd.cpp reads them: {@code M.diff} (ΔW), {@code M.diff_b} (Δbias).</li>
  * </ul>
  */
 final class LoraKeys {
-    enum Role { DOWN, UP, ALPHA, SCALE }
+    enum Role { DOWN, UP, ALPHA, SCALE, DIFF, DIFF_BIAS }
 
     /** A tensor's module and role. */
     record Part(String module, Role role) {
@@ -29,7 +30,8 @@ final class LoraKeys {
             new Suffix(".lora.up.weight", Role.UP), new Suffix(".lora_linear_layer.down.weight", Role.DOWN),
             new Suffix(".lora_linear_layer.up.weight", Role.UP), new Suffix(".lora_A.default.weight", Role.DOWN),
             new Suffix(".lora_B.default.weight", Role.UP), new Suffix(".lora_A.weight", Role.DOWN),
-            new Suffix(".lora_B.weight", Role.UP), new Suffix(".alpha", Role.ALPHA), new Suffix(".scale", Role.SCALE));
+            new Suffix(".lora_B.weight", Role.UP), new Suffix(".alpha", Role.ALPHA), new Suffix(".scale", Role.SCALE),
+            new Suffix(".diff", Role.DIFF), new Suffix(".diff_b", Role.DIFF_BIAS));
 
     private static final String PROCESSOR = ".processor.";
 

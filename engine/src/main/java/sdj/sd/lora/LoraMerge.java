@@ -15,7 +15,8 @@ import sdj.tensor.Tensor;
  * Folds LoRA adapters into a checkpoint's state dict before the model is built (the inference path):
  * {@code W += strength · scale · up·down}, with up flattened to [out, r] and down to [r, in·k·k]
  * and the product reshaped to W (Linear, 1×1 conv, and LoCon's 3×3 down with a 1×1 up alike);
- * biases stay. Only the adapted weights are new tensors; every other entry is the caller's.
+ * biases stay. Full-rank {@code .diff}/{@code .diff_b} tensors are added times the strength. Only the
+ * changed tensors are new; every other entry is the caller's.
  */
 public final class LoraMerge {
     /** How many unused names a summary line lists before it only counts. */
@@ -38,8 +39,13 @@ public final class LoraMerge {
     public record Result(Map<String, Tensor> stateDict, int applied, List<String> unusedKeys) {
         /** One line for the console: the file, its strength, the count, and which keys were not used. */
         public String summary(String origin, float strength) {
+            return summary(origin, Strength.of(strength));
+        }
+
+        /** As above, with separate text-encoder and UNet strengths. */
+        public String summary(String origin, Strength strength) {
             String line = String.format(Locale.ROOT, "lora %s (strength %s): applied %d modules, ", origin,
-                    Float.toString(strength), applied);
+                    strength, applied);
             if (unusedKeys.isEmpty()) {
                 return line + "every key used";
             }
@@ -51,6 +57,11 @@ public final class LoraMerge {
 
     /** {@code stateDict} with {@code file}'s adapters folded in at {@code strength}. */
     public Result apply(Map<String, Tensor> stateDict, LoraFile file, float strength) {
+        return apply(stateDict, file, Strength.of(strength));
+    }
+
+    /** As above, text-encoder modules at {@code strength.textEncoder()}, UNet modules at {@code strength.unet()}. */
+    public Result apply(Map<String, Tensor> stateDict, LoraFile file, Strength strength) {
         Map<String, Tensor> out = new LinkedHashMap<>(stateDict);
         List<String> unused = new ArrayList<>(file.unusedKeys());
         int applied = 0;
@@ -61,10 +72,32 @@ public final class LoraMerge {
                 unused.addAll(m.keys());
                 continue;
             }
-            out.put(module + ".weight", merged(w, m, strength));
+            out.put(module + ".weight", merged(w, m, strength.forModule(module)));
             applied++;
         }
+        for (LoraFile.Diff d : file.diffs()) {
+            String module = targets.ldmModule(d.name());
+            boolean weight = module != null && addDiff(out, module + ".weight", d.weight(), strength.forModule(module));
+            boolean bias = module != null && addDiff(out, module + ".bias", d.bias(), strength.forModule(module));
+            if (d.weight() != null && !weight) {
+                unused.add(d.keys().get(0));
+            }
+            if (d.bias() != null && !bias) {
+                unused.add(d.keys().get(d.keys().size() - 1));
+            }
+            applied += weight || bias ? 1 : 0;
+        }
         return new Result(out, applied, List.copyOf(unused));
+    }
+
+    /** Adds strength·delta to out[key] when both exist with the same shape; says whether it did. */
+    private static boolean addDiff(Map<String, Tensor> out, String key, Tensor delta, float strength) {
+        Tensor w = out.get(key);
+        if (delta == null || w == null || !Arrays.equals(w.shape(), delta.shape())) {
+            return false;
+        }
+        out.put(key, w.to(Device.CPU, DType.F32).add(delta.to(Device.CPU, DType.F32).mul(strength)));
+        return true;
     }
 
     /** Whether ΔW of m has W's shape once reshaped: same outputs, same inputs (and kernel where both say). */

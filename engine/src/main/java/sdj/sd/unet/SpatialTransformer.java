@@ -39,6 +39,13 @@ final class SpatialTransformer implements TimestepBlock {
         }
     }
 
+    /** See {@link UNetModel#setDetachStartTokenKeyValue}: attn2 only; self-attention is unchanged. */
+    void setDetachStartTokenKeyValue(boolean on) {
+        for (BasicTransformerBlock block : blocks) {
+            block.attn2.detachStartTokenKeyValue = on;
+        }
+    }
+
     @Override
     public Tensor forward(Tensor x, Tensor emb, Tensor context) {
         int b = x.size(0);
@@ -94,6 +101,7 @@ final class SpatialTransformer implements TimestepBlock {
         final Linear toV;
         final Linear toOut;
         private final int heads;
+        boolean detachStartTokenKeyValue;
 
         CrossAttention(Params p, int queryDim, int contextDim, int heads) {
             this.toQ = p.linear("to_q", queryDim, queryDim, false);
@@ -104,7 +112,13 @@ final class SpatialTransformer implements TimestepBlock {
         }
 
         Tensor forward(Tensor x, Tensor context) {
-            return toOut.forward(Heads.attend(toQ.forward(x), toK.forward(context), toV.forward(context), heads, false));
+            Tensor k = toK.forward(context);
+            Tensor v = toV.forward(context);
+            if (detachStartTokenKeyValue && Autograd.willRecord(k, v)) {
+                k = StartTokenDetach.apply(k);
+                v = StartTokenDetach.apply(v);
+            }
+            return toOut.forward(Heads.attend(toQ.forward(x), k, v, heads, false));
         }
     }
 }

@@ -119,6 +119,23 @@ public final class UNetModel {
     }
 
     /**
+     * Custom Diffusion's cross-attention rule (adobe {@code new_forward}, diffusers'
+     * {@code CustomDiffusionAttnProcessor}): in every attn2 the key and value rows of context position 0
+     * (the start token) are detached, k = m⊙k + (1−m)⊙stopgrad(k) with m = 0 at position 0. Forward values
+     * are bit-identical; only the to_k/to_v (and context) gradients lose that position's term. Off by default.
+     */
+    public void setDetachStartTokenKeyValue(boolean on) {
+        List<TimestepBlock> layers = new ArrayList<>(middleBlock);
+        inputBlocks.forEach(layers::addAll);
+        outputBlocks.forEach(layers::addAll);
+        for (TimestepBlock layer : layers) {
+            if (layer instanceof SpatialTransformer transformer) {
+                transformer.setDetachStartTokenKeyValue(on);
+            }
+        }
+    }
+
+    /**
      * ε prediction for latents x [B, C, H, W] at (possibly fractional) timesteps t [B] with text
      * context [B, N, contextDim].
      */

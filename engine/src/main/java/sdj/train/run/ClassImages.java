@@ -64,6 +64,20 @@ public final class ClassImages {
      */
     public static List<Path> fill(TrainConfig config, long seed, StableDiffusion pipeline, Listener listener)
             throws IOException {
+        return fill(config, seed, pipeline, listener, Sampling.DIFFUSERS);
+    }
+
+    /** How class images are drawn: diffusers' pipeline defaults, or adobe Custom Diffusion's {@code sample.py}. */
+    public record Sampling(String sampler, float guidance, double eta) {
+        /** PNDM (our "plms"), guidance 7.5. */
+        public static final Sampling DIFFUSERS = new Sampling(SAMPLER, GUIDANCE, 0.0);
+        /** adobe's {@code scripts/finetune_gen.sh}: DDIM, eta 1, scale 6 (steps: classInferenceSteps, 50). */
+        public static final Sampling ADOBE = new Sampling("ddim", 6f, 1.0);
+    }
+
+    /** As above, drawn with {@code sampling}. */
+    public static List<Path> fill(TrainConfig config, long seed, StableDiffusion pipeline, Listener listener,
+            Sampling sampling) throws IOException {
         if (!config.withPriorPreservation()) {
             return List.of();
         }
@@ -81,7 +95,7 @@ public final class ClassImages {
         List<Path> written = new ArrayList<>();
         for (int done = 0; done < missing; done += config.sampleBatchSize()) {
             int batch = Math.min(config.sampleBatchSize(), missing - done);
-            GenerationRequest request = request(config, seed + have + done, batch);
+            GenerationRequest request = request(config, seed + have + done, batch, sampling);
             for (StableDiffusion.GeneratedImage image : pipeline.generate(request, QUIET)) {
                 byte[] png = png(image);
                 Path file = dir.resolve((have + done + image.index()) + "-" + sha1(png) + ".png");
@@ -94,9 +108,10 @@ public final class ClassImages {
     }
 
     /** The sampler call for {@code batch} class images, the first with seed {@code firstSeed}. */
-    static GenerationRequest request(TrainConfig config, long firstSeed, int batch) {
-        return new GenerationRequest(config.classPrompt(), "", SAMPLER, false, config.classInferenceSteps(), GUIDANCE,
-                firstSeed, config.resolution(), config.resolution(), batch, 1, 0.0, null, 1.0, null);
+    static GenerationRequest request(TrainConfig config, long firstSeed, int batch, Sampling sampling) {
+        return new GenerationRequest(config.classPrompt(), "", sampling.sampler(), false, config.classInferenceSteps(),
+                sampling.guidance(), firstSeed, config.resolution(), config.resolution(), batch, 1, sampling.eta(), null,
+                1.0, null);
     }
 
     /** The image as a PNG file without text chunks, so equal pixels give equal bytes and names. */

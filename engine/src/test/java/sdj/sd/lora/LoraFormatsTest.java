@@ -106,6 +106,23 @@ class LoraFormatsTest {
     }
 
     @Test
+    void textEncoderAndUNetTakeTheirOwnStrengths() {
+        String toQ = UNET + "input_blocks.1.1.transformer_blocks.0.attn1.to_q";
+        String fc1 = TE + "encoder.layers.0.mlp.fc1";
+        Map<String, Tensor> sd = model(Map.of(toQ, new int[] {8, 8}, fc1, new int[] {12, 8}));
+        Map<String, Tensor> f = new LinkedHashMap<>();
+        Tensor qd = put(f, "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q.lora_down.weight", 4, 8);
+        Tensor qu = put(f, "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q.lora_up.weight", 8, 4);
+        Tensor td = put(f, "lora_te_text_model_encoder_layers_0_mlp_fc1.lora_down.weight", 4, 8);
+        Tensor tu = put(f, "lora_te_text_model_encoder_layers_0_mlp_fc1.lora_up.weight", 12, 4);
+        LoraMerge.Result r = MERGE.apply(sd, LoraFile.of(f, "k"), new Strength(0.25f, 0.75f));
+        assertMerged(sd, r, toQ, qd, qu, 0.75);
+        assertMerged(sd, r, fc1, td, tu, 0.25);
+        assertEquals("lora k (strength te 0.25, unet 0.75): applied 2 modules, every key used",
+                r.summary("k", new Strength(0.25f, 0.75f)));
+    }
+
+    @Test
     void anExplicitScaleWinsOverAlpha() {
         String toK = UNET + "middle_block.1.transformer_blocks.0.attn2.to_k";
         Map<String, Tensor> sd = model(Map.of(toK, new int[] {8, 6}));
@@ -167,6 +184,35 @@ class LoraFormatsTest {
         assertEquals(2, r.applied());
         assertMerged(sd, r, attn + "to_q", qd, qu, 1);
         assertMerged(sd, r, attn + "to_out.0", od, ou, 1);
+    }
+
+    @Test
+    void fullRankDifferencesAreAddedAsTheyAre() {
+        String toK = UNET + "output_blocks.3.1.transformer_blocks.0.attn2.to_k";
+        String toOut = UNET + "output_blocks.3.1.transformer_blocks.0.attn2.to_out.0";
+        Map<String, Tensor> sd = model(Map.of(toK, new int[] {8, 6}, toOut, new int[] {8, 8}));
+        Map<String, Tensor> f = new LinkedHashMap<>();
+        String k = "lora_unet_up_blocks_1_attentions_0_transformer_blocks_0_attn2_to_k";
+        String o = "lora_unet_up_blocks_1_attentions_0_transformer_blocks_0_attn2_to_out_0";
+        Tensor dk = put(f, k + ".diff", 8, 6);
+        Tensor db = put(f, o + ".diff_b", 8);
+        put(f, o + ".diff", 8, 6); // not to_out's shape
+        LoraMerge.Result r = MERGE.apply(sd, LoraFile.of(f, "cd.safetensors"), 0.5f);
+        assertEquals(2, r.applied());
+        assertEquals(List.of(o + ".diff"), r.unusedKeys());
+        float[] w0 = sd.get(toK + ".weight").toFloatArray();
+        float[] w1 = r.stateDict().get(toK + ".weight").toFloatArray();
+        float[] d = dk.toFloatArray();
+        for (int i = 0; i < w0.length; i++) {
+            assertEquals(w0[i] + 0.5 * d[i], w1[i], 1e-6);
+        }
+        float[] b0 = sd.get(toOut + ".bias").toFloatArray();
+        float[] b1 = r.stateDict().get(toOut + ".bias").toFloatArray();
+        for (int i = 0; i < b0.length; i++) {
+            assertEquals(b0[i] + 0.5 * db.toFloatArray()[i], b1[i], 1e-6);
+        }
+        assertSame(sd.get(toOut + ".weight"), r.stateDict().get(toOut + ".weight"));
+        assertSame(sd.get(toK + ".bias"), r.stateDict().get(toK + ".bias"));
     }
 
     @Test

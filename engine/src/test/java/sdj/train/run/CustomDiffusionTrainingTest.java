@@ -1,0 +1,94 @@
+package sdj.train.run;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import sdj.io.SafeTensors;
+import sdj.io.StateDicts;
+import sdj.io.TestData;
+import sdj.tensor.Tensor;
+import sdj.train.cd.CustomDiffusionConfig;
+import sdj.train.cd.DeltaWriter;
+import sdj.train.cd.FreezeModel;
+
+/**
+ * End to end on sd-tiny: Custom Diffusion on the four reference PNGs (two instance, two class images) for 20 steps
+ * at 64×64 (latents 8×8, to keep the test short), then the delta in both layouts holds exactly the trainer's weights.
+ */
+class CustomDiffusionTrainingTest {
+    private static final Path TRAIN = TestData.shared().resolve("testdata/sd-tiny-train");
+    private static final int KTN = 42170;
+
+    @Test
+    void trainsTheKeyValueWeightsAndTheTokenRowAndSavesThemExactly(@TempDir Path tmp) throws Exception {
+        Path inst = Files.createDirectories(tmp.resolve("instance"));
+        Path cls = Files.createDirectories(tmp.resolve("class"));
+        for (String f : List.of("instance_0.png", "instance_1.png")) {
+            Files.copy(TRAIN.resolve(f), inst.resolve(f));
+        }
+        for (String f : List.of("class_0.png", "class_1.png")) {
+            Files.copy(TRAIN.resolve(f), cls.resolve(f));
+        }
+        Path out = tmp.resolve("out");
+        TrainConfig train = CustomDiffusionConfig.defaults().with(Map.ofEntries(
+                Map.entry("pretrainedModelNameOrPath", TestData.sdTiny("model.ckpt").toString()),
+                Map.entry("modelConfig", "../models/sd-tiny.json"),
+                Map.entry("tokenizerName", TestData.shared().resolve("data/clip/bpe_simple_vocab_16e6.txt.gz").toString()),
+                Map.entry("instanceDataDir", inst.toString()), Map.entry("instancePrompt", "photo of a <new1> cat"),
+                Map.entry("classDataDir", cls.toString()), Map.entry("classPrompt", "photo of a cat"),
+                Map.entry("withPriorPreservation", true), Map.entry("numClassImages", 2),
+                Map.entry("outputDir", out.toString()), Map.entry("seed", 7), Map.entry("resolution", 64),
+                Map.entry("maxTrainSteps", 20), Map.entry("checkpointingSteps", 1000), Map.entry("learningRate", 1e-3)));
+        CustomDiffusionConfig cd = new CustomDiffusionConfig(train, List.of(CustomDiffusionConfig.singleConcept(train)),
+                List.of("<new1>"), List.of("ktn"), FreezeModel.CROSSATTN_KV, true, "both");
+        Map<String, Tensor> base = StateDicts.load(TestData.sdTiny("model.ckpt"));
+        Trainer trainer = CustomDiffusionMethod.trainer(cd, ClassImages.Listener.NONE);
+        assertEquals(2e-3, trainer.config().effectiveLearningRate(), 1e-15, "scale-lr on: lr × batch 2");
+        assertEquals(20, trainer.train());
+        Path delta = out.resolve(DeltaWriter.COMPVIS_FILE);
+        trainer.saveModel(delta);
+
+        Map<String, Tensor> trained = trainer.trainedWeights();
+        assertEquals(33, trained.size(), "32 attn2 k/v weights + the added token rows");
+        Map<String, Tensor> written = StateDicts.load(delta);
+        Map<String, Tensor> reference = StateDicts.load(TRAIN.resolve("delta.ckpt"));
+        assertEquals(List.copyOf(reference.keySet()), List.copyOf(written.keySet()), "adobe's keys, in its order");
+        Tensor rows = trained.get("cond_stage_model.transformer.text_model.embeddings.token_embedding.added_rows");
+        assertArrayEquals(rows.toFloatArray(), written.get("embed").toFloatArray(), 0f);
+        assertArrayEquals(new int[] {1, 64}, written.get("embed").shape());
+        float[] ktnRow = java.util.Arrays.copyOfRange(base.get(
+                "cond_stage_model.transformer.text_model.embeddings.token_embedding.weight").toFloatArray(), KTN * 64,
+                KTN * 64 + 64);
+        assertTrue(maxDiff(ktnRow, rows.toFloatArray()) > 1e-4, "the <new1> row moved away from ktn's");
+        SafeTensors diffusers = SafeTensors.open(out.resolve(DeltaWriter.DIFFUSERS_FILE));
+        for (String key : reference.keySet()) {
+            if (key.equals("embed")) {
+                continue;
+            }
+            float[] w = trained.get(key).toFloatArray();
+            assertArrayEquals(w, written.get(key).toFloatArray(), 0f, key);
+            assertArrayEquals(w, diffusers.tensors().get(DeltaWriter.diffusersName(key)).toFloatArray(), 0f, key);
+            assertTrue(maxDiff(w, base.get(key).toFloatArray()) > 1e-4, key + " trained");
+        }
+        assertArrayEquals(rows.toFloatArray(), SafeTensors.open(out.resolve("<new1>.safetensors")).tensors().get("<new1>")
+                .toFloatArray(), 0f);
+        String q = "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_q.weight";
+        assertArrayEquals(base.get(q).toFloatArray(), trainer.model().store().parameters().get(q).toFloatArray(), 0f,
+                "to_q is frozen in crossattn-kv");
+    }
+
+    private static double maxDiff(float[] a, float[] b) {
+        double m = 0;
+        for (int i = 0; i < a.length; i++) {
+            m = Math.max(m, Math.abs(a[i] - b[i]));
+        }
+        return m;
+    }
+}
