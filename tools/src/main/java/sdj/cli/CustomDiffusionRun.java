@@ -115,7 +115,7 @@ final class CustomDiffusionRun {
                 flags.putIfAbsent("classPrompt", withClass.classPrompt() == null ? "" : withClass.classPrompt());
             }
         }
-        config = config.with(flags);
+        config = DreamBoothRun.withOptimizer(config.with(flags), cmd); // --optimizer adamw8bit = --use-8bit-adam
         if (config.tokenizerName() == null) {
             config = config.with(Map.of("tokenizerName", ClipVocabLocator.locate(null).toString()));
         }

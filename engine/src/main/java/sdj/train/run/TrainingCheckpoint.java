@@ -16,8 +16,9 @@ import sdj.train.data.DataPosition;
 
 /**
  * A training state that a run can continue from exactly, as one folder {@code checkpoint-N}:
- * the trainable weights ({@value #WEIGHTS}), AdamW's moments and per-parameter step counts
- * ({@value #OPTIMIZER}), the run's state ({@value #STATE}: optimizer steps done, which is also the LR
+ * the trainable weights ({@value #WEIGHTS}), the optimizer's moments and per-parameter step counts
+ * ({@value #OPTIMIZER}: AdamW's fp32 moments, or AdamW8bit's byte codes and block maxima as {@link RunOptimizer}
+ * keeps them, the optimizer's name in the metadata), the run's state ({@value #STATE}: optimizer steps done, which is also the LR
  * scheduler's step count, the seed every random draw derives from, and the next data position) and the
  * config ({@value #CONFIG}). The folder is written as {@code .checkpoint-N.partial} and renamed when
  * every file is on disk, so a crash leaves either no checkpoint-N or a complete one.
@@ -28,17 +29,20 @@ import sdj.train.data.DataPosition;
  * @param weights        trainable parameters by checkpoint name
  * @param expAvg         AdamW's first moments by parameter name
  * @param expAvgSq       AdamW's second moments by parameter name
- * @param optimizerSteps AdamW's step count of each parameter
+ * @param optimizerSteps the optimizer's step count of each parameter
+ * @param optimizer      "adamw" or "adamw8bit" ({@link RunOptimizer#name()}; "adamw" for checkpoints without it)
+ * @param quantized      AdamW8bit's 8-bit moments by file key (state1/, absmax1/, state2/, absmax2/ + name)
  */
 public record TrainingCheckpoint(long globalStep, long seed, DataPosition next, Map<String, Tensor> weights,
         Map<String, Tensor> expAvg, Map<String, Tensor> expAvgSq, Map<String, Long> optimizerSteps,
-        TrainConfig config) {
+        String optimizer, Map<String, Tensor> quantized, TrainConfig config) {
     static final String WEIGHTS = "trainable.safetensors";
     static final String OPTIMIZER = "optimizer.safetensors";
     static final String STATE = "training_state.json";
     static final String CONFIG = "config.json";
     private static final String EXP_AVG = "exp_avg/";
     private static final String EXP_AVG_SQ = "exp_avg_sq/";
+    private static final String OPTIMIZER_NAME = "optimizer";
 
     /** Called after each file of a checkpoint is written (tests inject crashes here). */
     @FunctionalInterface
@@ -61,7 +65,9 @@ public record TrainingCheckpoint(long globalStep, long seed, DataPosition next, 
             Map<String, Tensor> moments = new LinkedHashMap<>();
             expAvg.forEach((name, t) -> moments.put(EXP_AVG + name, t));
             expAvgSq.forEach((name, t) -> moments.put(EXP_AVG_SQ + name, t));
-            SafeTensors.write(partial.resolve(OPTIMIZER), moments, Map.of("steps", Json.write(optimizerSteps)));
+            moments.putAll(quantized);
+            SafeTensors.write(partial.resolve(OPTIMIZER), moments, Map.of("steps", Json.write(optimizerSteps),
+                    OPTIMIZER_NAME, optimizer));
             hook.written(OPTIMIZER);
             TrainConfigJson.write(config, partial.resolve(CONFIG));
             hook.written(CONFIG);
@@ -109,8 +115,11 @@ public record TrainingCheckpoint(long globalStep, long seed, DataPosition next, 
         SafeTensors optimizer = SafeTensors.open(folder.resolve(OPTIMIZER));
         Map<String, Tensor> expAvg = new LinkedHashMap<>();
         Map<String, Tensor> expAvgSq = new LinkedHashMap<>();
+        Map<String, Tensor> quantized = new LinkedHashMap<>();
         optimizer.tensors().forEach((name, t) -> {
-            if (name.startsWith(EXP_AVG_SQ)) {
+            if (RunOptimizer.QUANTIZED_PREFIXES.stream().anyMatch(name::startsWith)) {
+                quantized.put(name, t);
+            } else if (name.startsWith(EXP_AVG_SQ)) {
                 expAvgSq.put(name.substring(EXP_AVG_SQ.length()), t);
             } else if (name.startsWith(EXP_AVG)) {
                 expAvg.put(name.substring(EXP_AVG.length()), t);
@@ -128,6 +137,7 @@ public record TrainingCheckpoint(long globalStep, long seed, DataPosition next, 
         });
         return new TrainingCheckpoint(step, seed, DataPosition.fromJson(Json.write(position)),
                 SafeTensors.open(folder.resolve(WEIGHTS)).tensors(), expAvg, expAvgSq, steps,
+                optimizer.metadata().getOrDefault(OPTIMIZER_NAME, RunOptimizer.ADAMW), quantized,
                 TrainConfigJson.read(folder.resolve(CONFIG)));
     }
 }
