@@ -26,6 +26,50 @@ class CustomDiffusionTrainingTest {
     private static final Path TRAIN = TestData.shared().resolve("testdata/sd-tiny-train");
     private static final int KTN = 42170;
 
+    /** 2 steps straight, and 1 + 1 with a resume from the step-1 checkpoint: bit-identical weights and token row. */
+    @Test
+    void resumingFromACheckpointContinuesExactly(@TempDir Path tmp) throws Exception {
+        Map<String, Object> small = Map.of("maxTrainSteps", 2, "checkpointingSteps", 1, "resolution", 64);
+        Trainer straight = CustomDiffusionMethod.trainer(config(tmp.resolve("a"), small), ClassImages.Listener.NONE);
+        straight.train();
+        Trainer first = CustomDiffusionMethod.trainer(config(tmp.resolve("b"), small), ClassImages.Listener.NONE);
+        first.train(1);
+        Map<String, Object> resume = new java.util.HashMap<>(small);
+        resume.put("resumeFromCheckpoint", "latest");
+        Trainer second = CustomDiffusionMethod.trainer(config(tmp.resolve("b"), resume), ClassImages.Listener.NONE);
+        assertEquals(1, second.globalStep());
+        second.train();
+        Map<String, Tensor> a = straight.trainedWeights();
+        Map<String, Tensor> b = second.trainedWeights();
+        assertEquals(a.keySet(), b.keySet());
+        for (String k : a.keySet()) {
+            assertArrayEquals(a.get(k).toFloatArray(), b.get(k).toFloatArray(), 0f, k);
+        }
+    }
+
+    /** The four reference PNGs as instance (2) and class (2) images, sd-tiny, seed 7, lr 1e-3, then {@code changes}. */
+    private static CustomDiffusionConfig config(Path tmp, Map<String, Object> changes) throws Exception {
+        Path inst = Files.createDirectories(tmp.resolve("instance"));
+        Path cls = Files.createDirectories(tmp.resolve("class"));
+        for (String f : List.of("instance_0.png", "instance_1.png")) {
+            Files.copy(TRAIN.resolve(f), inst.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        for (String f : List.of("class_0.png", "class_1.png")) {
+            Files.copy(TRAIN.resolve(f), cls.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        TrainConfig train = CustomDiffusionConfig.defaults().with(Map.ofEntries(
+                Map.entry("pretrainedModelNameOrPath", TestData.sdTiny("model.ckpt").toString()),
+                Map.entry("modelConfig", "../models/sd-tiny.json"),
+                Map.entry("tokenizerName", TestData.shared().resolve("data/clip/bpe_simple_vocab_16e6.txt.gz").toString()),
+                Map.entry("instanceDataDir", inst.toString()), Map.entry("instancePrompt", "photo of a <new1> cat"),
+                Map.entry("classDataDir", cls.toString()), Map.entry("classPrompt", "photo of a cat"),
+                Map.entry("withPriorPreservation", true), Map.entry("numClassImages", 2),
+                Map.entry("outputDir", tmp.resolve("out").toString()), Map.entry("seed", 7),
+                Map.entry("learningRate", 1e-3))).with(changes);
+        return new CustomDiffusionConfig(train, List.of(CustomDiffusionConfig.singleConcept(train)),
+                List.of("<new1>"), List.of("ktn"), FreezeModel.CROSSATTN_KV, true, "both");
+    }
+
     @Test
     void trainsTheKeyValueWeightsAndTheTokenRowAndSavesThemExactly(@TempDir Path tmp) throws Exception {
         Path inst = Files.createDirectories(tmp.resolve("instance"));
