@@ -47,6 +47,38 @@ class CustomDiffusionTrainingTest {
         }
     }
 
+    /** Two concepts from a concepts list, jointly, with two modifier tokens: both rows train, from ktn and pll. */
+    @Test
+    void twoConceptsTrainTwoTokenRows(@TempDir Path tmp) throws Exception {
+        Path cat = Files.createDirectories(tmp.resolve("cat"));
+        Path dog = Files.createDirectories(tmp.resolve("dog"));
+        Files.copy(TRAIN.resolve("instance_0.png"), cat.resolve("0.png"));
+        Files.copy(TRAIN.resolve("class_0.png"), dog.resolve("0.png"));
+        Path list = tmp.resolve("concepts.json");
+        Files.writeString(list, "[{\"instance_prompt\": \"photo of a <new1> cat\", \"instance_data_dir\": \"cat\"},"
+                + " {\"instance_prompt\": \"photo of a <new2> dog\", \"instance_data_dir\": \"dog\"}]");
+        CustomDiffusionConfig one = config(tmp, Map.of("maxTrainSteps", 2, "resolution", 64, "withPriorPreservation", false));
+        CustomDiffusionConfig two = new CustomDiffusionConfig(one.train(), CustomDiffusionConfig.readConceptsList(list),
+                List.of("<new1>", "<new2>"), List.of("ktn", "pll"), FreezeModel.CROSSATTN_KV, false, "compvis");
+        Trainer trainer = CustomDiffusionMethod.trainer(two, ClassImages.Listener.NONE);
+        trainer.train();
+        Tensor rows = trainer.trainedWeights().get("cond_stage_model.transformer.text_model.embeddings.token_embedding.added_rows");
+        assertArrayEquals(new int[] {2, 64}, rows.shape());
+        float[] table = StateDicts.load(TestData.sdTiny("model.ckpt"))
+                .get("cond_stage_model.transformer.text_model.embeddings.token_embedding.weight").toFloatArray();
+        float[] r = rows.toFloatArray();
+        int[] from = {KTN, 47629};
+        for (int i = 0; i < 2; i++) {
+            float[] init = java.util.Arrays.copyOfRange(table, from[i] * 64, from[i] * 64 + 64);
+            float[] now = java.util.Arrays.copyOfRange(r, i * 64, i * 64 + 64);
+            double moved = maxDiff(init, now);
+            assertTrue(moved > 1e-4 && moved < 0.1, "row " + i + " starts at its initializer and trains: " + moved);
+        }
+        Path delta = tmp.resolve("delta.ckpt");
+        trainer.saveModel(delta);
+        assertArrayEquals(r, StateDicts.load(delta).get("embed").toFloatArray(), 0f, "embed [2, 64] in token order");
+    }
+
     /** The four reference PNGs as instance (2) and class (2) images, sd-tiny, seed 7, lr 1e-3, then {@code changes}. */
     private static CustomDiffusionConfig config(Path tmp, Map<String, Object> changes) throws Exception {
         Path inst = Files.createDirectories(tmp.resolve("instance"));
