@@ -57,6 +57,12 @@ abstract class GenerateCommand implements Command {
         o.addOption(Option.builder().longOpt("outdir").hasArg().desc("output folder (default " + defaultOutdir() + ")")
                 .build());
         o.addOption(Option.builder().longOpt("threads").hasArg().desc("CPU threads (default: all cores)").build());
+        o.addOption(Option.builder().longOpt("delta-ckpt").hasArg().argName("FILE")
+                .desc("Custom Diffusion delta (adobe delta.ckpt, compressed or not, or diffusers"
+                        + " pytorch_custom_diffusion_weights file/folder): adds its tokens and attn2 weights").build());
+        o.addOption(Option.builder().longOpt("embeddings").hasArg().argName("DIR|FILE")
+                .desc("textual-inversion embeddings (A1111 .pt/.safetensors, diffusers {token: tensor}, plain tensor;"
+                        + " multi-vector included)").build());
         return DeviceFlags.addTo(o);
     }
 
@@ -95,6 +101,7 @@ abstract class GenerateCommand implements Command {
         ClipTokenizer tokenizer = ClipTokenizer.load(ClipVocabLocator.locate(cmd.getOptionValue("vocab")));
         long t0 = System.nanoTime();
         StableDiffusion sd = StableDiffusion.load(ckpt, configs, tokenizer, placement.device(), placement.dtype());
+        Personalization.apply(cmd, sd, configs);
         System.err.printf(Locale.ROOT, "loaded %s in %.1f s on %s%n", ckpt, (System.nanoTime() - t0) / 1e9,
                 placement.label());
         return sd;

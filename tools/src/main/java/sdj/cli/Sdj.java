@@ -22,7 +22,8 @@ public final class Sdj {
             new InspectCommand(),
             new ConvertCommand(),
             new VerifyCommand(),
-            new TrainCommand());
+            new TrainCommand(),
+            new CdCommand());
 
     private Sdj() {
     }

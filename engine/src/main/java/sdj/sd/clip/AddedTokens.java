@@ -9,42 +9,61 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Tokens registered on top of the BPE vocabulary ({@code <new1>}, {@code sks}, ...), each a single
- * id counted up from the end of the vocabulary. They are found in the cleaned text before BPE, so
+ * Tokens registered on top of the BPE vocabulary ({@code <new1>}, {@code sks}, ...), each one id, or n
+ * consecutive ids for an n-vector textual-inversion embedding, counted up from the end of the vocabulary. They are found in the cleaned text before BPE, so
  * BPE never splits them. A token that begins or ends with a letter or digit only matches as a
  * whole word there ({@code sks} matches in "a sks dog" but not in "tasks").
  */
 final class AddedTokens {
     private final int firstId;
-    private final List<String> texts = new ArrayList<>();
-    private final Map<String, Integer> ids = new HashMap<>();
+    private final List<String> texts = new ArrayList<>(); // per added token, in order
+    private final List<String> textOfId = new ArrayList<>(); // per id: the token's text on its first id, else ""
+    private final Map<String, int[]> ids = new HashMap<>();
     private Pattern pattern;
 
     AddedTokens(int firstId) {
         this.firstId = firstId;
     }
 
+    /** Ids handed out (a token of n vectors counts n). */
     int size() {
-        return texts.size();
+        return textOfId.size();
     }
 
-    /** Registers {@code cleanedText} (already lower case) and returns its id; the same id again if already there. */
-    int add(String cleanedText) {
-        Integer existing = ids.get(cleanedText);
-        if (existing != null) {
-            return existing;
+    /**
+     * Registers {@code cleanedText} (already lower case) for {@code vectors} consecutive ids and returns the first;
+     * the same first id again if it is already there with as many vectors.
+     */
+    int add(String cleanedText, int vectors) {
+        if (vectors < 1) {
+            throw new IllegalArgumentException("an added token needs at least one vector, got " + vectors);
         }
-        int id = firstId + texts.size();
+        int[] existing = ids.get(cleanedText);
+        if (existing != null) {
+            if (existing.length != vectors) {
+                throw new IllegalArgumentException("token '" + cleanedText + "' is already added with " + existing.length
+                        + " vector(s); it cannot be added again with " + vectors);
+            }
+            return existing[0];
+        }
+        int[] block = new int[vectors];
+        for (int i = 0; i < vectors; i++) {
+            block[i] = firstId + textOfId.size();
+            textOfId.add(i == 0 ? cleanedText : "");
+        }
         texts.add(cleanedText);
-        ids.put(cleanedText, id);
+        ids.put(cleanedText, block);
         pattern = compile(texts);
-        return id;
+        return block[0];
     }
 
-    /** The text of an added id, or null when {@code id} is not one. */
+    /**
+     * The text of an added id: the token's text on its first id, "" on the further ids of a multi-vector token, null
+     * when {@code id} is not an added one.
+     */
     String text(int id) {
         int index = id - firstId;
-        return index >= 0 && index < texts.size() ? texts.get(index) : null;
+        return index >= 0 && index < textOfId.size() ? textOfId.get(index) : null;
     }
 
     /** A matcher over {@code text} that finds added tokens, or null when none are registered. */
@@ -52,8 +71,9 @@ final class AddedTokens {
         return pattern == null ? null : pattern.matcher(text);
     }
 
-    int id(String matchedText) {
-        return ids.get(matchedText);
+    /** The ids a matched token stands for (one, or n for an n-vector token); a copy. */
+    int[] ids(String matchedText) {
+        return ids.get(matchedText).clone();
     }
 
     private static Pattern compile(List<String> texts) {

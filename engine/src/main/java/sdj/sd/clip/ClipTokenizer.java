@@ -74,11 +74,21 @@ public final class ClipTokenizer {
      * token twice returns the first id.
      */
     public int addToken(String token) {
+        return addToken(token, 1);
+    }
+
+    /**
+     * Registers a token that stands for {@code vectors} consecutive ids (an n-vector textual-inversion embedding:
+     * the prompt word becomes n tokens, as A1111 and diffusers' {@code tok, tok_1, …} expand it) and returns the
+     * first id. Adding the same token again with as many vectors returns the first id; with another count it is
+     * an error.
+     */
+    public int addToken(String token, int vectors) {
         String cleaned = ClipTextCleaner.clean(token);
         if (cleaned.isEmpty()) {
             throw new IllegalArgumentException("an added token needs visible characters, got '" + token + "'");
         }
-        return added.add(cleaned);
+        return added.add(cleaned, vectors);
     }
 
     /** The prompt's token ids, without start and end tokens and without any length limit. */
@@ -89,7 +99,7 @@ public final class ClipTokenizer {
         int from = 0;
         while (addedMatch != null && addedMatch.find()) {
             encodeWords(cleaned.substring(from, addedMatch.start()), ids);
-            ids.add(added.id(addedMatch.group()));
+            ids.addAll(added.ids(addedMatch.group()));
             from = addedMatch.end();
         }
         encodeWords(cleaned.substring(from), ids);
@@ -134,8 +144,10 @@ public final class ClipTokenizer {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         for (int id : ids) {
             String addedText = added.text(id);
-            if (addedText != null) {
-                bytes.writeBytes((addedText + " ").getBytes(StandardCharsets.UTF_8));
+            if (addedText != null) { // "" on the further ids of a multi-vector token: shown once
+                if (!addedText.isEmpty()) {
+                    bytes.writeBytes((addedText + " ").getBytes(StandardCharsets.UTF_8));
+                }
                 continue;
             }
             String token = vocabulary.token(id);

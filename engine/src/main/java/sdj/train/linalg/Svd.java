@@ -3,6 +3,9 @@ package sdj.train.linalg;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.stream.IntStream;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Thin singular value decomposition A = U·diag(S)·Vᵀ of a dense float64 matrix by one-sided (Hestenes) Jacobi:
@@ -15,6 +18,7 @@ import java.util.stream.IntStream;
 public final class Svd {
     private static final int MAX_SWEEPS = 60;
     private static final double EPS = 2.220446049250313e-16;
+    private static final VectorSpecies<Double> SPECIES = DoubleVector.SPECIES_PREFERRED;
 
     private final int rows;
     private final int cols;
@@ -113,10 +117,11 @@ public final class Svd {
                 v[j][j] = 1;
             }
             double[] norm2 = new double[n];
-            for (int j = 0; j < n; j++) {
-                norm2[j] = dot(b[j], b[j]);
-            }
             for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {
+                // exact norms each sweep; within a sweep they follow the rotations (‖b_p‖² − t·γ, ‖b_q‖² + t·γ)
+                for (int j = 0; j < n; j++) {
+                    norm2[j] = dot(b[j], b[j]);
+                }
                 boolean rotated = false;
                 for (int p = 0; p < n - 1; p++) {
                     for (int q = p + 1; q < n; q++) {
@@ -136,8 +141,8 @@ public final class Svd {
                         double s = c * t;
                         rotate(b[p], b[q], c, s);
                         rotate(v[p], v[q], c, s);
-                        norm2[p] = dot(b[p], b[p]);
-                        norm2[q] = dot(b[q], b[q]);
+                        norm2[p] = Math.max(0, alpha - t * gamma);
+                        norm2[q] = beta + t * gamma;
                     }
                 }
                 if (!rotated) {
@@ -212,9 +217,16 @@ public final class Svd {
         }
     }
 
+    /** Σ a_i·b_i, in SIMD lanes (the Jacobi sweeps spend their time here and in {@link #rotate}). */
     private static double dot(double[] a, double[] b) {
-        double sum = 0;
-        for (int i = 0; i < a.length; i++) {
+        int i = 0;
+        int bound = SPECIES.loopBound(a.length);
+        DoubleVector acc = DoubleVector.zero(SPECIES);
+        for (; i < bound; i += SPECIES.length()) {
+            acc = DoubleVector.fromArray(SPECIES, a, i).fma(DoubleVector.fromArray(SPECIES, b, i), acc);
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < a.length; i++) {
             sum += a[i] * b[i];
         }
         return sum;
@@ -222,7 +234,15 @@ public final class Svd {
 
     /** (x, y) ← (c·x − s·y, s·x + c·y). */
     private static void rotate(double[] x, double[] y, double c, double s) {
-        for (int i = 0; i < x.length; i++) {
+        int i = 0;
+        int bound = SPECIES.loopBound(x.length);
+        for (; i < bound; i += SPECIES.length()) {
+            DoubleVector xv = DoubleVector.fromArray(SPECIES, x, i);
+            DoubleVector yv = DoubleVector.fromArray(SPECIES, y, i);
+            xv.mul(c).sub(yv.mul(s)).intoArray(x, i);
+            xv.mul(s).add(yv.mul(c)).intoArray(y, i);
+        }
+        for (; i < x.length; i++) {
             double xi = x[i];
             double yi = y[i];
             x[i] = c * xi - s * yi;

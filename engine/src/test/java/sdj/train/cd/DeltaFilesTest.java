@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -120,6 +121,24 @@ class DeltaFilesTest {
         assertEquals(compressed.lowRank().keySet(), back.lowRank().keySet());
         assertArrayEquals(compressed.lowRank().get(K).u().toFloatArray(), back.lowRank().get(K).u().toFloatArray());
         assertArrayEquals(compressed.embed().toFloatArray(), back.embed().toFloatArray());
+    }
+
+    @Test
+    void diffusersBinWeightsWithEmptyProcessorEntriesAndABinTokenFile() throws IOException {
+        CustomDiffusionDelta delta = new DeltaFiles(NAMES).read(CdTestData.file("delta.ckpt"));
+        CrossAttentionKeys keys = new CrossAttentionKeys(NAMES);
+        java.util.Map<String, Object> bin = new java.util.LinkedHashMap<>();
+        bin.put("down_blocks.0.attentions.0.transformer_blocks.0.attn1.processor", java.util.Map.of());
+        delta.weights().forEach((k, w) -> bin.put(keys.toProcessorKey(k), w));
+        Path folder = Files.createDirectory(tmp.resolve("run"));
+        sdj.io.TorchCheckpointWriter.write(folder.resolve("pytorch_custom_diffusion_weights.bin"), bin);
+        sdj.io.TorchCheckpointWriter.write(folder.resolve("<new1>.bin"), java.util.Map.of("<new1>",
+                DeltaFileWriter.row(delta.embed(), 0)));
+        CustomDiffusionDelta back = new DeltaFiles(NAMES).read(folder);
+        assertEquals(delta.weights().keySet(), back.weights().keySet());
+        assertArrayEquals(delta.weights().get(K).toFloatArray(), back.weights().get(K).toFloatArray());
+        assertEquals(List.of("<new1>"), back.tokens());
+        assertArrayEquals(delta.embed().toFloatArray(), back.embed().toFloatArray());
     }
 
     @Test
