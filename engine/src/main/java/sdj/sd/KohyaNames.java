@@ -5,13 +5,16 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import sdj.sd.unet.UNetModel;
 
 /**
  * kohya sd-scripts module names ↔ LDM module paths. kohya names a module by its diffusers path with
  * every "." turned into "_", prefixed {@code lora_unet_} or {@code lora_te_}
  * ({@code lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q},
  * {@code lora_te_text_model_encoder_layers_0_self_attn_q_proj}). The way back re-joins the words that
- * are one name in diffusers (to_q, self_attn, …) and turns the other "_" into ".".
+ * are one name in diffusers (to_q, self_attn, …) and turns the other "_" into "."; UNet names built
+ * from LDM paths instead ({@code lora_unet_input_blocks_1_1_proj_in}, which sd.cpp also reads) are
+ * taken as they are.
  */
 public final class KohyaNames {
     public static final String UNET = "lora_unet_";
@@ -22,7 +25,11 @@ public final class KohyaNames {
             "down_blocks", "up_blocks", "mid_block", "transformer_blocks", "proj_in", "proj_out", "to_q", "to_k", "to_v",
             "to_out", "conv_shortcut", "self_attn", "q_proj", "k_proj", "v_proj", "out_proj", "text_model",
             "layer_norm1", "layer_norm2", "token_embedding", "position_embedding", "conv_in", "conv_out",
-            "time_embedding", "linear_1", "linear_2");
+            "time_embedding", "linear_1", "linear_2", "input_blocks", "middle_block", "output_blocks", "in_layers",
+            "out_layers", "emb_layers", "skip_connection", "time_embed");
+    /** The first segments of LDM UNet paths: a kohya-style name built from LDM instead of diffusers paths. */
+    private static final Set<String> LDM_ROOTS = Set.of("input_blocks", "middle_block", "output_blocks", "time_embed",
+            "out");
     private static final Set<String> FIRST_WORDS = firstWords();
 
     private final DiffusersNames diffusers;
@@ -49,7 +56,9 @@ public final class KohyaNames {
             return DiffusersNames.textEncoderToLdm(dotted(kohya.substring(TEXT_ENCODER.length())));
         }
         if (kohya.startsWith(UNET)) {
-            return diffusers.unetToLdm(dotted(kohya.substring(UNET.length())));
+            String path = dotted(kohya.substring(UNET.length()));
+            String root = path.contains(".") ? path.substring(0, path.indexOf('.')) : path;
+            return LDM_ROOTS.contains(root) ? UNetModel.PREFIX + "." + path : diffusers.unetToLdm(path);
         }
         return null;
     }

@@ -142,6 +142,22 @@ class DiffusersNamesTest {
     }
 
     @Test
+    void kohyaStyleNamesOfLdmPathsAreTakenAsTheyAre() {
+        KohyaNames k = new KohyaNames(DiffusersNames.of(UNetConfig.SD_V1));
+        String ldm = "model.diffusion_model.";
+        Map<String, String> expected = Map.of(
+                "lora_unet_input_blocks_4_1_transformer_blocks_0_attn2_to_k", ldm + "input_blocks.4.1.transformer_blocks.0.attn2.to_k",
+                "lora_unet_middle_block_0_in_layers_2", ldm + "middle_block.0.in_layers.2",
+                "lora_unet_output_blocks_2_1_conv", ldm + "output_blocks.2.1.conv",
+                "lora_unet_input_blocks_3_0_op", ldm + "input_blocks.3.0.op",
+                "lora_unet_output_blocks_7_0_skip_connection", ldm + "output_blocks.7.0.skip_connection",
+                "lora_unet_output_blocks_7_0_emb_layers_1", ldm + "output_blocks.7.0.emb_layers.1",
+                "lora_unet_time_embed_0", ldm + "time_embed.0",
+                "lora_unet_out_2", ldm + "out.2");
+        expected.forEach((kohya, module) -> assertEquals(module, k.toLdm(kohya), kohya));
+    }
+
+    @Test
     @SuppressWarnings("unchecked")
     void theReferences204KohyaNamesResolveToTheListedLdmKeys() throws Exception {
         Path json = TestData.shared().resolve("testdata/sd-tiny-train/lora_modules.json");

@@ -67,6 +67,7 @@ public final class Img2ImgCommand extends GenerateCommand {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
+        checkSize(cmd, r);
         StableDiffusion sd = loadModel(cmd);
         return generateAndSave(sd, r, cmd, checkpointPath(cmd));
     }

@@ -21,6 +21,7 @@ public final class Sdj {
             new TokenizeCommand(),
             new InspectCommand(),
             new ConvertCommand(),
+            new LoraCommand(),
             new VerifyCommand(),
             new TrainCommand(),
             new CdCommand());

@@ -30,6 +30,7 @@ public final class Txt2ImgCommand extends GenerateCommand {
     @Override
     public int run(CommandLine cmd) throws Exception {
         GenerationRequest r = baseRequest(cmd, 512, 512);
+        checkSize(cmd, r);
         StableDiffusion sd = loadModel(cmd);
         return generateAndSave(sd, r, cmd, checkpointPath(cmd));
     }

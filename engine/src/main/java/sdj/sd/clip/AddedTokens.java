@@ -71,6 +71,12 @@ final class AddedTokens {
         return pattern == null ? null : pattern.matcher(text);
     }
 
+    /** How many ids the added token starting at {@code id} has (1 for a single id or for any other id). */
+    int vectorsAt(int id) {
+        String text = text(id);
+        return text == null || text.isEmpty() ? 1 : ids.get(text).length;
+    }
+
     /** The ids a matched token stands for (one, or n for an n-vector token); a copy. */
     int[] ids(String matchedText) {
         return ids.get(matchedText).clone();

@@ -91,6 +91,14 @@ public final class ClipTokenizer {
         return added.add(cleaned, vectors);
     }
 
+    /**
+     * How many consecutive ids start at {@code id}: n for the first id of an added n-vector token, else 1 (so a
+     * prompt chunker can keep a multi-vector embedding in one window, as A1111 does).
+     */
+    public int vectorsAt(int id) {
+        return added.vectorsAt(id);
+    }
+
     /** The prompt's token ids, without start and end tokens and without any length limit. */
     public int[] encode(String text) {
         String cleaned = ClipTextCleaner.clean(text);

@@ -19,6 +19,7 @@ import sdj.sd.sample.Samplers;
 import sdj.sd.sample.Schedule;
 import sdj.sd.sample.StepHook;
 import sdj.sd.vae.AutoencoderKL;
+import sdj.sd.vae.VaeTiling;
 import sdj.tensor.Autograd;
 import sdj.tensor.DType;
 import sdj.tensor.Device;
@@ -41,12 +42,27 @@ public final class StableDiffusion {
     private final StableDiffusionModel model;
     private final TextConditioning text;
     private final Schedule schedule;
+    /** Null: the VAE works on the whole image. */
+    private final VaeTiling vaeTiling;
 
     public StableDiffusion(StableDiffusionModel model, ClipTokenizer tokenizer) {
         this.model = model;
         this.text = new TextConditioning(model.clip(), tokenizer);
         float[] ac = model.alphasCumprod();
         this.schedule = ac != null ? new Schedule(ac) : Schedule.sdV1();
+        this.vaeTiling = null;
+    }
+
+    private StableDiffusion(StableDiffusion base, VaeTiling vaeTiling) {
+        this.model = base.model;
+        this.text = base.text;
+        this.schedule = base.schedule;
+        this.vaeTiling = vaeTiling;
+    }
+
+    /** The same model with the VAE decoding (and encoding) tile by tile, or whole when {@code tiling} is null. */
+    public StableDiffusion withVaeTiling(VaeTiling tiling) {
+        return new StableDiffusion(this, tiling);
     }
 
     /** Loads a checkpoint (.ckpt or .safetensors) with the given base configs (sizes are detected from the weights). */
@@ -92,7 +108,7 @@ public final class StableDiffusion {
             Tensor context = batchContext(contexts[1], contexts[0], r.batchSize()).to(device, model.dtype());
             EpsModel eps = new CfgEpsModel(model.unetEps(), context, r.scale());
             Tensor initLatent = r.initImage() == null ? null
-                    : model.vae().encodeMean(r.initImage().to(device, model.dtype())).to(Device.CPU, DType.F32)
+                    : encodeMean(r.initImage().to(device, model.dtype())).to(Device.CPU, DType.F32)
                             .mul(AutoencoderKL.SD_V1_SCALE_FACTOR);
             int h = r.height() / 8;
             int w = r.width() / 8;
@@ -107,12 +123,20 @@ public final class StableDiffusion {
                 for (int i = 0; i < r.batchSize(); i++) {
                     Tensor z = latents.narrow(0, i, 1).mul(1f / AutoencoderKL.SD_V1_SCALE_FACTOR);
                     int index = batch * r.batchSize() + i;
-                    Tensor pixels = model.vae().decode(z.to(device, model.dtype())).to(Device.CPU, DType.F32);
+                    Tensor pixels = decode(z.to(device, model.dtype())).to(Device.CPU, DType.F32);
                     out.add(new GeneratedImage(pixels, r.seedOf(index), index));
                 }
             }
         }
         return out;
+    }
+
+    private Tensor decode(Tensor z) {
+        return vaeTiling == null ? model.vae().decode(z) : model.vae().decodeTiled(z, vaeTiling);
+    }
+
+    private Tensor encodeMean(Tensor image) {
+        return vaeTiling == null ? model.vae().encodeMean(image) : model.vae().encodeMeanTiled(image, vaeTiling);
     }
 
     /**

@@ -8,7 +8,8 @@ import sdj.sd.clip.ClipTokenizer;
 /**
  * Cuts a weighted prompt into 75-token chunks the way AUTOMATIC1111 does. When a chunk fills up
  * and a comma lies within its last {@code commaBacktrack} tokens, the tokens after that comma move
- * to the next chunk, so a phrase is not torn across two windows the encoder sees separately.
+ * to the next chunk, so a phrase is not torn across two windows the encoder sees separately; an added token of n
+ * vectors that does not fit in the rest of a chunk starts the next one.
  */
 public final class PromptChunker {
     /** A1111's default {@code comma_padding_backtrack}. */
@@ -49,6 +50,10 @@ public final class PromptChunker {
                     continue;
                 }
                 for (int id : tokenizer.encode(run.text())) {
+                    int vectors = tokenizer.vectorsAt(id);
+                    if (vectors > 1 && vectors <= BODY && !ids.isEmpty() && ids.size() + vectors > BODY) {
+                        finishChunk(false); // a multi-vector embedding stays in one window (A1111's next_chunk)
+                    }
                     add(id, (float) run.weight());
                 }
             }

@@ -23,9 +23,12 @@ import sdj.sd.clip.ClipTokenizer;
  *     every chunk but the last, plus the tokens of the last
  */
 public record WeightedTokens(List<PromptChunk> chunks, int tokenCount) {
-    /** Parses emphasis, tokenizes and chunks {@code prompt} with A1111's defaults. */
+    /**
+     * Parses emphasis, tokenizes and chunks {@code prompt} with A1111's defaults; LoRA tags
+     * ({@code <lora:NAME:STRENGTH>}) are removed first, as A1111 does.
+     */
     public static WeightedTokens of(String prompt, ClipTokenizer tokenizer) {
-        return new PromptChunker(tokenizer).chunk(PromptParser.parse(prompt));
+        return new PromptChunker(tokenizer).chunk(PromptParser.parse(LoraTags.strip(prompt)));
     }
 
     /** This prompt with empty chunks (start, then end tokens, weights 1) appended up to {@code count} chunks. */

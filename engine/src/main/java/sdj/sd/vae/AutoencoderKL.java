@@ -47,4 +47,19 @@ public final class AutoencoderKL {
     public Tensor decode(Tensor z) {
         return decoder.forward(postQuantConv.forward(z));
     }
+
+    /**
+     * {@link #decode} tile by tile ({@link VaeTiling}), returned on the host in fp32: the decoder's
+     * memory is that of one tile whatever the image size. A latent that fits in one tile decodes whole,
+     * exactly as {@link #decode}; otherwise tiles see only their neighbourhood (their GroupNorm statistics
+     * and the mid-block attention are per tile), so the result is close to, not equal to, {@link #decode}.
+     */
+    public Tensor decodeTiled(Tensor z, VaeTiling tiling) {
+        return TiledApply.apply(z, tiling.tileLatent(), tiling.overlapLatent(), 8, 1, this::decode);
+    }
+
+    /** {@link #encodeMean} tile by tile: tiles of {@code tiling}'s size × 8 pixels, on the host in fp32. */
+    public Tensor encodeMeanTiled(Tensor image, VaeTiling tiling) {
+        return TiledApply.apply(image, 8 * tiling.tileLatent(), 8 * tiling.overlapLatent(), 1, 8, this::encodeMean);
+    }
 }

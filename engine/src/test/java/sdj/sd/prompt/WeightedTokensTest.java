@@ -72,6 +72,13 @@ class WeightedTokensTest {
     }
 
     @Test
+    void loraTagsAreNotTokenized() {
+        WeightedTokens wt = WeightedTokens.of("a <lora:sks_cat:0.7>photo of a <lora:style>cat", tokenizer);
+        assertEquals(5, wt.tokenCount());
+        assertArrayEquals(chunk(A, PHOTO, 539, A, CAT), wt.chunks().get(0).ids());
+    }
+
+    @Test
     void emptyPromptIsTheReferenceEmptyChunk() {
         WeightedTokens wt = WeightedTokens.of("", tokenizer);
         assertEquals(1, wt.chunks().size());
