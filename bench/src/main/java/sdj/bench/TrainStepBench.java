@@ -3,6 +3,7 @@ package sdj.bench;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import sdj.bench.profile.OpProfile;
 import sdj.nn.AdapterRule;
 import sdj.nn.Parameter;
 import sdj.nn.ParameterStore;
@@ -48,6 +49,11 @@ public final class TrainStepBench {
     }
 
     public static Result run(Setup s, long seed) {
+        return run(s, seed, null);
+    }
+
+    /** With a profile: one more optimizer step after the timed ones, every op measured into it (null: none). */
+    public static Result run(Setup s, long seed, OpProfile profile) {
         AdapterRule[] adapters = s.method().adapters().toArray(AdapterRule[]::new);
         ParameterStore store = ParameterStore.random(seed).withAdapters(adapters);
         UNetModel unet = new UNetModel(store.root().sub(UNetModel.PREFIX), s.config());
@@ -79,6 +85,9 @@ public final class TrainStepBench {
             best = Math.min(best, (System.nanoTime() - t0) / 1e9);
         }
         long allocated = (HeapMeter.allocatedBytes() - allocatedBefore) / s.runs();
+        if (profile != null) {
+            profile.measure(step);
+        }
         // backward counted as twice the forward, whatever is frozen; adapters' and optimizer FLOPs not counted
         double gflop = 3 * UNetFlops.count(s.config(), s.latent(), s.method().samples(s.batch())) / 1e9;
         return new Result(s, best, gflop, count, HeapMeter.peakHeap(), allocated);

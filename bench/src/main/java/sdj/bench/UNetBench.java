@@ -2,6 +2,7 @@ package sdj.bench;
 
 import java.util.Locale;
 import sdj.backend.cuda.CudaOps;
+import sdj.bench.profile.OpProfile;
 import sdj.nn.ParameterStore;
 import sdj.sd.unet.UNetConfig;
 import sdj.sd.unet.UNetModel;
@@ -30,6 +31,12 @@ public final class UNetBench {
      * forward ends by waiting for the GPU, so the time covers the kernels and not just their launch.
      */
     public static Result run(UNetConfig config, int latent, int batch, int runs, long seed, Device device, DType dtype) {
+        return run(config, latent, batch, runs, seed, device, dtype, null);
+    }
+
+    /** With a profile: one more forward after the timed ones, every op measured into it (null: none). */
+    public static Result run(UNetConfig config, int latent, int batch, int runs, long seed, Device device, DType dtype,
+            OpProfile profile) {
         ParameterStore params = ParameterStore.random(seed);
         if (device != Device.CPU) {
             params = params.placedOn(device, dtype);
@@ -64,6 +71,14 @@ public final class UNetBench {
                 best = Math.min(best, (System.nanoTime() - t0) / 1e9);
             }
             allocated = (HeapMeter.allocatedBytes() - allocatedBefore) / runs;
+            if (profile != null) {
+                Tensor xs = x;
+                Tensor ctx = context;
+                profile.measure(() -> {
+                    unet.forward(xs, t, ctx);
+                    waitForDevice.run();
+                });
+            }
         }
         return new Result(best, UNetFlops.count(config, latent, batch) / 1e9, HeapMeter.peakHeap(), allocated, runs);
     }

@@ -3,6 +3,7 @@ package sdj.bench;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Locale;
+import sdj.bench.profile.OpProfile;
 import sdj.nn.ParameterStore;
 import sdj.ops.F;
 import sdj.sd.unet.UNetConfig;
@@ -24,6 +25,12 @@ public final class UNetTrainBench {
     }
 
     public static Result run(UNetConfig config, int latent, int batch, int runs, long seed, boolean checkpointing) {
+        return run(config, latent, batch, runs, seed, checkpointing, null);
+    }
+
+    /** With a profile: one more step after the timed ones, every op measured into it (null: none). */
+    public static Result run(UNetConfig config, int latent, int batch, int runs, long seed, boolean checkpointing,
+            OpProfile profile) {
         ParameterStore params = ParameterStore.random(seed);
         UNetModel unet = new UNetModel(params.root().sub(UNetModel.PREFIX), config);
         unet.setGradientCheckpointing(checkpointing);
@@ -55,6 +62,10 @@ public final class UNetTrainBench {
             best = Math.min(best, (System.nanoTime() - t0) / 1e9);
         }
         long allocated = (HeapMeter.allocatedBytes() - allocatedBefore) / runs;
+        if (profile != null) {
+            trainable.forEach(Tensor::zeroGrad);
+            profile.measure(() -> F.mseLoss(unet.forward(x, t, context), target).backward());
+        }
         // backward ≈ twice the forward's FLOPs; checkpointing's recomputation is extra work, not counted
         double gflop = 3 * UNetFlops.count(config, latent, batch) / 1e9;
         return new Result(best, gflop, tapeBytes, HeapMeter.peakHeap(), allocated, runs, checkpointing);

@@ -1,5 +1,6 @@
 package sdj.nn;
 
+import sdj.tensor.Profiling;
 import sdj.tensor.Tensor;
 
 /**
@@ -26,8 +27,10 @@ public final class Conv2d implements Layer {
     }
 
     public Tensor forward(Tensor x) {
-        Tensor y = geometry.apply(x, weight.tensor(), bias.tensor());
-        return adapter == null || adapter.merged() ? y : y.add(adapter.branch(x));
+        try (var profiled = Profiling.module(name)) {
+            Tensor y = geometry.apply(x, weight.tensor(), bias.tensor());
+            return adapter == null || adapter.merged() ? y : y.add(adapter.branch(x));
+        }
     }
 
     @Override

@@ -1,6 +1,7 @@
 package sdj.nn;
 
 import sdj.ops.F;
+import sdj.tensor.Profiling;
 import sdj.tensor.Tensor;
 
 /**
@@ -24,8 +25,10 @@ public final class Linear implements Layer {
     }
 
     public Tensor forward(Tensor x) {
-        Tensor y = F.linear(x, weight.tensor(), bias == null ? null : bias.tensor());
-        return adapter == null || adapter.merged() ? y : y.add(adapter.branch(x));
+        try (var profiled = Profiling.module(name)) {
+            Tensor y = F.linear(x, weight.tensor(), bias == null ? null : bias.tensor());
+            return adapter == null || adapter.merged() ? y : y.add(adapter.branch(x));
+        }
     }
 
     @Override

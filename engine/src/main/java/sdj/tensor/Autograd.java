@@ -125,7 +125,10 @@ public final class Autograd {
             if (fn.recompute != null) {
                 // The recomputed subgraph joins this sweep: its inputs receive their gradients use by use,
                 // in the order they would have without checkpointing, so the sums round the same way.
-                Tensor sub = fn.recompute.get();
+                Tensor sub;
+                try (var profiled = Profiling.backwardOf(null, fn.module)) { // a forward again, in its module
+                    sub = fn.recompute.get();
+                }
                 if (sub.requiresGrad()) {
                     addGrad(grads, sub, g, fn);
                     Set<Tensor> inputs = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -133,12 +136,14 @@ public final class Autograd {
                     sweep(sub, grads, inputs);
                 }
             } else {
-                Tensor[] inputGrads = fn.backward.apply(g);
-                for (int k = 0; k < fn.inputs.length; k++) {
-                    Tensor in = fn.inputs[k];
-                    Tensor ig = k < inputGrads.length ? inputGrads[k] : null;
-                    if (in != null && ig != null && in.requiresGrad()) {
-                        addGrad(grads, in, ig, fn);
+                try (var profiled = Profiling.backwardOf(fn.name, fn.module)) {
+                    Tensor[] inputGrads = fn.backward.apply(g);
+                    for (int k = 0; k < fn.inputs.length; k++) {
+                        Tensor in = fn.inputs[k];
+                        Tensor ig = k < inputGrads.length ? inputGrads[k] : null;
+                        if (in != null && ig != null && in.requiresGrad()) {
+                            addGrad(grads, in, ig, fn);
+                        }
                     }
                 }
             }

@@ -29,7 +29,7 @@ public final class Backends {
         if (b == null) {
             throw new IllegalStateException("this build of sdj has no " + device.label() + " backend; use --device cpu");
         }
-        return b;
+        return Profiling.enabled() ? Profiling.wrapped(b) : b;
     }
 
     public static Backend cpu() {

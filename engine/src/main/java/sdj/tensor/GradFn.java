@@ -16,6 +16,8 @@ public final class GradFn {
     final Backward backward;
     /** For a checkpoint: rebuilds the subgraph from {@link #inputs} to an output that stands in for this one. */
     final java.util.function.Supplier<Tensor> recompute;
+    /** The module that recorded this op, while a profiler runs ({@link Profiling}); else null. */
+    final String module = Profiling.enabled() ? Profiling.currentModule() : null;
 
     GradFn(String name, Tensor[] inputs, Backward backward) {
         this.name = name;

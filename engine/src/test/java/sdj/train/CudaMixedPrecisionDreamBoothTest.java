@@ -114,7 +114,7 @@ class CudaMixedPrecisionDreamBoothTest {
         List<Parameter> params = model.store().trainable();
         MixedPrecision.startMasters(params, stateDict);
         AdamW adamw = new AdamW(List.of(new ParamGroup(params, LR, 1e-2)), 0.9, 0.999, 1e-8);
-        MasterWeightStep step = new MasterWeightStep(params, adamw, precision.newScaler(), 1.0);
+        MasterWeightStep step = new MasterWeightStep(params, adamw::step, precision.newScaler(), 1.0);
 
         DiffusionBatch batch = new DiffusionBatch(onModel(crop(in.get("in.latents")), device, dtype),
                 new long[] {in.get("in.t").toLongArray()[0]}, onModel(crop(in.get("db.noise")), device, dtype),

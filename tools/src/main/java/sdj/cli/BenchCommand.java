@@ -14,12 +14,14 @@ import sdj.bench.TrainStepBench;
 import sdj.bench.Txt2ImgBench;
 import sdj.bench.UNetBench;
 import sdj.bench.UNetTrainBench;
+import sdj.bench.VaeBench;
 import sdj.sd.ModelConfigs;
 import sdj.sd.StableDiffusionModel;
 import sdj.sd.clip.ClipTokenizer;
 import sdj.sd.pipeline.GenerationRequest;
 import sdj.sd.pipeline.StableDiffusion;
 import sdj.sd.unet.UNetConfig;
+import sdj.sd.vae.VaeConfig;
 import sdj.tensor.DType;
 import sdj.tensor.Device;
 
@@ -39,7 +41,7 @@ public final class BenchCommand implements Command {
 
     @Override
     public String positional() {
-        return "gemm|conv|attention|unet|unet-train|train|txt2img";
+        return "gemm|conv|attention|unet|vae|unet-train|train|txt2img";
     }
 
     @Override
@@ -48,7 +50,7 @@ public final class BenchCommand implements Command {
         o.addOption(Option.builder().longOpt("m").hasArg().desc("GEMM rows (default 1024)").build());
         o.addOption(Option.builder().longOpt("n").hasArg().desc("GEMM columns (default 1024)").build());
         o.addOption(Option.builder().longOpt("k").hasArg().desc("GEMM inner size (default 1024)").build());
-        o.addOption(Option.builder().longOpt("batch").hasArg().desc("batch (conv, attention, unet, unet-train,"
+        o.addOption(Option.builder().longOpt("batch").hasArg().desc("batch (conv, attention, unet, vae, unet-train,"
                 + " train; default 1)").build());
         o.addOption(Option.builder().longOpt("channels").hasArg().desc("conv in/out channels (default 320)").build());
         o.addOption(Option.builder().longOpt("size").hasArg().desc("conv spatial size (default 64)").build());
@@ -57,11 +59,11 @@ public final class BenchCommand implements Command {
         o.addOption(Option.builder().longOpt("tokens").hasArg().desc("attention sequence length (default 4096)").build());
         o.addOption(Option.builder().longOpt("head-dim").hasArg().desc("attention head size (default 40)").build());
         o.addOption(Option.builder().longOpt("threads").hasArg().desc("worker threads (default: all cores)").build());
-        o.addOption(Option.builder().longOpt("config").hasArg().desc("unet, unet-train, train, txt2img: model config JSON (default:"
+        o.addOption(Option.builder().longOpt("config").hasArg().desc("unet, vae, unet-train, train, txt2img: model config JSON (default:"
                 + " SD v1 sizes)").build());
-        o.addOption(Option.builder().longOpt("latent").hasArg().desc("unet, unet-train, train: latent size (default 64 = 512x512"
-                + " images)").build());
-        o.addOption(Option.builder().longOpt("runs").hasArg().desc("unet: timed forwards (default 2); unet-train: timed"
+        o.addOption(Option.builder().longOpt("latent").hasArg().desc("unet, vae, unet-train, train: latent size (default 64 ="
+                + " 512x512 images)").build());
+        o.addOption(Option.builder().longOpt("runs").hasArg().desc("unet, vae: timed forwards or decodes (default 2); unet-train: timed"
                 + " steps after an untimed one (default 1); train: timed optimizer steps after an untimed one (default 1);"
                 + " txt2img: timed images (default 2)").build());
         o.addOption(Option.builder().longOpt("gradient-checkpointing").desc("unet-train, train: recompute each ResBlock's and"
@@ -79,13 +81,13 @@ public final class BenchCommand implements Command {
         o.addOption(Option.builder().longOpt("seconds").hasArg().desc("minimum timed seconds (default 3)").build());
         o.addOption(Option.builder().longOpt("baseline").hasArg()
                 .desc("gemm: also time a native library at the same shape, in the same run (openblas)").build());
-        return DeviceFlags.addTo(o);
+        return DeviceFlags.addTo(ProfileFlags.addTo(o));
     }
 
     @Override
     public int run(CommandLine cmd) throws Exception {
         if (cmd.getArgs().length != 1) {
-            throw new UserError("say what to bench: gemm, conv, attention, unet, unet-train, train or txt2img (e.g."
+            throw new UserError("say what to bench: gemm, conv, attention, unet, vae, unet-train, train or txt2img (e.g."
                     + " 'sdj bench gemm --m 1024 --n 1024 --k 1024')");
         }
         if (cmd.hasOption("threads")) {
@@ -97,7 +99,15 @@ public final class BenchCommand implements Command {
             // before DeviceFlags looks for a GPU: the refusal is the same with or without one
             throw new UserError("'sdj bench train' runs on the cpu only so far; leave out --device cuda");
         }
+        if (ProfileFlags.requested(cmd) != null && !java.util.Set.of("unet", "vae", "unet-train", "train").contains(kind)) {
+            throw new UserError("--profile works with 'sdj bench unet', 'vae', 'unet-train' and 'train'; leave it out for "
+                    + kind);
+        }
         DeviceFlags placement = DeviceFlags.parse(cmd);
+        if (ProfileFlags.requested(cmd) != null && placement.device() == Device.CUDA) {
+            throw new UserError("--profile times ops on the cpu only (GPU kernels run asynchronously); leave out"
+                    + " --device cuda");
+        }
         if (kind.equals("txt2img")) {
             return benchTxt2Img(cmd, placement);
         }
@@ -127,7 +137,11 @@ public final class BenchCommand implements Command {
                 benchUnet(cmd);
                 yield null;
             }
-            default -> throw new UserError("unknown bench '" + kind + "': use gemm, conv, attention, unet, unet-train,"
+            case "vae" -> {
+                benchVae(cmd);
+                yield null;
+            }
+            default -> throw new UserError("unknown bench '" + kind + "': use gemm, conv, attention, unet, vae, unet-train,"
                     + " train or txt2img");
         };
         if (r == null) {
@@ -204,8 +218,24 @@ public final class BenchCommand implements Command {
         UNetConfig config = Flags.modelConfigs(cmd).unet();
         System.out.printf(Locale.ROOT, "UNet (model_channels %d, context %d) random weights, latent %dx%d, batch %d, %d threads%n",
                 config.modelChannels(), config.contextDim(), latent, latent, batch, Parallel.threads());
-        UNetBench.Result r = UNetBench.run(config, latent, batch, Flags.intOpt(cmd, "runs", 2), 1);
+        var profile = ProfileFlags.requested(cmd);
+        UNetBench.Result r = UNetBench.run(config, latent, batch, Flags.intOpt(cmd, "runs", 2), 1, Device.CPU, DType.F32,
+                profile);
         System.out.println(UNetBench.describe(r, Machine.fp32PeakGflops(Parallel.threads())));
+        ProfileFlags.report(cmd, profile, String.format(Locale.ROOT, "unet latent %d batch %d", latent, batch));
+    }
+
+    /** A VAE decode of random latents with random weights (SD v1 sizes, or --config's). */
+    private static void benchVae(CommandLine cmd) throws Exception {
+        int latent = Flags.intOpt(cmd, "latent", 64);
+        int batch = Flags.intOpt(cmd, "batch", 1);
+        VaeConfig config = Flags.modelConfigs(cmd).vae();
+        System.out.printf(Locale.ROOT, "VAE decode (ch %d) random weights, latent %dx%d to %dx%d images, batch %d, %d threads%n",
+                config.ch(), latent, latent, 8 * latent, 8 * latent, batch, Parallel.threads());
+        var profile = ProfileFlags.requested(cmd);
+        VaeBench.Result r = VaeBench.run(config, latent, batch, Flags.intOpt(cmd, "runs", 2), 1, profile);
+        System.out.println(VaeBench.describe(r, Machine.fp32PeakGflops(Parallel.threads())));
+        ProfileFlags.report(cmd, profile, String.format(Locale.ROOT, "vae decode latent %d batch %d", latent, batch));
     }
 
     private static void benchUnetTrain(CommandLine cmd) throws Exception {
@@ -218,8 +248,10 @@ public final class BenchCommand implements Command {
         System.out.printf(Locale.ROOT, "UNet training step (model_channels %d, context %d), random weights all trainable, MSE"
                 + " loss, latent %dx%d, batch %d, %d threads, gradient checkpointing %s%n", config.modelChannels(),
                 config.contextDim(), latent, latent, batch, Parallel.threads(), checkpointing ? "on" : "off");
-        UNetTrainBench.Result r = UNetTrainBench.run(config, latent, batch, runs, 1, checkpointing);
+        var profile = ProfileFlags.requested(cmd);
+        UNetTrainBench.Result r = UNetTrainBench.run(config, latent, batch, runs, 1, checkpointing, profile);
         System.out.println(UNetTrainBench.describe(r, Machine.fp32PeakGflops(Parallel.threads())));
+        ProfileFlags.report(cmd, profile, String.format(Locale.ROOT, "unet-train latent %d batch %d", latent, batch));
     }
 
     /** A fine-tuning optimizer step: the method's trainable set, loss, clipping and optimizer (issue #15's bench). */
@@ -237,8 +269,10 @@ public final class BenchCommand implements Command {
             throw new UserError(e.getMessage());
         }
         System.out.println(TrainStepBench.header(setup, Parallel.threads()));
-        TrainStepBench.Result r = TrainStepBench.run(setup, 1);
+        var profile = ProfileFlags.requested(cmd);
+        TrainStepBench.Result r = TrainStepBench.run(setup, 1, profile);
         System.out.println(TrainStepBench.describe(r, Machine.fp32PeakGflops(Parallel.threads())));
+        ProfileFlags.report(cmd, profile, TrainStepBench.header(setup, Parallel.threads()));
     }
 
     private static void checkTrainSizes(UNetConfig config, int latent, int batch, int runs) {

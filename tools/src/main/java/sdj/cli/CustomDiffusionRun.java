@@ -115,7 +115,7 @@ final class CustomDiffusionRun {
                 flags.putIfAbsent("classPrompt", withClass.classPrompt() == null ? "" : withClass.classPrompt());
             }
         }
-        config = config.with(flags);
+        config = DreamBoothRun.withOptimizer(config.with(flags), cmd); // --optimizer adamw8bit = --use-8bit-adam
         if (config.tokenizerName() == null) {
             config = config.with(Map.of("tokenizerName", ClipVocabLocator.locate(null).toString()));
         }
@@ -143,8 +143,8 @@ final class CustomDiffusionRun {
      * (each printed as it is made); exit 0 only when every check passes.
      */
     static int check(CommandLine cmd, Path ckpt, Path reference) throws IOException {
+        ClipTokenizer tokenizer = ClipTokenizer.load(vocabulary(cmd, reference)); // before any line is printed
         ReferenceCheck check = CustomDiffusionReference.check(ckpt, reference, c -> System.out.println(c.line()));
-        ClipTokenizer tokenizer = ClipTokenizer.load(vocabulary(cmd, reference));
         CustomDiffusionToolsReference.check(check, ckpt, reference, tokenizer);
         System.out.println(check.summary());
         return check.allPass() && !check.checks().isEmpty() ? 0 : 1;

@@ -22,13 +22,17 @@ import sdj.train.run.Trainer;
  * {@code sdj train dreambooth --ckpt BASE --instance-data-dir D --instance-prompt P … --output-dir OUT}: builds a
  * {@link TrainConfig} from the defaults, then {@code --config FILE} (JSON or YAML), then the flags (the later
  * wins), runs the {@link Trainer} with a progress line on stderr, and writes {@code OUT/model.safetensors} (or
- * {@code .ckpt}) and {@code OUT/loss.png}. The training config is {@code --config} as issue #15 names it, so the
- * model sizes that txt2img takes as {@code --config} are {@code --model-config} here (the TrainConfig field's
- * name); a model config given as {@code --config} is recognised and pointed there.
+ * {@code .ckpt}) and {@code OUT/loss.png}, with {@code --save-diffusers [DIR]} also a diffusers folder (default
+ * {@code OUT/diffusers}). {@code --optimizer adamw8bit} is {@code --use-8bit-adam}. The training config is
+ * {@code --config} as issue #15 names it, so the model sizes that txt2img takes as {@code --config} are
+ * {@code --model-config} here (the TrainConfig field's name); a model config given as {@code --config} is recognised and pointed there.
  */
 final class DreamBoothRun {
     static final String MODEL = "model";
     static final List<String> SAVE_FORMATS = List.of("safetensors", "ckpt");
+    static final List<String> OPTIMIZERS = List.of("adamw", "adamw8bit");
+    /** The diffusers folder's default name inside the output folder. */
+    static final String DIFFUSERS = "diffusers";
     private static final Pattern FIELD_AT_START = Pattern.compile("(?<=^|\\. )([a-z][A-Za-z0-9]*)\\b");
 
     private DreamBoothRun() {
@@ -46,10 +50,38 @@ final class DreamBoothRun {
     /** {@code config} (defaults and a config file) with the flags over it; the CLIP vocabulary found as txt2img finds it. */
     static TrainConfig withFlags(CommandLine cmd, TrainConfig config) throws IOException {
         config = config.with(TrainFlags.values(cmd));
+        config = withOptimizer(config, cmd);
         if (config.tokenizerName() == null) {
             config = config.with(Map.of("tokenizerName", ClipVocabLocator.locate(null).toString()));
         }
         return config;
+    }
+
+    /**
+     * {@code --optimizer adamw|adamw8bit} (issue #15's name) sets what {@code --use-8bit-adam} (diffusers') sets;
+     * both given must agree.
+     */
+    static TrainConfig withOptimizer(TrainConfig config, CommandLine cmd) {
+        if (!cmd.hasOption("optimizer")) {
+            return config;
+        }
+        String name = cmd.getOptionValue("optimizer").trim().toLowerCase(Locale.ROOT);
+        if (!OPTIMIZERS.contains(name)) {
+            throw new UserError("--optimizer must be adamw or adamw8bit, got '" + cmd.getOptionValue("optimizer") + "'.");
+        }
+        if (name.equals("adamw") && cmd.hasOption("use-8bit-adam")) {
+            throw new UserError("--optimizer adamw and --use-8bit-adam contradict each other; give one of them.");
+        }
+        return config.with(Map.of("use8bitAdam", name.equals("adamw8bit")));
+    }
+
+    /** Where --save-diffusers writes: its value, or OUT/diffusers; null without the flag. */
+    static Path diffusersFolder(CommandLine cmd, Path out) {
+        if (!cmd.hasOption("save-diffusers")) {
+            return null;
+        }
+        String value = cmd.getOptionValue("save-diffusers");
+        return value == null ? out.resolve(DIFFUSERS) : Path.of(value);
     }
 
     /** "safetensors" (the default) or "ckpt". */
@@ -103,6 +135,11 @@ final class DreamBoothRun {
         Path model = out.resolve(MODEL + "." + format);
         trainer.saveModel(model);
         System.out.println("wrote " + model + " (the trained model, " + format + ", CompVis layout)");
+        Path diffusers = diffusersFolder(cmd, out);
+        if (diffusers != null) {
+            trainer.saveDiffusers(diffusers);
+            System.out.println("wrote " + diffusers + " (the trained model as a diffusers folder)");
+        }
         System.out.println("wrote " + LossPlot.write(out) + " (the loss curve of " + out.resolve("log.jsonl") + ")");
         return 0;
     }

@@ -75,6 +75,10 @@ public final class TrainCommand implements Command {
                 + " or ckpt, the format of OUTPUT_DIR/model.* (default safetensors); custom-diffusion:"
                 + " compvis|diffusers|both, the delta's layout (default compvis); lora: kohya (OUTPUT_DIR/NAME"
                 + ".safetensors, the default) or diffusers (OUTPUT_DIR/pytorch_lora_weights.safetensors)").build());
+        o.addOption(Option.builder().longOpt("save-diffusers").optionalArg(true).hasArg().argName("DIR").desc("also write"
+                + " the model as a diffusers folder (default OUTPUT_DIR/" + DreamBoothRun.DIFFUSERS + ")").build());
+        o.addOption(Option.builder().longOpt("optimizer").hasArg().argName("adamw|adamw8bit").desc("adamw8bit is"
+                + " --use-8bit-adam (CPU only); default adamw").build());
         o.addOption(Option.builder().longOpt("device").hasArg().desc("dreambooth: cpu (default) or cuda, where the"
                 + " model trains; on cuda in fp32, or in fp16/bf16 with --mixed-precision").build());
         TrainFlags.addTo(o);

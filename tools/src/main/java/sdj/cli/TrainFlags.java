@@ -51,7 +51,7 @@ final class TrainFlags {
             Map.entry("lrWarmupSteps", "steps of linear warm-up"),
             Map.entry("lrNumCycles", "restarts of cosine_with_restarts"),
             Map.entry("lrPower", "power of the polynomial schedule"),
-            Map.entry("use8bitAdam", "8-bit AdamW moments (not supported yet)"),
+            Map.entry("use8bitAdam", "bitsandbytes' block-wise 8-bit AdamW moments, CPU only; also --optimizer adamw8bit"),
             Map.entry("adamBeta1", "AdamW β1"),
             Map.entry("adamBeta2", "AdamW β2"),
             Map.entry("adamWeightDecay", "AdamW weight decay"),

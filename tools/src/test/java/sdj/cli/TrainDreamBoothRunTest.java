@@ -129,6 +129,25 @@ class TrainDreamBoothRunTest {
     }
 
     @Test
+    void adamw8bitAndSaveDiffusersWriteADiffusersFolderWithTheTrainedUNet() throws IOException {
+        CliRun r = train("out-8bit", "--optimizer", "adamw8bit", "--max-train-steps", "1", "--save-diffusers");
+        assertEquals(0, r.status(), r.err());
+        Path out = dir.resolve("out-8bit");
+        assertTrue(r.out().contains("wrote " + out.resolve("diffusers") + " (the trained model as a diffusers folder)\n"),
+                r.out());
+        Map<String, Tensor> model = StateDicts.load(out.resolve("model.safetensors"));
+        Map<String, Tensor> unet = StateDicts.load(out.resolve("diffusers/unet/diffusion_pytorch_model.safetensors"));
+        Map<String, Tensor> vae = StateDicts.load(out.resolve("diffusers/vae/diffusion_pytorch_model.safetensors"));
+        String ldm = "model.diffusion_model.output_blocks.5.1.transformer_blocks.0.attn2.to_k.weight";
+        String diffusers = "up_blocks.1.attentions.2.transformer_blocks.0.attn2.to_k.weight";
+        assertArrayEquals(floats(model.get(ldm)), floats(unet.get(diffusers)), "the trained weight in both files");
+        assertTrue(!java.util.Arrays.equals(floats(StateDicts.load(base).get(ldm)), floats(unet.get(diffusers))),
+                "one 8-bit AdamW step at lr 1e-3 moved it");
+        assertArrayEquals(floats(model.get("first_stage_model.decoder.mid.attn_1.k.weight")),
+                floats(vae.get("decoder.mid_block.attentions.0.to_k.weight")));
+    }
+
+    @Test
     void saveFormatCkptWritesTheSameTensorsAsATorchCheckpoint() throws IOException {
         CliRun r = train("out-ckpt", "--save-format", "ckpt");
         assertEquals(0, r.status(), r.err());

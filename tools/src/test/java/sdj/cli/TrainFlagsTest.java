@@ -1,6 +1,7 @@
 package sdj.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,6 +12,7 @@ import java.util.List;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import sdj.train.run.Progress;
@@ -151,6 +153,30 @@ class TrainFlagsTest {
         assertUsage("sdj train: the base checkpoint " + missing + " does not exist; pass it with --ckpt FILE.\n", "train",
                 "dreambooth", "--vocab", VOCAB, "--ckpt", missing.toString(), "--instance-data-dir", dir.toString(),
                 "--instance-prompt", "a photo of sks dog");
+    }
+
+    @Test
+    void optimizerAdamw8bitIsUse8bitAdamAndTheTwoMustAgree() throws Exception {
+        assertTrue(config("dreambooth", "--optimizer", "adamw8bit", "--vocab", VOCAB).use8bitAdam());
+        assertTrue(config("dreambooth", "--use-8bit-adam", "--vocab", VOCAB).use8bitAdam());
+        assertTrue(config("dreambooth", "--optimizer", "AdamW8bit", "--use-8bit-adam", "--vocab", VOCAB).use8bitAdam());
+        assertFalse(config("dreambooth", "--optimizer", "adamw", "--vocab", VOCAB).use8bitAdam());
+        assertFalse(config("dreambooth", "--vocab", VOCAB).use8bitAdam());
+        assertUsage("sdj train: --optimizer adamw and --use-8bit-adam contradict each other; give one of them.\n",
+                "train", "dreambooth", "--vocab", VOCAB, "--optimizer", "adamw", "--use-8bit-adam");
+        assertUsage("sdj train: --optimizer must be adamw or adamw8bit, got 'sgd'.\n", "train", "dreambooth",
+                "--vocab", VOCAB, "--optimizer", "sgd");
+    }
+
+    @Test
+    void saveDiffusersDefaultsToADiffusersFolderInTheOutputFolder() throws Exception {
+        Options o = new TrainCommand().options();
+        Path out = Path.of("out");
+        assertEquals(out.resolve("diffusers"), DreamBoothRun.diffusersFolder(new DefaultParser().parse(o,
+                new String[] {"dreambooth", "--save-diffusers"}), out));
+        assertEquals(Path.of("elsewhere"), DreamBoothRun.diffusersFolder(new DefaultParser().parse(o,
+                new String[] {"dreambooth", "--save-diffusers", "elsewhere"}), out));
+        assertNull(DreamBoothRun.diffusersFolder(new DefaultParser().parse(o, new String[] {"dreambooth"}), out));
     }
 
     @Test

@@ -33,10 +33,7 @@ final class CpuUnary {
 
     static Backend.Result apply(UnaryOp op, float p, Tensor x, boolean keep) {
         return switch (op) {
-            case SILU -> map(x, keep, VectorMath::silu, (v, y) -> {
-                float s = sigmoidOf(v);
-                return s * (1f + v * (1f - s));
-            });
+            case SILU -> map(x, keep, VectorMath::silu, (v, y) -> siluDerivative(v));
             case GELU -> map(x, keep, VectorMath::gelu, CpuUnary::geluGrad);
             case GELU_TANH -> map(x, keep, CpuUnary::geluTanhOf, CpuUnary::geluTanhGrad);
             case QUICK_GELU -> map(x, keep, v -> v * sigmoidOf(1.702f * v), (v, y) -> {
@@ -85,6 +82,12 @@ final class CpuUnary {
             });
             return new Tensor[] {Tensor.of(gx, x.shape())};
         });
+    }
+
+    /** d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x))). */
+    static float siluDerivative(float v) {
+        float s = sigmoidOf(v);
+        return s * (1f + v * (1f - s));
     }
 
     static float sigmoidOf(float v) {

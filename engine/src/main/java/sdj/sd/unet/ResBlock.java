@@ -6,6 +6,7 @@ import sdj.nn.Linear;
 import sdj.nn.Params;
 import sdj.ops.Unary;
 import sdj.tensor.Autograd;
+import sdj.tensor.Profiling;
 import sdj.tensor.Tensor;
 
 /**
@@ -13,6 +14,7 @@ import sdj.tensor.Tensor;
  * out_layers (GroupNorm32, SiLU, dropout, conv3×3), plus a 1×1 skip conv when channels change.
  */
 final class ResBlock implements TimestepBlock {
+    private final String name;
     private final GroupNorm inNorm;
     private final Conv2d inConv;
     private final Linear embLinear;
@@ -22,6 +24,7 @@ final class ResBlock implements TimestepBlock {
     private boolean checkpointed;
 
     ResBlock(Params p, int channels, int embDim, int outChannels) {
+        this.name = p.moduleName();
         this.inNorm = new GroupNorm(p.sub("in_layers").sub(0), 32, channels, 1e-5f);
         this.inConv = p.sub("in_layers").conv2d("2", channels, outChannels, 3, 1, 1);
         this.embLinear = p.sub("emb_layers").linear("1", embDim, outChannels, true);
@@ -37,7 +40,9 @@ final class ResBlock implements TimestepBlock {
 
     @Override
     public Tensor forward(Tensor x, Tensor emb, Tensor context) {
-        return checkpointed ? Autograd.checkpoint(in -> compute(in[0], in[1]), x, emb) : compute(x, emb);
+        try (var profiled = Profiling.module(name)) {
+            return checkpointed ? Autograd.checkpoint(in -> compute(in[0], in[1]), x, emb) : compute(x, emb);
+        }
     }
 
     private Tensor compute(Tensor x, Tensor emb) {

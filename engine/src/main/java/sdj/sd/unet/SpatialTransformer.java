@@ -10,6 +10,7 @@ import sdj.nn.Linear;
 import sdj.nn.Params;
 import sdj.ops.F;
 import sdj.tensor.Autograd;
+import sdj.tensor.Profiling;
 import sdj.tensor.Tensor;
 
 /**
@@ -18,12 +19,14 @@ import sdj.tensor.Tensor;
  * GEGLU feed-forward, each pre-LayerNorm and residual) → proj_out 1×1 conv → + input.
  */
 final class SpatialTransformer implements TimestepBlock {
+    private final String name;
     private final GroupNorm norm;
     private final Conv2d projIn;
     private final List<BasicTransformerBlock> blocks = new ArrayList<>();
     private final Conv2d projOut;
 
     SpatialTransformer(Params p, int channels, int heads, int depth, int contextDim) {
+        this.name = p.moduleName();
         this.norm = new GroupNorm(p.sub("norm"), 32, channels, 1e-6f);
         this.projIn = p.conv2d("proj_in", channels, channels, 1, 1, 0);
         for (int i = 0; i < depth; i++) {
@@ -48,6 +51,12 @@ final class SpatialTransformer implements TimestepBlock {
 
     @Override
     public Tensor forward(Tensor x, Tensor emb, Tensor context) {
+        try (var profiled = Profiling.module(name)) {
+            return compute(x, context);
+        }
+    }
+
+    private Tensor compute(Tensor x, Tensor context) {
         int b = x.size(0);
         int c = x.size(1);
         int h = x.size(2);
@@ -70,8 +79,10 @@ final class SpatialTransformer implements TimestepBlock {
         private final Linear ffIn;
         private final Linear ffOut;
         private boolean checkpointed;
+        private final String name;
 
         BasicTransformerBlock(Params p, int dim, int heads, int contextDim) {
+            this.name = p.moduleName();
             this.attn1 = new CrossAttention(p.sub("attn1"), dim, dim, heads);
             this.attn2 = new CrossAttention(p.sub("attn2"), dim, contextDim, heads);
             this.norm1 = new LayerNorm(p.sub("norm1"), dim, 1e-5f);
@@ -83,7 +94,9 @@ final class SpatialTransformer implements TimestepBlock {
         }
 
         Tensor forward(Tensor x, Tensor context) {
-            return checkpointed ? Autograd.checkpoint(in -> compute(in[0], in[1]), x, context) : compute(x, context);
+            try (var profiled = Profiling.module(name)) {
+                return checkpointed ? Autograd.checkpoint(in -> compute(in[0], in[1]), x, context) : compute(x, context);
+            }
         }
 
         private Tensor compute(Tensor x, Tensor context) {
@@ -102,8 +115,10 @@ final class SpatialTransformer implements TimestepBlock {
         final Linear toOut;
         private final int heads;
         boolean detachStartTokenKeyValue;
+        private final String name;
 
         CrossAttention(Params p, int queryDim, int contextDim, int heads) {
+            this.name = p.moduleName();
             this.toQ = p.linear("to_q", queryDim, queryDim, false);
             this.toK = p.linear("to_k", contextDim, queryDim, false);
             this.toV = p.linear("to_v", contextDim, queryDim, false);
@@ -112,13 +127,15 @@ final class SpatialTransformer implements TimestepBlock {
         }
 
         Tensor forward(Tensor x, Tensor context) {
-            Tensor k = toK.forward(context);
-            Tensor v = toV.forward(context);
-            if (detachStartTokenKeyValue && Autograd.willRecord(k, v)) {
-                k = StartTokenDetach.apply(k);
-                v = StartTokenDetach.apply(v);
+            try (var profiled = Profiling.module(name)) {
+                Tensor k = toK.forward(context);
+                Tensor v = toV.forward(context);
+                if (detachStartTokenKeyValue && Autograd.willRecord(k, v)) {
+                    k = StartTokenDetach.apply(k);
+                    v = StartTokenDetach.apply(v);
+                }
+                return toOut.forward(Heads.attend(toQ.forward(x), k, v, heads, false));
             }
-            return toOut.forward(Heads.attend(toQ.forward(x), k, v, heads, false));
         }
     }
 }

@@ -10,6 +10,7 @@ import sdj.nn.Linear;
 import sdj.nn.Params;
 import sdj.ops.Join;
 import sdj.ops.Unary;
+import sdj.tensor.Profiling;
 import sdj.tensor.Tensor;
 
 /**
@@ -22,6 +23,7 @@ public final class UNetModel {
     public static final String PREFIX = "model.diffusion_model";
 
     private final UNetConfig config;
+    private final String name;
     private final Linear timeEmbed0;
     private final Linear timeEmbed2;
     private final List<List<TimestepBlock>> inputBlocks = new ArrayList<>();
@@ -32,6 +34,7 @@ public final class UNetModel {
 
     public UNetModel(Params p, UNetConfig c) {
         this.config = c;
+        this.name = p.moduleName();
         int mc = c.modelChannels();
         int ted = c.timeEmbedDim();
         this.timeEmbed0 = p.sub("time_embed").linear("0", mc, ted, true);
@@ -140,6 +143,12 @@ public final class UNetModel {
      * context [B, N, contextDim].
      */
     public Tensor forward(Tensor x, float[] timesteps, Tensor context) {
+        try (var profiled = Profiling.module(name)) {
+            return compute(x, timesteps, context);
+        }
+    }
+
+    private Tensor compute(Tensor x, float[] timesteps, Tensor context) {
         Tensor emb = timeEmbed2.forward(Unary.silu(timeEmbed0.forward(
                 TimestepEmbedding.sinusoidal(timesteps, config.modelChannels()).to(x.device()))));
         Deque<Tensor> skips = new ArrayDeque<>();

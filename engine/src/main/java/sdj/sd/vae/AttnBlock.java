@@ -4,10 +4,12 @@ import sdj.nn.Conv2d;
 import sdj.nn.GroupNorm;
 import sdj.nn.Heads;
 import sdj.nn.Params;
+import sdj.tensor.Profiling;
 import sdj.tensor.Tensor;
 
 /** The VAE mid-block self-attention: single head over the H·W pixels with 1×1-conv q, k, v and proj_out. */
 final class AttnBlock {
+    private final String name;
     private final GroupNorm norm;
     private final Conv2d q;
     private final Conv2d k;
@@ -15,6 +17,7 @@ final class AttnBlock {
     private final Conv2d projOut;
 
     AttnBlock(Params p, int ch) {
+        this.name = p.moduleName();
         this.norm = new GroupNorm(p.sub("norm"), 32, ch, 1e-6f);
         this.q = p.conv2d("q", ch, ch, 1, 1, 0);
         this.k = p.conv2d("k", ch, ch, 1, 1, 0);
@@ -23,6 +26,12 @@ final class AttnBlock {
     }
 
     Tensor forward(Tensor x) {
+        try (var profiled = Profiling.module(name)) {
+            return compute(x);
+        }
+    }
+
+    private Tensor compute(Tensor x) {
         int b = x.size(0);
         int c = x.size(1);
         int h = x.size(2);

@@ -2,6 +2,7 @@ package sdj.sd.vae;
 
 import sdj.nn.Conv2d;
 import sdj.nn.Params;
+import sdj.tensor.Profiling;
 import sdj.tensor.Tensor;
 
 /**
@@ -13,6 +14,7 @@ public final class AutoencoderKL {
     public static final String PREFIX = "first_stage_model";
     public static final float SD_V1_SCALE_FACTOR = 0.18215f;
 
+    private final String name;
     private final VaeConfig config;
     private final Encoder encoder;
     private final Decoder decoder;
@@ -20,6 +22,7 @@ public final class AutoencoderKL {
     private final Conv2d postQuantConv;
 
     public AutoencoderKL(Params p, VaeConfig c) {
+        this.name = p.moduleName();
         this.config = c;
         this.encoder = new Encoder(p.sub("encoder"), c);
         this.decoder = new Decoder(p.sub("decoder"), c);
@@ -45,7 +48,9 @@ public final class AutoencoderKL {
 
     /** latents z [B, embed, h, w] → image [B, 3, 8h, 8w] in about [−1, 1]. */
     public Tensor decode(Tensor z) {
-        return decoder.forward(postQuantConv.forward(z));
+        try (var profiled = Profiling.module(name)) {
+            return decoder.forward(postQuantConv.forward(z));
+        }
     }
 
     /**

@@ -3,10 +3,12 @@ package sdj.sd.vae;
 import sdj.nn.Conv2d;
 import sdj.nn.GroupNorm;
 import sdj.nn.Params;
+import sdj.tensor.Profiling;
 import sdj.tensor.Tensor;
 
 /** VAE ResnetBlock (no time embedding): x + conv2(swish(norm2(conv1(swish(norm1(x)))))), 1×1 nin_shortcut on channel change. */
 final class ResnetBlock {
+    private final String name;
     private final GroupNorm norm1;
     private final Conv2d conv1;
     private final GroupNorm norm2;
@@ -14,6 +16,7 @@ final class ResnetBlock {
     private final Conv2d ninShortcut;
 
     ResnetBlock(Params p, int in, int out) {
+        this.name = p.moduleName();
         this.norm1 = new GroupNorm(p.sub("norm1"), 32, in, 1e-6f);
         this.conv1 = p.conv2d("conv1", in, out, 3, 1, 1);
         this.norm2 = new GroupNorm(p.sub("norm2"), 32, out, 1e-6f);
@@ -22,8 +25,10 @@ final class ResnetBlock {
     }
 
     Tensor forward(Tensor x) {
-        Tensor h = conv1.forward(norm1.forwardSilu(x));
-        h = conv2.forward(norm2.forwardSilu(h));
-        return (ninShortcut == null ? x : ninShortcut.forward(x)).add(h);
+        try (var profiled = Profiling.module(name)) {
+            Tensor h = conv1.forward(norm1.forwardSilu(x));
+            h = conv2.forward(norm2.forwardSilu(h));
+            return (ninShortcut == null ? x : ninShortcut.forward(x)).add(h);
+        }
     }
 }

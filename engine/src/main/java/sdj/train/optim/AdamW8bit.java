@@ -87,6 +87,11 @@ public final class AdamW8bit {
         return groups;
     }
 
+    /** Sets every group's learning rate (a schedule with one base lr for all groups). */
+    public void lr(double value) {
+        groups.forEach(g -> g.lr(value));
+    }
+
     /** One update of every parameter that has a gradient. */
     public void step() {
         step(Parameter::gradF32);
@@ -179,6 +184,89 @@ public final class AdamW8bit {
     public boolean quantized(Parameter p) {
         State s = state.get(p);
         return s != null && s.m8 != null;
+    }
+
+    /** The number of updates p has had; 0 before its first. */
+    public long stepCount(Parameter p) {
+        State s = state.get(p);
+        return s == null ? 0 : s.step;
+    }
+
+    /**
+     * p's state exactly as kept, for a training checkpoint (copies; null before p's first update): the step count and
+     * either the 8-bit moments (byte indices into the signed map for m, the unsigned map for v, and each block's
+     * absmax, as bitsandbytes' state1/absmax1 and state2/absmax2) or, for tensors under the minimum size, fp32 moments.
+     */
+    public Saved saved(Parameter p) {
+        State s = state.get(p);
+        if (s == null) {
+            return null;
+        }
+        return s.m8 != null ? new Saved(s.step, s.m8.clone(), s.mAbsmax.clone(), s.v8.clone(), s.vAbsmax.clone(), null, null)
+                : new Saved(s.step, null, null, null, null, s.m32.clone(), s.v32.clone());
+    }
+
+    /**
+     * Puts back p's state as {@link #saved} gave it (the arrays are copied), so the next updates are those of the run
+     * that saved it, bit for bit; null forgets p's state. A state that does not fit p (its size, or 8-bit where p's
+     * size keeps fp32 moments, or the reverse) is one sentence.
+     */
+    public void restore(Parameter p, Saved saved) {
+        if (groups.stream().noneMatch(g -> g.params().contains(p))) {
+            throw new IllegalArgumentException("parameter '" + p.name() + "' is in no AdamW8bit parameter group;"
+                    + " restore only the state of parameters this optimizer updates");
+        }
+        if (saved == null) {
+            state.remove(p);
+            return;
+        }
+        int n = Math.toIntExact(p.numel());
+        boolean quantized = n >= minQuantizedSize;
+        int blocks = (n + BLOCK_SIZE - 1) / BLOCK_SIZE;
+        boolean fits = saved.step() > 0 && (quantized
+                ? saved.m8() != null && saved.m8().length == n && saved.v8() != null && saved.v8().length == n
+                        && saved.mAbsmax() != null && saved.mAbsmax().length == blocks
+                        && saved.vAbsmax() != null && saved.vAbsmax().length == blocks
+                : saved.m32() != null && saved.m32().length == n && saved.v32() != null && saved.v32().length == n);
+        if (!fits) {
+            throw new IllegalArgumentException("AdamW8bit state of '" + p.name() + "' (" + n + " elements) needs a step"
+                    + " count ≥ 1 and " + (quantized ? "8-bit moments of " + n + " bytes with " + blocks + " block maxima"
+                    : "fp32 moments of " + n + " values") + "; the saved state does not fit (" + saved.describe() + ")");
+        }
+        State s = new State(n, quantized);
+        if (quantized) {
+            System.arraycopy(saved.m8(), 0, s.m8, 0, n);
+            System.arraycopy(saved.v8(), 0, s.v8, 0, n);
+            System.arraycopy(saved.mAbsmax(), 0, s.mAbsmax, 0, blocks);
+            System.arraycopy(saved.vAbsmax(), 0, s.vAbsmax, 0, blocks);
+        } else {
+            System.arraycopy(saved.m32(), 0, s.m32, 0, n);
+            System.arraycopy(saved.v32(), 0, s.v32, 0, n);
+        }
+        s.step = saved.step();
+        state.put(p, s);
+    }
+
+    /**
+     * One parameter's saved state: 8-bit (m8, mAbsmax, v8, vAbsmax set, m32 and v32 null) or fp32 (the reverse).
+     *
+     * @param step    updates done
+     * @param m8      first moment, byte indices into the signed dynamic map
+     * @param mAbsmax the first moment's absmax per block of {@link #BLOCK_SIZE}
+     * @param v8      second moment, byte indices into the unsigned dynamic map
+     * @param vAbsmax the second moment's absmax per block
+     * @param m32     first moment in fp32 (tensors under the minimum size)
+     * @param v32     second moment in fp32
+     */
+    public record Saved(long step, byte[] m8, float[] mAbsmax, byte[] v8, float[] vAbsmax, float[] m32, float[] v32) {
+        public boolean quantized() {
+            return m8 != null;
+        }
+
+        String describe() {
+            return "step " + step + ", " + (quantized() ? m8.length + " bytes" + (mAbsmax == null ? ""
+                    : " with " + mAbsmax.length + " block maxima") : m32 == null ? "no moments" : m32.length + " fp32 values");
+        }
     }
 
     private static float[] dequantized(byte[] q, float[] absmax, float[] plain, DynamicQuantMap map) {

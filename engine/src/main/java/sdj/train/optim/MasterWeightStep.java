@@ -17,7 +17,7 @@ import sdj.tensor.Tensor;
  */
 public final class MasterWeightStep {
     private final List<Parameter> params;
-    private final AdamW optimizer;
+    private final Optimizer optimizer;
     private final DynamicLossScaler scaler;
     private final double maxGradNorm;
 
@@ -31,12 +31,18 @@ public final class MasterWeightStep {
         NOT_FINITE
     }
 
+    /** The update of the weights from given gradients: {@code adamw::step}, or a trainer's choice of optimizer. */
+    @FunctionalInterface
+    public interface Optimizer {
+        void step(AdamW.GradientSource grads);
+    }
+
     /** @param gradNorm the global norm before clipping (of the unscaled gradients); NaN for a skipped step */
     public record Outcome(Kind kind, float gradNorm) {
     }
 
     /** @param scaler the fp16 loss scaler, or null (fp32 and bf16 training) */
-    public MasterWeightStep(List<Parameter> params, AdamW optimizer, DynamicLossScaler scaler, double maxGradNorm) {
+    public MasterWeightStep(List<Parameter> params, Optimizer optimizer, DynamicLossScaler scaler, double maxGradNorm) {
         this.params = List.copyOf(params);
         this.optimizer = optimizer;
         this.scaler = scaler;

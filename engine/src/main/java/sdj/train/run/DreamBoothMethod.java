@@ -8,7 +8,9 @@ import java.util.Map;
 import java.util.function.Predicate;
 import sdj.nn.Parameter;
 import sdj.random.TorchGenerator;
+import sdj.sd.ModelConfigs;
 import sdj.sd.StableDiffusionModel;
+import sdj.sd.clip.BpeVocabulary;
 import sdj.sd.clip.ClipTextModel;
 import sdj.sd.pipeline.StableDiffusion;
 import sdj.sd.unet.UNetModel;
@@ -24,7 +26,8 @@ import sdj.train.optim.ParamGroup;
  * diffusers' {@code train_dreambooth.py}: the whole UNet trains (and the text encoder with
  * {@code trainTextEncoder}) in one AdamW group; batches are instances then class images; the loss is the
  * instance term (min-SNR weighted with {@code snrGamma}) plus {@code priorLossWeight} × the prior term
- * ({@link MicroBatch}); the result is the whole model in the CompVis layout ({@link ModelExport}).
+ * ({@link MicroBatch}); the result is the whole model in the CompVis layout ({@link ModelExport}), and on request
+ * also as a diffusers folder ({@link #saveDiffusers}).
  */
 public final class DreamBoothMethod implements TrainingMethod {
     static final String UNET_PREFIX = UNetModel.PREFIX + ".";
@@ -36,6 +39,9 @@ public final class DreamBoothMethod implements TrainingMethod {
     private final double lr;
     private final double weightDecay;
     private final MicroBatch microBatch;
+    private final ModelConfigs configs;
+    private final int resolution;
+    private final Path vocabulary;
 
     private DreamBoothMethod(TrainConfig config, StableDiffusion pipeline, Map<String, Tensor> base) {
         StableDiffusionModel model = pipeline.model();
@@ -46,6 +52,9 @@ public final class DreamBoothMethod implements TrainingMethod {
         this.weightDecay = config.adamWeightDecay();
         this.microBatch = new MicroBatch(model, pipeline.tokenizer(), NoiseSchedule.sdV1(),
                 AutoencoderKL.SD_V1_SCALE_FACTOR, config);
+        this.configs = model.configs();
+        this.resolution = config.resolution();
+        this.vocabulary = Path.of(config.tokenizerName());
     }
 
     /** The factory the trainer opens DreamBooth with; missing class images are generated first. */
@@ -81,6 +90,14 @@ public final class DreamBoothMethod implements TrainingMethod {
         Map<String, Tensor> trained = new LinkedHashMap<>();
         params.forEach(p -> trained.put(p.name(), p.master())); // fp16/bf16 training: the fp32 masters, as diffusers
         ModelExport.write(file, base, trained);
+    }
+
+    /** The same model as a diffusers folder ({@link DiffusersExport}), its tokenizer from the run's vocabulary. */
+    public void saveDiffusers(Path folder) throws IOException {
+        Map<String, Tensor> trained = new LinkedHashMap<>();
+        params.forEach(p -> trained.put(p.name(), p.master()));
+        DiffusersExport.write(folder, ModelExport.merge(base, trained), configs, resolution,
+                BpeVocabulary.load(vocabulary));
     }
 
     @Override

@@ -19,6 +19,7 @@ import sdj.train.optim.LrSchedule;
  * @param maxTrainSteps             null: numTrainEpochs epochs of optimizer steps
  * @param checkpointsTotalLimit     null: keep every checkpoint
  * @param resumeFromCheckpoint      a checkpoint folder, "latest" (the highest in outputDir), or null
+ * @param use8bitAdam               bitsandbytes' block-wise 8-bit AdamW ({@code --use_8bit_adam}); CPU only
  * @param snrGamma                  min-SNR γ; null: plain MSE
  * @param noiseOffset               offset-noise strength ({@code --noise_offset}); 0: off
  * @param randomFlip                mirror images left-right at random (not in train_dreambooth.py; off there)
@@ -110,7 +111,6 @@ public record TrainConfig(
         check(bad, lrPower > 0, "lrPower " + lrPower + " is not positive; use e.g. 1.0.");
         check(bad, !"polynomial".equals(lrScheduler) || effectiveLearningRate() > LrSchedule.POLYNOMIAL_LR_END,
                 "learningRate " + learningRate + " is not above the polynomial schedule's end lr 1e-7; use a larger one.");
-        check(bad, !use8bitAdam, "use8bitAdam is not supported by the trainer yet; leave it off (AdamW keeps fp32 moments).");
         check(bad, adamBeta1 >= 0 && adamBeta1 < 1, "adamBeta1 " + adamBeta1 + " is outside [0, 1); use e.g. 0.9.");
         check(bad, adamBeta2 >= 0 && adamBeta2 < 1, "adamBeta2 " + adamBeta2 + " is outside [0, 1); use e.g. 0.999.");
         check(bad, adamWeightDecay >= 0, "adamWeightDecay " + adamWeightDecay + " is negative; use 0 or more (1e-2 is usual).");

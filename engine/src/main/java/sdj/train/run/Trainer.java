@@ -19,7 +19,6 @@ import sdj.tensor.DType;
 import sdj.tensor.Device;
 import sdj.tensor.Tensor;
 import sdj.train.data.DataPosition;
-import sdj.train.optim.AdamW;
 import sdj.train.optim.DynamicLossScaler;
 import sdj.train.optim.LrSchedule;
 import sdj.train.optim.MasterWeightStep;
@@ -30,7 +29,7 @@ import sdj.train.optim.ParamGroup;
  * The fine-tuning loop of diffusers' training scripts for one process, around a {@link TrainingMethod} (what
  * trains, the data, the loss, the result; DreamBooth by default): each optimizer step takes
  * {@code gradientAccumulationSteps} micro-batches, backpropagates loss/accum, clips the global gradient norm,
- * sets the scheduled learning rate, steps AdamW and clears the gradients. Every
+ * sets the scheduled learning rate, steps AdamW (or AdamW8bit, {@link RunOptimizer}) and clears the gradients. Every
  * {@code checkpointingSteps} it writes a {@link TrainingCheckpoint}; {@code resumeFromCheckpoint}
  * continues from one so exactly that the final weights equal an uninterrupted run's, bit for bit (the
  * data continues at the saved position, where diffusers restarts the resumed epoch's data order, and the
@@ -51,7 +50,7 @@ public final class Trainer {
     private final Path outputDir;
     private final TrainingMethod method;
     private final List<Parameter> params;
-    private final AdamW optimizer;
+    private final RunOptimizer optimizer;
     private final MasterWeightStep update;
     private final LrSchedule schedule;
     private final StableDiffusion pipeline;
@@ -150,8 +149,8 @@ public final class Trainer {
         long checkpointBytes = 3 * 4 * params.stream().mapToLong(Parameter::numel).sum(); // weights + 2 fp32 moments
         checkSpace(outputDir, Files.getFileStore(outputDir).getUsableSpace(), checkpointBytes);
         model.unet().setGradientCheckpointing(config.gradientCheckpointing());
-        this.optimizer = new AdamW(groups, config.adamBeta1(), config.adamBeta2(), config.adamEpsilon());
-        this.update = new MasterWeightStep(params, optimizer, precision.newScaler(), config.maxGradNorm());
+        this.optimizer = RunOptimizer.open(config, groups);
+        this.update = new MasterWeightStep(params, optimizer::step, precision.newScaler(), config.maxGradNorm());
         int accum = config.gradientAccumulationSteps();
         int perEpoch = (method.batchesPerEpoch() + accum - 1) / accum;
         this.totalSteps = config.maxTrainSteps() != null ? config.maxTrainSteps() : (long) config.numTrainEpochs() * perEpoch;
@@ -243,6 +242,15 @@ public final class Trainer {
         method.save(file);
     }
 
+    /** DreamBooth's model also as a diffusers folder ({@link DiffusersExport}); other methods have no such form. */
+    public void saveDiffusers(Path folder) throws IOException {
+        if (!(method instanceof DreamBoothMethod dreamBooth)) {
+            throw new IllegalStateException("only DreamBooth saves a diffusers folder; this run trains "
+                    + method.getClass().getSimpleName() + ", whose result is its own file.");
+        }
+        dreamBooth.saveDiffusers(folder);
+    }
+
     private void step() throws IOException {
         long k = globalStep + 1;
         long start = System.nanoTime();
@@ -300,18 +308,16 @@ public final class Trainer {
         Map<String, Tensor> weights = new LinkedHashMap<>();
         Map<String, Tensor> expAvg = new LinkedHashMap<>();
         Map<String, Tensor> expAvgSq = new LinkedHashMap<>();
+        Map<String, Tensor> quantized = new LinkedHashMap<>();
         Map<String, Long> steps = new LinkedHashMap<>();
         for (Parameter p : params) {
             weights.put(p.name(), host(p.master())); // fp32: the tensor itself; fp16/bf16: the exact master
-            if (optimizer.stepCount(p) > 0) {
-                expAvg.put(p.name(), host(optimizer.expAvg(p)));
-                expAvgSq.put(p.name(), host(optimizer.expAvgSq(p)));
-            }
-            steps.put(p.name(), optimizer.stepCount(p));
+            optimizer.save(p, expAvg, expAvgSq, quantized, steps);
         }
         DynamicLossScaler scaler = update.scaler();
-        lastCheckpoint = new TrainingCheckpoint(globalStep, seed, position, weights, expAvg, expAvgSq, steps, config,
-                skippedSteps, scaler == null ? null : scaler.state()).save(outputDir, writeHook);
+        lastCheckpoint = new TrainingCheckpoint(globalStep, seed, position, weights, expAvg, expAvgSq, steps,
+                optimizer.name(), quantized, config, skippedSteps, scaler == null ? null : scaler.state())
+                .save(outputDir, writeHook);
         if (config.checkpointsTotalLimit() != null) {
             CheckpointFolders.keepNewest(outputDir, config.checkpointsTotalLimit());
         }
@@ -326,6 +332,11 @@ public final class Trainer {
                     + " match); resume with the"
                     + " settings of the run that wrote it.");
         }
+        if (!ck.optimizer().equals(optimizer.name())) {
+            throw new IllegalArgumentException("Checkpoint " + lastCheckpoint + " holds the state of the optimizer "
+                    + ck.optimizer() + " but this run uses " + optimizer.name() + "; resume with the use8bitAdam setting"
+                    + " of the run that wrote it.");
+        }
         for (Parameter p : params) {
             Tensor w = ck.weights().get(p.name());
             p.set(Tensor.of(w.to(Device.CPU, DType.F32).toFloatArray().clone(), w.shape())
@@ -333,14 +344,7 @@ public final class Trainer {
             if (p.tensor().dtype() != DType.F32) {
                 p.startMasterFrom(w); // the checkpoint holds the fp32 master
             }
-            long step = ck.optimizerSteps().getOrDefault(p.name(), 0L);
-            if (step > 0 && (ck.expAvg().get(p.name()) == null || ck.expAvgSq().get(p.name()) == null)) {
-                throw new IllegalArgumentException("Checkpoint " + lastCheckpoint + " has no AdamW moments for '" + p.name()
-                        + "' though it counts " + step + " updates; resume from another checkpoint.");
-            }
-            if (step > 0) {
-                optimizer.restore(p, ck.expAvg().get(p.name()), ck.expAvgSq().get(p.name()), step);
-            }
+            optimizer.restore(p, ck, lastCheckpoint);
         }
         globalStep = ck.globalStep();
         skippedSteps = ck.skippedSteps();

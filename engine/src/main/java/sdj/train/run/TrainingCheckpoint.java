@@ -17,12 +17,13 @@ import sdj.train.optim.DynamicLossScaler;
 
 /**
  * A training state that a run can continue from exactly, as one folder {@code checkpoint-N}:
- * the trainable weights ({@value #WEIGHTS}), AdamW's moments and per-parameter step counts
- * ({@value #OPTIMIZER}), the run's state ({@value #STATE}: optimizer steps done, the LR scheduler's step count,
- * which is that less the steps fp16 loss scaling skipped, the seed every random draw derives from, the next data
- * position and, for fp16, the loss scaler's state) and the config ({@value #CONFIG}). The folder is written as
- * {@code .checkpoint-N.partial} and renamed when every file is on disk, so a crash leaves either no checkpoint-N or
- * a complete one.
+ * the trainable weights ({@value #WEIGHTS}), the optimizer's moments and per-parameter step counts
+ * ({@value #OPTIMIZER}: AdamW's fp32 moments, or AdamW8bit's byte codes and block maxima as {@link RunOptimizer}
+ * keeps them, the optimizer's name in the metadata), the run's state ({@value #STATE}: optimizer steps done, the LR
+ * scheduler's step count, which is that less the steps fp16 loss scaling skipped, the seed every random draw
+ * derives from, the next data position and, for fp16, the loss scaler's state) and the config ({@value #CONFIG}).
+ * The folder is written as {@code .checkpoint-N.partial} and renamed when every file is on disk, so a crash leaves
+ * either no checkpoint-N or a complete one.
  *
  * @param globalStep     optimizer steps done (diffusers' {@code global_step}); the scheduler has stepped as often,
  *                       less the skipped steps
@@ -31,25 +32,30 @@ import sdj.train.optim.DynamicLossScaler;
  * @param weights        trainable parameters by checkpoint name
  * @param expAvg         AdamW's first moments by parameter name
  * @param expAvgSq       AdamW's second moments by parameter name
- * @param optimizerSteps AdamW's step count of each parameter
+ * @param optimizerSteps the optimizer's step count of each parameter
+ * @param optimizer      "adamw" or "adamw8bit" ({@link RunOptimizer#name()}; "adamw" for checkpoints without it)
+ * @param quantized      AdamW8bit's 8-bit moments by file key (state1/, absmax1/, state2/, absmax2/ + name)
  * @param skippedSteps   optimizer steps skipped for inf/NaN fp16 gradients (the scheduler did not step on them)
  * @param lossScale      the fp16 loss scaler's state, or null (fp32 and bf16 runs)
  */
 public record TrainingCheckpoint(long globalStep, long seed, DataPosition next, Map<String, Tensor> weights,
         Map<String, Tensor> expAvg, Map<String, Tensor> expAvgSq, Map<String, Long> optimizerSteps,
-        TrainConfig config, long skippedSteps, DynamicLossScaler.State lossScale) {
+        String optimizer, Map<String, Tensor> quantized, TrainConfig config, long skippedSteps,
+        DynamicLossScaler.State lossScale) {
     static final String WEIGHTS = "trainable.safetensors";
     static final String OPTIMIZER = "optimizer.safetensors";
     static final String STATE = "training_state.json";
     static final String CONFIG = "config.json";
     private static final String EXP_AVG = "exp_avg/";
     private static final String EXP_AVG_SQ = "exp_avg_sq/";
+    private static final String OPTIMIZER_NAME = "optimizer";
 
-    /** A checkpoint of a run without loss scaling and without skipped steps. */
+    /** A checkpoint of an AdamW run without loss scaling and without skipped steps. */
     public TrainingCheckpoint(long globalStep, long seed, DataPosition next, Map<String, Tensor> weights,
             Map<String, Tensor> expAvg, Map<String, Tensor> expAvgSq, Map<String, Long> optimizerSteps,
             TrainConfig config) {
-        this(globalStep, seed, next, weights, expAvg, expAvgSq, optimizerSteps, config, 0, null);
+        this(globalStep, seed, next, weights, expAvg, expAvgSq, optimizerSteps, RunOptimizer.ADAMW, Map.of(), config,
+                0, null);
     }
 
     /** Called after each file of a checkpoint is written (tests inject crashes here). */
@@ -73,7 +79,9 @@ public record TrainingCheckpoint(long globalStep, long seed, DataPosition next, 
             Map<String, Tensor> moments = new LinkedHashMap<>();
             expAvg.forEach((name, t) -> moments.put(EXP_AVG + name, t));
             expAvgSq.forEach((name, t) -> moments.put(EXP_AVG_SQ + name, t));
-            SafeTensors.write(partial.resolve(OPTIMIZER), moments, Map.of("steps", Json.write(optimizerSteps)));
+            moments.putAll(quantized);
+            SafeTensors.write(partial.resolve(OPTIMIZER), moments, Map.of("steps", Json.write(optimizerSteps),
+                    OPTIMIZER_NAME, optimizer));
             hook.written(OPTIMIZER);
             TrainConfigJson.write(config, partial.resolve(CONFIG));
             hook.written(CONFIG);
@@ -131,8 +139,11 @@ public record TrainingCheckpoint(long globalStep, long seed, DataPosition next, 
         SafeTensors optimizer = SafeTensors.open(folder.resolve(OPTIMIZER));
         Map<String, Tensor> expAvg = new LinkedHashMap<>();
         Map<String, Tensor> expAvgSq = new LinkedHashMap<>();
+        Map<String, Tensor> quantized = new LinkedHashMap<>();
         optimizer.tensors().forEach((name, t) -> {
-            if (name.startsWith(EXP_AVG_SQ)) {
+            if (RunOptimizer.QUANTIZED_PREFIXES.stream().anyMatch(name::startsWith)) {
+                quantized.put(name, t);
+            } else if (name.startsWith(EXP_AVG_SQ)) {
                 expAvgSq.put(name.substring(EXP_AVG_SQ.length()), t);
             } else if (name.startsWith(EXP_AVG)) {
                 expAvg.put(name.substring(EXP_AVG.length()), t);
@@ -150,6 +161,7 @@ public record TrainingCheckpoint(long globalStep, long seed, DataPosition next, 
         });
         return new TrainingCheckpoint(step, seed, DataPosition.fromJson(Json.write(position)),
                 SafeTensors.open(folder.resolve(WEIGHTS)).tensors(), expAvg, expAvgSq, steps,
+                optimizer.metadata().getOrDefault(OPTIMIZER_NAME, RunOptimizer.ADAMW), quantized,
                 TrainConfigJson.read(folder.resolve(CONFIG)), step - schedulerStep, lossScale);
     }
 

@@ -59,6 +59,27 @@ class DeltaWriterTest {
         assertArrayEquals(ref.get("embed").toFloatArray(), token.tensors().get("<new1>").toFloatArray(), 0f);
     }
 
+    /** The delta reader ({@link DeltaFiles}) reads both layouts we write back to the same weights and token rows. */
+    @Test
+    void theDeltaReaderReadsBothLayoutsBack(@TempDir Path tmp) throws Exception {
+        Map<String, Tensor> ref = StateDicts.load(DIR.resolve("delta.ckpt"));
+        Map<String, Tensor> trained = new LinkedHashMap<>(ref);
+        Tensor embed = trained.remove("embed");
+        DeltaWriter.writeCompVis(tmp.resolve("delta.ckpt"), trained, embed);
+        DeltaWriter.writeDiffusers(tmp, trained, List.of("<new1>"), embed);
+        DeltaFiles files = new DeltaFiles(sdj.sd.DiffusersNames.of(
+                sdj.sd.ModelConfigFiles.read(Path.of("../models/sd-tiny.json"))));
+        for (Path source : List.of(tmp.resolve("delta.ckpt"), tmp.resolve(DeltaWriter.DIFFUSERS_FILE))) {
+            CustomDiffusionDelta delta = files.read(source);
+            assertEquals(List.of("<new1>"), delta.tokens(), source.toString());
+            assertArrayEquals(embed.toFloatArray(), delta.embed().toFloatArray(), 0f, source.toString());
+            assertEquals(trained.keySet(), delta.weights().keySet(), source.toString());
+            for (String k : trained.keySet()) {
+                assertArrayEquals(trained.get(k).toFloatArray(), delta.weights().get(k).toFloatArray(), 0f, k);
+            }
+        }
+    }
+
     @Test
     void ldmNamesMapToDiffusersBlocks() {
         assertEquals("up_blocks.3.attentions.2.transformer_blocks.0.attn2.processor.to_v_custom_diffusion.weight",

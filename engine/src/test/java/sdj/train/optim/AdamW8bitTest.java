@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -123,6 +125,56 @@ class AdamW8bitTest {
         opt.step();
         assertEquals(1 - 1e-3, p.tensor().floats()[0], 1e-7); // a first step of lr·sign(g)
         assertThrows(IllegalArgumentException.class, () -> opt.step(q -> Tensor.of(new float[] {1, 2}, 2)));
+    }
+
+    @Test
+    void aRestoredStateContinuesBitIdenticallyAndAMisfitIsRefused() {
+        int n = 5000; // 20 blocks, the last one short
+        Parameter a = param("w", n, 3), b = param("w", n, 3), smallA = param("b", 10, 4), smallB = param("b", 10, 4);
+        AdamW8bit first = AdamW8bit.of(List.of(a, smallA), LR, 1e-2);
+        SplittableRandom r = new SplittableRandom(11);
+        List<float[]> grads = new ArrayList<>();
+        for (int k = 0; k < 6; k++) {
+            float[] g = new float[n + 10];
+            for (int i = 0; i < g.length; i++) {
+                g[i] = (float) (r.nextGaussian() * Math.pow(10, -3 * r.nextDouble()));
+            }
+            grads.add(g);
+        }
+        for (int k = 0; k < 3; k++) {
+            stepWith(first, a, smallA, grads.get(k));
+        }
+        assertEquals(3, first.stepCount(a));
+        AdamW8bit.Saved saved = first.saved(a);
+        assertTrue(saved.quantized());
+        assertEquals(20, saved.mAbsmax().length);
+        assertFalse(first.saved(smallA).quantized());
+        // a second optimizer, as a resumed run builds it: the weights and the saved state put back
+        AdamW8bit second = AdamW8bit.of(List.of(b, smallB), LR, 1e-2);
+        System.arraycopy(a.tensor().floats(), 0, b.tensor().floats(), 0, n);
+        System.arraycopy(smallA.tensor().floats(), 0, smallB.tensor().floats(), 0, 10);
+        second.restore(b, saved);
+        second.restore(smallB, first.saved(smallA));
+        for (int k = 3; k < 6; k++) {
+            stepWith(first, a, smallA, grads.get(k));
+            stepWith(second, b, smallB, grads.get(k));
+        }
+        assertEquals(6, second.stepCount(b));
+        assertTrue(Arrays.equals(a.tensor().floats(), b.tensor().floats()), "8-bit weights bit-identical");
+        assertTrue(Arrays.equals(smallA.tensor().floats(), smallB.tensor().floats()), "fp32-state weights");
+        assertTrue(Arrays.equals(first.expAvgSq(a), second.expAvgSq(b)), "moments bit-identical");
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> second.restore(smallB, saved));
+        assertEquals("AdamW8bit state of 'b' (10 elements) needs a step count ≥ 1 and fp32 moments of 10 values; the"
+                + " saved state does not fit (step 3, 5000 bytes with 20 block maxima)", e.getMessage());
+    }
+
+    private static void stepWith(AdamW8bit opt, Parameter big, Parameter small, float[] g) {
+        int n = Math.toIntExact(big.numel());
+        big.tensor().setGrad(Tensor.of(Arrays.copyOfRange(g, 0, n), n));
+        small.tensor().setGrad(Tensor.of(Arrays.copyOfRange(g, n, n + 10), 10));
+        opt.step();
     }
 
     private static Parameter param(String name, int n, long seed) {

@@ -61,8 +61,8 @@ class CudaMixedPrecisionStepTest {
         Parameter cpu = fp32Param(w0);
         AdamW onGpu = AdamW.of(List.of(gpu), 1e-3, 1e-2);
         AdamW onCpu = AdamW.of(List.of(cpu), 1e-3, 1e-2);
-        MasterWeightStep gpuStep = new MasterWeightStep(List.of(gpu), onGpu, new DynamicLossScaler(), 1e9);
-        MasterWeightStep cpuStep = new MasterWeightStep(List.of(cpu), onCpu, null, 1e9);
+        MasterWeightStep gpuStep = new MasterWeightStep(List.of(gpu), onGpu::step, new DynamicLossScaler(), 1e9);
+        MasterWeightStep cpuStep = new MasterWeightStep(List.of(cpu), onCpu::step, null, 1e9);
         float[] masterBefore = gpu.master().cpu().floats();
         float[] halfBefore = gpu.tensor().cpu().to(DType.F32).floats();
 

@@ -122,7 +122,7 @@ class DynamicLossScalerTest {
     void aSkippedStepLeavesWeightsAndAdamWUntouchedOnTheCpu() {
         Parameter p = param(new float[] {0.5f, -1f, 2f});
         AdamW adamw = AdamW.of(List.of(p), 1e-3, 1e-2);
-        MasterWeightStep step = new MasterWeightStep(List.of(p), adamw, new DynamicLossScaler(), 1.0);
+        MasterWeightStep step = new MasterWeightStep(List.of(p), adamw::step, new DynamicLossScaler(), 1.0);
         p.tensor().setGrad(Tensor.of(new float[] {65536f, Float.POSITIVE_INFINITY, 0f}, 3));
         MasterWeightStep.Outcome skipped = step.step();
         assertEquals(MasterWeightStep.Kind.SKIPPED, skipped.kind());

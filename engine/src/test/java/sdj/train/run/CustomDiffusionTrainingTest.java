@@ -26,6 +26,82 @@ class CustomDiffusionTrainingTest {
     private static final Path TRAIN = TestData.shared().resolve("testdata/sd-tiny-train");
     private static final int KTN = 42170;
 
+    /** 2 steps straight, and 1 + 1 with a resume from the step-1 checkpoint: bit-identical weights and token row. */
+    @Test
+    void resumingFromACheckpointContinuesExactly(@TempDir Path tmp) throws Exception {
+        Map<String, Object> small = Map.of("maxTrainSteps", 2, "checkpointingSteps", 1, "resolution", 64);
+        Trainer straight = CustomDiffusionMethod.trainer(config(tmp.resolve("a"), small), ClassImages.Listener.NONE);
+        straight.train();
+        Trainer first = CustomDiffusionMethod.trainer(config(tmp.resolve("b"), small), ClassImages.Listener.NONE);
+        first.train(1);
+        Map<String, Object> resume = new java.util.HashMap<>(small);
+        resume.put("resumeFromCheckpoint", "latest");
+        Trainer second = CustomDiffusionMethod.trainer(config(tmp.resolve("b"), resume), ClassImages.Listener.NONE);
+        assertEquals(1, second.globalStep());
+        second.train();
+        Map<String, Tensor> a = straight.trainedWeights();
+        Map<String, Tensor> b = second.trainedWeights();
+        assertEquals(a.keySet(), b.keySet());
+        for (String k : a.keySet()) {
+            assertArrayEquals(a.get(k).toFloatArray(), b.get(k).toFloatArray(), 0f, k);
+        }
+    }
+
+    /** Two concepts from a concepts list, jointly, with two modifier tokens: both rows train, from ktn and pll. */
+    @Test
+    void twoConceptsTrainTwoTokenRows(@TempDir Path tmp) throws Exception {
+        Path cat = Files.createDirectories(tmp.resolve("cat"));
+        Path dog = Files.createDirectories(tmp.resolve("dog"));
+        Files.copy(TRAIN.resolve("instance_0.png"), cat.resolve("0.png"));
+        Files.copy(TRAIN.resolve("class_0.png"), dog.resolve("0.png"));
+        Path list = tmp.resolve("concepts.json");
+        Files.writeString(list, "[{\"instance_prompt\": \"photo of a <new1> cat\", \"instance_data_dir\": \"cat\"},"
+                + " {\"instance_prompt\": \"photo of a <new2> dog\", \"instance_data_dir\": \"dog\"}]");
+        CustomDiffusionConfig one = config(tmp, Map.of("maxTrainSteps", 2, "resolution", 64, "withPriorPreservation", false));
+        CustomDiffusionConfig two = new CustomDiffusionConfig(one.train(), CustomDiffusionConfig.readConceptsList(list),
+                List.of("<new1>", "<new2>"), List.of("ktn", "pll"), FreezeModel.CROSSATTN_KV, false, "compvis");
+        Trainer trainer = CustomDiffusionMethod.trainer(two, ClassImages.Listener.NONE);
+        trainer.train();
+        Tensor rows = trainer.trainedWeights().get("cond_stage_model.transformer.text_model.embeddings.token_embedding.added_rows");
+        assertArrayEquals(new int[] {2, 64}, rows.shape());
+        float[] table = StateDicts.load(TestData.sdTiny("model.ckpt"))
+                .get("cond_stage_model.transformer.text_model.embeddings.token_embedding.weight").toFloatArray();
+        float[] r = rows.toFloatArray();
+        int[] from = {KTN, 47629};
+        for (int i = 0; i < 2; i++) {
+            float[] init = java.util.Arrays.copyOfRange(table, from[i] * 64, from[i] * 64 + 64);
+            float[] now = java.util.Arrays.copyOfRange(r, i * 64, i * 64 + 64);
+            double moved = maxDiff(init, now);
+            assertTrue(moved > 1e-4 && moved < 0.1, "row " + i + " starts at its initializer and trains: " + moved);
+        }
+        Path delta = tmp.resolve("delta.ckpt");
+        trainer.saveModel(delta);
+        assertArrayEquals(r, StateDicts.load(delta).get("embed").toFloatArray(), 0f, "embed [2, 64] in token order");
+    }
+
+    /** The four reference PNGs as instance (2) and class (2) images, sd-tiny, seed 7, lr 1e-3, then {@code changes}. */
+    private static CustomDiffusionConfig config(Path tmp, Map<String, Object> changes) throws Exception {
+        Path inst = Files.createDirectories(tmp.resolve("instance"));
+        Path cls = Files.createDirectories(tmp.resolve("class"));
+        for (String f : List.of("instance_0.png", "instance_1.png")) {
+            Files.copy(TRAIN.resolve(f), inst.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        for (String f : List.of("class_0.png", "class_1.png")) {
+            Files.copy(TRAIN.resolve(f), cls.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        TrainConfig train = CustomDiffusionConfig.defaults().with(Map.ofEntries(
+                Map.entry("pretrainedModelNameOrPath", TestData.sdTiny("model.ckpt").toString()),
+                Map.entry("modelConfig", "../models/sd-tiny.json"),
+                Map.entry("tokenizerName", TestData.shared().resolve("data/clip/bpe_simple_vocab_16e6.txt.gz").toString()),
+                Map.entry("instanceDataDir", inst.toString()), Map.entry("instancePrompt", "photo of a <new1> cat"),
+                Map.entry("classDataDir", cls.toString()), Map.entry("classPrompt", "photo of a cat"),
+                Map.entry("withPriorPreservation", true), Map.entry("numClassImages", 2),
+                Map.entry("outputDir", tmp.resolve("out").toString()), Map.entry("seed", 7),
+                Map.entry("learningRate", 1e-3))).with(changes);
+        return new CustomDiffusionConfig(train, List.of(CustomDiffusionConfig.singleConcept(train)),
+                List.of("<new1>"), List.of("ktn"), FreezeModel.CROSSATTN_KV, true, "both");
+    }
+
     @Test
     void trainsTheKeyValueWeightsAndTheTokenRowAndSavesThemExactly(@TempDir Path tmp) throws Exception {
         Path inst = Files.createDirectories(tmp.resolve("instance"));

@@ -30,7 +30,8 @@ class MixedPrecisionRunTest {
     void aCheckpointKeepsTheLossScaleAndTheSchedulersOwnStepCount() throws IOException {
         Map<String, Tensor> weights = Map.of("w", Tensor.of(new float[] {0.5f, -1.25f}, 2));
         TrainingCheckpoint saved = new TrainingCheckpoint(7, 1234, new DataPosition(1, 3), weights, Map.of(), Map.of(),
-                Map.of("w", 0L), TrainConfig.defaults().with(Map.of("mixedPrecision", "fp16")), 3,
+                Map.of("w", 0L), RunOptimizer.ADAMW, Map.of(), TrainConfig.defaults().with(Map.of("mixedPrecision",
+                "fp16")), 3,
                 new DynamicLossScaler.State(8192f, 17));
         Path folder = saved.save(dir, TrainingCheckpoint.WriteHook.NONE);
         Map<String, Object> state = Json.parseObject(Files.readString(folder.resolve(TrainingCheckpoint.STATE)));
@@ -54,7 +55,8 @@ class MixedPrecisionRunTest {
     void aBadLossScaleEntryIsOneSentence() throws IOException {
         Map<String, Tensor> weights = Map.of("w", Tensor.of(new float[] {1f}, 1));
         Path folder = new TrainingCheckpoint(2, 1, DataPosition.START, weights, Map.of(), Map.of(), Map.of("w", 0L),
-                TrainConfig.defaults(), 0, new DynamicLossScaler.State(65536f, 2)).save(dir, TrainingCheckpoint.WriteHook.NONE);
+                RunOptimizer.ADAMW, Map.of(), TrainConfig.defaults(), 0, new DynamicLossScaler.State(65536f, 2))
+                .save(dir, TrainingCheckpoint.WriteHook.NONE);
         Path statePath = folder.resolve(TrainingCheckpoint.STATE);
         Map<String, Object> state = new LinkedHashMap<>(Json.parseObject(Files.readString(statePath)));
         state.put("lossScale", Map.of("scale", -1.0, "growthTracker", 2L));

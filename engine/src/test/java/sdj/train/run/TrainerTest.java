@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,6 +27,7 @@ import sdj.io.TestData;
 import sdj.sd.ModelConfigFiles;
 import sdj.sd.StableDiffusionModel;
 import sdj.sd.clip.ClipTokenizer;
+import sdj.tensor.DType;
 import sdj.tensor.Tensor;
 
 /**
@@ -234,6 +236,77 @@ class TrainerTest {
         // checkpointsTotalLimit 1: checkpoint-4 replaced checkpoint-2
         assertEquals(List.of("checkpoint-4", "log.jsonl"), names(out));
         assertEquals(List.of("checkpoint-4", "log.jsonl"), names(dir.resolve("straight")));
+    }
+
+    @Test
+    void aChildJvmKilledWithSigkillAfterACheckpointResumesFromLatestBitIdentical() throws Exception {
+        Path out = dir.resolve("sigkill");
+        Map<String, Object> everyStep = Map.of("checkpointingSteps", 1);
+        Path configFile = Files.createDirectories(dir.resolve("sigkill-config")).resolve("config.json");
+        TrainConfigJson.write(config("sigkill", null).with(everyStep), configFile);
+        Path flags = Path.of("..", "jvm.flags").toAbsolutePath().normalize(); // tests run in engine/
+        assertTrue(Files.isRegularFile(flags), flags + " (the JVM flags every sdj process runs with)");
+        List<String> cmd = List.of(ProcessHandle.current().info().command().orElseThrow(), "@" + flags, "-Xmx2g",
+                "-Xss4m", "-cp", System.getProperty("java.class.path"), TrainerChild.class.getName(), configFile.toString());
+        long start = System.nanoTime();
+        Process child = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("sigkill-config/child.log").toFile()).start();
+        List<Path> checkpoints = List.of();
+        while (checkpoints.isEmpty() && child.isAlive()) {
+            Thread.sleep(5);
+            checkpoints = CheckpointFolders.list(out);
+        }
+        if (!child.isAlive()) {
+            fail("the child ended (exit " + child.exitValue() + ") before its first checkpoint: "
+                    + Files.readString(dir.resolve("sigkill-config/child.log")));
+        }
+        long killedAfter = CheckpointFolders.step(checkpoints.get(checkpoints.size() - 1));
+        double childCpu = child.info().totalCpuDuration().map(d -> d.toMillis() / 1e3).orElse(Double.NaN);
+        child.destroyForcibly(); // SIGKILL: no shutdown hooks, files as the kill finds them
+        assertEquals(137, child.waitFor(), "128 + SIGKILL");
+        double childSeconds = (System.nanoTime() - start) / 1e9;
+        assertTrue(killedAfter < 4, "killed before the end, after checkpoint-" + killedAfter);
+
+        Trainer resumed = Trainer.open(config("sigkill", "latest").with(everyStep));
+        long from = resumed.globalStep();
+        assertTrue(from >= killedAfter && from < 4, "resumed from step " + from);
+        assertEquals(4, resumed.train());
+        assertSameWeights(uninterrupted, resumed.trainedWeights());
+        assertEquals(logWithoutTimes(dir.resolve("straight")), logWithoutTimes(out));
+        System.out.printf("kill -9: child killed after checkpoint-%d at %.1f s (%.1f s of CPU), resumed from step %d,"
+                + " total %.1f s%n", killedAfter, childSeconds, childCpu, from, (System.nanoTime() - start) / 1e9);
+    }
+
+    @Test
+    void adamw8bitCheckpointsItsByteCodesAndAResumedRunEndsBitIdentical() throws IOException {
+        Map<String, Object> eightBit = Map.of("use8bitAdam", true, "checkpointsTotalLimit", 2);
+        Trainer straight8 = Trainer.open(config("adamw8bit", null).with(eightBit));
+        assertEquals(4, straight8.train());
+        Map<String, float[]> uninterrupted8 = copy(straight8.trainedWeights());
+        // 8-bit moments move the weights differently from fp32 AdamW's
+        String conv = "model.diffusion_model.input_blocks.1.0.in_layers.2.weight"; // 32·32·9 = 9216 ≥ 4096: 8-bit
+        assertFalse(Arrays.equals(uninterrupted.get(conv), uninterrupted8.get(conv)), conv);
+
+        Path checkpoint = dir.resolve("adamw8bit/checkpoint-2");
+        TrainingCheckpoint saved = TrainingCheckpoint.load(checkpoint);
+        assertEquals("adamw8bit", saved.optimizer());
+        assertEquals(DType.U8, saved.quantized().get("state1/" + conv).dtype());
+        assertArrayEquals(new int[] {9216}, saved.quantized().get("state2/" + conv).shape());
+        assertArrayEquals(new int[] {9216 / 256}, saved.quantized().get("absmax1/" + conv).shape());
+        assertEquals(2L, saved.optimizerSteps().get(conv));
+        String bias = "model.diffusion_model.out.2.bias"; // 4 elements: fp32 moments, as bitsandbytes keeps them
+        assertFalse(saved.quantized().containsKey("state1/" + bias));
+        assertArrayEquals(new int[] {4}, saved.expAvg().get(bias).shape());
+
+        Trainer resumed = Trainer.open(config("adamw8bit-resumed", checkpoint.toString()).with(eightBit));
+        assertEquals(2, resumed.globalStep());
+        assertEquals(4, resumed.train());
+        assertSameWeights(uninterrupted8, resumed.trainedWeights());
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Trainer.open(config("adamw8bit-as-fp32", checkpoint.toString())));
+        assertEquals("Checkpoint " + checkpoint + " holds the state of the optimizer adamw8bit but this run uses adamw;"
+                + " resume with the use8bitAdam setting of the run that wrote it.", e.getMessage());
     }
 
     @Test
