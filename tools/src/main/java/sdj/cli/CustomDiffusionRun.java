@@ -15,7 +15,7 @@ import sdj.train.ReferenceCheck;
 import sdj.train.cd.CustomDiffusionConfig;
 import sdj.train.cd.CustomDiffusionReference;
 import sdj.train.cd.CustomDiffusionToolsReference;
-import sdj.train.cd.DeltaWriter;
+import sdj.train.cd.DeltaFiles;
 import sdj.train.cd.FreezeModel;
 import sdj.train.data.CustomDiffusionData.Concept;
 import sdj.train.run.CustomDiffusionMethod;
@@ -81,12 +81,12 @@ final class CustomDiffusionRun {
         } finally {
             bar.finish();
         }
-        trainer.saveModel(out.resolve(DeltaWriter.COMPVIS_FILE));
+        trainer.saveModel(out.resolve(DeltaFiles.COMPVIS_FILE));
         if (!cd.saveFormat().equals("diffusers")) {
-            System.out.println("wrote " + out.resolve(DeltaWriter.COMPVIS_FILE) + " (the delta, adobe's layout)");
+            System.out.println("wrote " + out.resolve(DeltaFiles.COMPVIS_FILE) + " (the delta, adobe's layout)");
         }
         if (!cd.saveFormat().equals("compvis")) {
-            System.out.println("wrote " + out.resolve(DeltaWriter.DIFFUSERS_FILE) + " and the token files (diffusers)");
+            System.out.println("wrote " + out.resolve(DeltaFiles.DIFFUSERS_FILE) + " and the token files (diffusers)");
         }
         System.out.println("wrote " + LossPlot.write(out) + " (the loss curve of " + out.resolve("log.jsonl") + ")");
         return 0;

@@ -5,6 +5,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import sdj.tensor.DType;
+import sdj.tensor.Device;
 import sdj.tensor.Tensor;
 
 /**
@@ -35,6 +37,27 @@ public record CustomDiffusionDelta(Map<String, Tensor> weights, Map<String, LowR
         return t;
     }
 
+    /**
+     * A training result: host fp32 copies of the {@code trained} weights (LDM keys) in name order, as
+     * {@code get_deltas.py}'s state dict is, and the token rows {@code embed} [n, width].
+     */
+    public static CustomDiffusionDelta trained(Map<String, Tensor> trained, List<String> tokens, Tensor embed) {
+        Map<String, Tensor> weights = new LinkedHashMap<>();
+        trained.keySet().stream().sorted().forEach(k -> weights.put(k, host(trained.get(k))));
+        return new CustomDiffusionDelta(weights, Map.of(), tokens, host(embed));
+    }
+
+    /** Only the attn2 to_k/to_v weights: what adobe's get_deltas.py keeps even when crossattn trained q and out too. */
+    public CustomDiffusionDelta keysAndValues() {
+        Map<String, Tensor> kv = new LinkedHashMap<>();
+        weights.forEach((k, w) -> {
+            if (FreezeModel.CROSSATTN_KV.trains().test(k)) {
+                kv.put(k, w);
+            }
+        });
+        return new CustomDiffusionDelta(kv, lowRank, tokens, embed);
+    }
+
     public boolean compressed() {
         return !lowRank.isEmpty();
     }
@@ -61,5 +84,9 @@ public record CustomDiffusionDelta(Map<String, Tensor> weights, Map<String, LowR
             out.put(key, low.apply(pre, key));
         });
         return out;
+    }
+
+    private static Tensor host(Tensor t) {
+        return Tensor.of(t.to(Device.CPU, DType.F32).toFloatArray(), t.shape());
     }
 }

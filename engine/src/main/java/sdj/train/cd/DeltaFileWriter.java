@@ -70,7 +70,7 @@ public final class DeltaFileWriter {
             weights.put(name, w);
         });
         Map<String, String> pt = Map.of("format", "pt");
-        SafeTensors.write(folder.resolve(DeltaFiles.DIFFUSERS_WEIGHTS + ".safetensors"), weights, pt);
+        SafeTensors.write(folder.resolve(DeltaFiles.DIFFUSERS_FILE), weights, pt);
         for (int i = 0; i < delta.tokens().size(); i++) {
             String token = delta.tokens().get(i);
             SafeTensors.write(folder.resolve(token + ".safetensors"), Map.of(token, row(delta.embed(), i)), pt);

@@ -29,6 +29,10 @@ import sdj.tensor.Tensor;
 public final class DeltaFiles {
     /** diffusers' {@code save_attn_procs} file name, without extension. */
     public static final String DIFFUSERS_WEIGHTS = "pytorch_custom_diffusion_weights";
+    /** The file {@link DeltaFileWriter#writeDiffusers} writes the weights to. */
+    public static final String DIFFUSERS_FILE = DIFFUSERS_WEIGHTS + ".safetensors";
+    /** adobe's name for the CompVis layout ({@code get_deltas.py}'s output). */
+    public static final String COMPVIS_FILE = "delta.ckpt";
 
     private final CrossAttentionKeys keys;
 

@@ -10,6 +10,7 @@ import java.util.Map;
 import sdj.io.StateDicts;
 import sdj.nn.Parameter;
 import sdj.random.TorchGenerator;
+import sdj.sd.DiffusersNames;
 import sdj.sd.ModelConfigFiles;
 import sdj.sd.ModelConfigs;
 import sdj.sd.StableDiffusionModel;
@@ -23,8 +24,10 @@ import sdj.tensor.Tensor;
 import sdj.train.Latents;
 import sdj.train.NoiseSchedule;
 import sdj.train.cd.AddedTokens;
+import sdj.train.cd.CrossAttentionKeys;
 import sdj.train.cd.CustomDiffusionConfig;
-import sdj.train.cd.DeltaWriter;
+import sdj.train.cd.CustomDiffusionDelta;
+import sdj.train.cd.DeltaFileWriter;
 import sdj.train.cd.MaskedLoss;
 import sdj.train.data.CustomDiffusionData;
 import sdj.train.data.CustomDiffusionData.CdBatch;
@@ -36,7 +39,7 @@ import sdj.train.optim.ParamGroup;
  * tokenizer and their embedding rows (copies of the initializer tokens' rows) train with the attn2 k/v (or all attn2)
  * weights in one AdamW group; the start token's key/value are detached in cross-attention; batches come from
  * {@link CustomDiffusionData} (scale augmentation, latent masks, regularization images mixed in); the loss is
- * {@link MaskedLoss}; the result is a delta ({@link DeltaWriter}) in adobe's and/or diffusers' layout.
+ * {@link MaskedLoss}; the result is a delta ({@link DeltaFileWriter}) in adobe's and/or diffusers' layout.
  */
 public final class CustomDiffusionMethod implements TrainingMethod {
     private final CustomDiffusionConfig cd;
@@ -165,12 +168,13 @@ public final class CustomDiffusionMethod implements TrainingMethod {
     public void save(Path file) throws IOException {
         Map<String, Tensor> trained = new LinkedHashMap<>();
         weights.forEach(p -> trained.put(p.name(), p.tensor()));
+        CustomDiffusionDelta delta = CustomDiffusionDelta.trained(trained, cd.modifierTokens(), tokenRows.tensor());
+        DeltaFileWriter writer = new DeltaFileWriter(new CrossAttentionKeys(DiffusersNames.of(model.configs())));
         if (!cd.saveFormat().equals("diffusers")) {
-            DeltaWriter.writeCompVis(file, trained, tokenRows.tensor());
+            writer.writeCompVis(file, delta.keysAndValues());
         }
         if (!cd.saveFormat().equals("compvis")) {
-            Path folder = file.toAbsolutePath().getParent();
-            DeltaWriter.writeDiffusers(folder, trained, cd.modifierTokens(), tokenRows.tensor());
+            writer.writeDiffusers(file.toAbsolutePath().getParent(), delta);
         }
     }
 

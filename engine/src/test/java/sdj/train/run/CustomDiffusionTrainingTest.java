@@ -13,9 +13,11 @@ import org.junit.jupiter.api.io.TempDir;
 import sdj.io.SafeTensors;
 import sdj.io.StateDicts;
 import sdj.io.TestData;
+import sdj.sd.DiffusersNames;
 import sdj.tensor.Tensor;
+import sdj.train.cd.CrossAttentionKeys;
 import sdj.train.cd.CustomDiffusionConfig;
-import sdj.train.cd.DeltaWriter;
+import sdj.train.cd.DeltaFiles;
 import sdj.train.cd.FreezeModel;
 
 /**
@@ -128,7 +130,7 @@ class CustomDiffusionTrainingTest {
         Trainer trainer = CustomDiffusionMethod.trainer(cd, ClassImages.Listener.NONE);
         assertEquals(2e-3, trainer.config().effectiveLearningRate(), 1e-15, "scale-lr on: lr × batch 2");
         assertEquals(20, trainer.train());
-        Path delta = out.resolve(DeltaWriter.COMPVIS_FILE);
+        Path delta = out.resolve(DeltaFiles.COMPVIS_FILE);
         trainer.saveModel(delta);
 
         Map<String, Tensor> trained = trainer.trainedWeights();
@@ -143,14 +145,15 @@ class CustomDiffusionTrainingTest {
                 "cond_stage_model.transformer.text_model.embeddings.token_embedding.weight").toFloatArray(), KTN * 64,
                 KTN * 64 + 64);
         assertTrue(maxDiff(ktnRow, rows.toFloatArray()) > 1e-4, "the <new1> row moved away from ktn's");
-        SafeTensors diffusers = SafeTensors.open(out.resolve(DeltaWriter.DIFFUSERS_FILE));
+        SafeTensors diffusers = SafeTensors.open(out.resolve(DeltaFiles.DIFFUSERS_FILE));
+        CrossAttentionKeys keys = new CrossAttentionKeys(DiffusersNames.of(trainer.model().configs()));
         for (String key : reference.keySet()) {
             if (key.equals("embed")) {
                 continue;
             }
             float[] w = trained.get(key).toFloatArray();
             assertArrayEquals(w, written.get(key).toFloatArray(), 0f, key);
-            assertArrayEquals(w, diffusers.tensors().get(DeltaWriter.diffusersName(key)).toFloatArray(), 0f, key);
+            assertArrayEquals(w, diffusers.tensors().get(keys.toProcessorKey(key)).toFloatArray(), 0f, key);
             assertTrue(maxDiff(w, base.get(key).toFloatArray()) > 1e-4, key + " trained");
         }
         assertArrayEquals(rows.toFloatArray(), SafeTensors.open(out.resolve("<new1>.safetensors")).tensors().get("<new1>")
