@@ -55,32 +55,14 @@ final class CustomDiffusionRun {
     static int train(CommandLine cmd) throws IOException {
         CustomDiffusionConfig cd = config(cmd);
         TrainConfig config = cd.train();
-        List<String> bad = config.validate();
-        if (!bad.isEmpty()) {
-            throw new UserError(String.join(" ", bad.stream().map(DreamBoothRun::inFlagNames).toList()));
-        }
-        if (!Files.isRegularFile(Path.of(config.pretrainedModelNameOrPath()))) {
-            throw new UserError("the base checkpoint " + config.pretrainedModelNameOrPath() + " does not exist; pass it"
-                    + " with --ckpt FILE.");
-        }
-        Trainer trainer;
-        try {
-            trainer = CustomDiffusionMethod.trainer(cd, (file, done, total) ->
-                    System.err.printf(Locale.ROOT, "sdj train: class image %d of %d written: %s%n", done, total, file));
-        } catch (IllegalArgumentException e) {
-            throw new UserError(DreamBoothRun.inFlagNames(e.getMessage()));
-        }
+        TrainSteps.check(config.validate(), DreamBoothRun::inFlagNames, config.pretrainedModelNameOrPath());
+        Trainer trainer = TrainSteps.open(classImages -> CustomDiffusionMethod.trainer(cd, classImages),
+                DreamBoothRun::inFlagNames);
         Path out = Path.of(config.outputDir());
         System.err.printf(Locale.ROOT, "sdj train: custom-diffusion, %d of %d steps to go, seed %d, lr %g, into %s%n",
                 trainer.totalSteps() - trainer.globalStep(), trainer.totalSteps(), trainer.config().seed(),
                 trainer.config().effectiveLearningRate(), out);
-        TrainProgressBar bar = new TrainProgressBar(System.err);
-        trainer.onProgress(bar);
-        try {
-            trainer.train();
-        } finally {
-            bar.finish();
-        }
+        TrainSteps.train(trainer);
         trainer.saveModel(out.resolve(DeltaFiles.COMPVIS_FILE));
         if (!cd.saveFormat().equals("diffusers")) {
             System.out.println("wrote " + out.resolve(DeltaFiles.COMPVIS_FILE) + " (the delta, adobe's layout)");

@@ -1,7 +1,6 @@
 package sdj.cli;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -98,35 +97,17 @@ final class DreamBoothRun {
     static int run(CommandLine cmd) throws IOException {
         TrainConfig config = config(cmd);
         String format = saveFormat(cmd);
-        List<String> bad = config.validate();
-        if (!bad.isEmpty()) {
-            throw new UserError(String.join(" ", bad.stream().map(DreamBoothRun::inFlagNames).toList()));
-        }
-        Path base = Path.of(config.pretrainedModelNameOrPath());
-        if (!Files.isRegularFile(base)) {
-            throw new UserError("the base checkpoint " + base + " does not exist; pass it with --ckpt FILE.");
-        }
+        TrainSteps.check(config.validate(), DreamBoothRun::inFlagNames, config.pretrainedModelNameOrPath());
         Device device = device(cmd, config);
-        Trainer trainer;
-        try {
-            // prior preservation with fewer class images than --num-class-images generates the rest first
-            trainer = Trainer.open(config, device, (file, done, total) ->
-                    System.err.printf(Locale.ROOT, "sdj train: class image %d of %d written: %s%n", done, total, file));
-        } catch (IllegalArgumentException e) {
-            throw new UserError(inFlagNames(e.getMessage()));
-        }
+        // prior preservation with fewer class images than --num-class-images generates the rest first
+        Trainer trainer = TrainSteps.open(classImages -> Trainer.open(config, device, classImages),
+                DreamBoothRun::inFlagNames);
         Path out = Path.of(config.outputDir());
         System.err.printf(Locale.ROOT, "sdj train: dreambooth, %d of %d steps to go, seed %d%s, into %s%n",
                 trainer.totalSteps() - trainer.globalStep(), trainer.totalSteps(), trainer.config().seed(),
                 device == Device.CPU ? "" : ", on cuda (" + Cuda.device() + "), mixed precision " + config.mixedPrecision(),
                 out);
-        TrainProgressBar bar = new TrainProgressBar(System.err);
-        trainer.onProgress(bar);
-        try {
-            trainer.train();
-        } finally {
-            bar.finish();
-        }
+        TrainSteps.train(trainer);
         if (trainer.skippedSteps() > 0) {
             System.err.printf(Locale.ROOT, "sdj train: %d optimizer steps were skipped because fp16 gradients overflowed"
                     + " (the loss scale backed off; see \"skipped\" in %s)%n", trainer.skippedSteps(),

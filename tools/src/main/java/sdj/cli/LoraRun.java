@@ -1,9 +1,7 @@
 package sdj.cli;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.commons.cli.CommandLine;
@@ -39,32 +37,14 @@ final class LoraRun {
             }
         }
         LoraConfig lora = LoraTrainFlags.config(cmd, DreamBoothRun.withFlags(cmd, train), fromFile);
-        List<String> bad = lora.validate();
-        if (!bad.isEmpty()) {
-            throw new UserError(String.join(" ", bad.stream().map(LoraTrainFlags::inFlagNames).toList()));
-        }
-        Path base = Path.of(lora.train().pretrainedModelNameOrPath());
-        if (!Files.isRegularFile(base)) {
-            throw new UserError("the base checkpoint " + base + " does not exist; pass it with --ckpt FILE.");
-        }
-        Trainer trainer;
-        try {
-            trainer = LoraTraining.open(lora, (file, done, total) ->
-                    System.err.printf(Locale.ROOT, "sdj train: class image %d of %d written: %s%n", done, total, file));
-        } catch (IllegalArgumentException e) {
-            throw new UserError(LoraTrainFlags.inFlagNames(e.getMessage()));
-        }
+        TrainSteps.check(lora.validate(), LoraTrainFlags::inFlagNames, lora.train().pretrainedModelNameOrPath());
+        Trainer trainer = TrainSteps.open(classImages -> LoraTraining.open(lora, classImages),
+                LoraTrainFlags::inFlagNames);
         Path out = Path.of(lora.train().outputDir());
         System.err.printf(Locale.ROOT, "sdj train: lora rank %d alpha %s on %d modules, %d of %d steps to go, seed %d,"
                 + " into %s%n", lora.rank(), lora.effectiveAlpha(), trainer.model().store().adapters().size(),
                 trainer.totalSteps() - trainer.globalStep(), trainer.totalSteps(), trainer.config().seed(), out);
-        TrainProgressBar bar = new TrainProgressBar(System.err);
-        trainer.onProgress(bar);
-        try {
-            trainer.train();
-        } finally {
-            bar.finish();
-        }
+        TrainSteps.train(trainer);
         boolean diffusers = lora.saveFormat().equals("diffusers");
         Path file = out.resolve(diffusers ? DiffusersLoraFile.FILE_NAME
                 : LoraTrainFlags.outputName(cmd, fromFile) + ".safetensors");
