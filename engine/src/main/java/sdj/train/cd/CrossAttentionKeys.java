@@ -14,8 +14,7 @@ import sdj.sd.DiffusersNames;
 public final class CrossAttentionKeys {
     /** {@code .processor.to_k_custom_diffusion} → {@code .to_k}; to_out keeps its {@code .0}. */
     private static final Pattern PROCESSOR = Pattern.compile("\\.processor\\.(to_q|to_k|to_v|to_out)_custom_diffusion\\.");
-    /** An attn2 projection's {@code .to_k.} (the lookbehind keeps attn1, which has no processor weights, out). */
-    private static final Pattern PLAIN = Pattern.compile("(?<=\\.attn2)\\.(to_q|to_k|to_v|to_out)\\.(?=(0\\.)?(weight|bias)$)");
+    private static final Pattern PLAIN = Pattern.compile("\\.(to_q|to_k|to_v|to_out)\\.(?=(0\\.)?(weight|bias)$)");
 
     private final DiffusersNames names;
 
@@ -37,7 +36,7 @@ public final class CrossAttentionKeys {
         return names.unetToLdm(key.substring(0, m.start()) + "." + m.group(1) + "." + key.substring(m.end()));
     }
 
-    /** The diffusers processor key of an LDM attn2 key, or null when it is none or the table has no such block. */
+    /** The diffusers processor key of an LDM attn2 key, or null when the table has no such block. */
     public String toProcessorKey(String ldmKey) {
         String d = names.toDiffusers(ldmKey);
         if (d == null || !d.startsWith(DiffusersNames.UNET)) {

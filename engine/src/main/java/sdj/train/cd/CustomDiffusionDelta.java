@@ -39,12 +39,12 @@ public record CustomDiffusionDelta(Map<String, Tensor> weights, Map<String, LowR
 
     /**
      * A training result: host fp32 copies of the {@code trained} weights (LDM keys) in name order, as
-     * {@code get_deltas.py}'s state dict is, and the token rows {@code embed} [n, width].
+     * {@code get_deltas.py}'s state dict is, and the token rows {@code embed} [n, width] (null: no token).
      */
     public static CustomDiffusionDelta trained(Map<String, Tensor> trained, List<String> tokens, Tensor embed) {
         Map<String, Tensor> weights = new LinkedHashMap<>();
         trained.keySet().stream().sorted().forEach(k -> weights.put(k, host(trained.get(k))));
-        return new CustomDiffusionDelta(weights, Map.of(), tokens, host(embed));
+        return new CustomDiffusionDelta(weights, Map.of(), tokens, embed == null ? null : host(embed));
     }
 
     /** Only the attn2 to_k/to_v weights: what adobe's get_deltas.py keeps even when crossattn trained q and out too. */

@@ -3,6 +3,7 @@ package sdj.train.cd;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -111,14 +112,18 @@ class TrainedDeltaTest {
     }
 
     @Test
-    void ldmNamesMapToDiffusersBlocks() {
+    void ldmNamesMapToDiffusersBlocks(@TempDir Path tmp) {
         assertEquals("up_blocks.3.attentions.2.transformer_blocks.0.attn2.processor.to_v_custom_diffusion.weight",
                 KEYS.toProcessorKey("model.diffusion_model.output_blocks.11.1.transformer_blocks.0.attn2.to_v.weight"));
         assertEquals("mid_block.attentions.0.transformer_blocks.0.attn2.processor.to_out_custom_diffusion.0.bias",
                 KEYS.toProcessorKey("model.diffusion_model.middle_block.1.transformer_blocks.0.attn2.to_out.0.bias"));
         assertEquals("down_blocks.0.attentions.1.transformer_blocks.0.attn2.processor.to_q_custom_diffusion.weight",
                 KEYS.toProcessorKey("model.diffusion_model.input_blocks.2.1.transformer_blocks.0.attn2.to_q.weight"));
-        assertNull(KEYS.toProcessorKey("model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn1.to_k.weight"),
-                "attn1 has no processor weights");
+        // a delta holds only attention projections; anything else has no processor name and is refused
+        String projIn = "model.diffusion_model.input_blocks.1.1.proj_in.weight";
+        CustomDiffusionDelta notADelta = CustomDiffusionDelta.trained(Map.of(projIn, Tensor.zeros(4, 4)), List.of(), null);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> WRITER.writeDiffusers(tmp, notADelta));
+        assertEquals("'" + projIn + "' has no diffusers processor name", e.getMessage());
     }
 }
