@@ -32,6 +32,7 @@ import sdj.train.cd.MaskedLoss;
 import sdj.train.data.CustomDiffusionData;
 import sdj.train.data.CustomDiffusionData.CdBatch;
 import sdj.train.data.DataPosition;
+import sdj.train.optim.MixedPrecision;
 import sdj.train.optim.ParamGroup;
 
 /**
@@ -93,11 +94,25 @@ public final class CustomDiffusionMethod implements TrainingMethod {
 
     /** A trainer for {@code cd}: loads the base checkpoint, its model config and the tokenizer the config names. */
     public static Trainer trainer(CustomDiffusionConfig cd, ClassImages.Listener classImages) throws IOException {
+        return trainer(cd, Device.CPU, classImages);
+    }
+
+    /**
+     * As above with the model on {@code device} (fp32, or the mixedPrecision dtype, which the cpu refuses before the
+     * weights are read). The model is placed first, so the added token rows are created on the device
+     * ({@link sdj.sd.clip.ClipTextModel#addTokenRows}); under mixed precision they and the attn2 weights train
+     * through fp32 masters.
+     */
+    public static Trainer trainer(CustomDiffusionConfig cd, Device device, ClassImages.Listener classImages)
+            throws IOException {
         TrainConfig c = cd.train().validated();
+        MixedPrecision precision = MixedPrecision.parse(c.mixedPrecision());
+        Trainer.requireDevice(precision, device);
         Path checkpoint = Path.of(c.pretrainedModelNameOrPath());
         Map<String, Tensor> stateDict = StateDicts.load(checkpoint);
         ModelConfigs configs = c.modelConfig() == null ? ModelConfigs.SD_V1 : ModelConfigFiles.read(Path.of(c.modelConfig()));
-        StableDiffusionModel model = StableDiffusionModel.fromStateDict(stateDict, configs, checkpoint.toString());
+        StableDiffusionModel model = StableDiffusionModel.fromStateDict(stateDict, configs, checkpoint.toString(), device,
+                precision.dtype());
         ClipTokenizer tokenizer = ClipTokenizer.load(Path.of(c.tokenizerName()));
         return new Trainer((train, pipeline, base) -> open(cd, train, pipeline, classImages), c, model, tokenizer,
                 stateDict);

@@ -9,9 +9,9 @@ import sdj.sd.ModelConfigFiles;
 import sdj.sd.ModelConfigs;
 import sdj.sd.StableDiffusionModel;
 import sdj.sd.clip.ClipTokenizer;
-import sdj.tensor.DType;
 import sdj.tensor.Device;
 import sdj.tensor.Tensor;
+import sdj.train.optim.MixedPrecision;
 
 /**
  * Opens a LoRA run: loads the base checkpoint, builds the model with the config's adapters (their lora_down
@@ -28,8 +28,20 @@ public final class LoraTraining {
 
     /** As {@link #open(LoraConfig)}, telling {@code classImages} of each class image generated. */
     public static Trainer open(LoraConfig lora, ClassImages.Listener classImages) throws IOException {
+        return open(lora, Device.CPU, classImages);
+    }
+
+    /**
+     * As {@link #open(LoraConfig)} with the model on {@code device} (fp32, or the mixedPrecision dtype, which the cpu
+     * refuses before the weights are read). The model is placed before the adapters are made, so they are created
+     * on the device from the same seeded host values as on the cpu; under mixed precision they train through fp32
+     * masters ({@link sdj.train.optim.MasterWeightStep}).
+     */
+    public static Trainer open(LoraConfig lora, Device device, ClassImages.Listener classImages) throws IOException {
         lora.validated();
         TrainConfig config = lora.train();
+        MixedPrecision precision = MixedPrecision.parse(config.mixedPrecision());
+        Trainer.requireDevice(precision, device);
         if (config.seed() == null && config.resumeFromCheckpoint() == null) {
             config = config.with(Map.of("seed", StepRandom.freshSeed()));
         }
@@ -42,7 +54,7 @@ public final class LoraTraining {
         // a resumed run without a seed takes the checkpoint's; its adapters are restored, so 0 only seeds a placeholder
         long adapterSeed = config.seed() != null ? config.seed() : 0L;
         StableDiffusionModel model = StableDiffusionModel.fromStateDict(stateDict, configs, checkpoint.toString(),
-                Device.CPU, DType.F32, run.rules(adapterSeed));
+                device, precision.dtype(), run.rules(adapterSeed));
         return new Trainer(LoraMethod.factory(run, classImages), config, model,
                 ClipTokenizer.load(Path.of(config.tokenizerName())), stateDict);
     }
