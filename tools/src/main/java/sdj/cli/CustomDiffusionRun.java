@@ -11,6 +11,7 @@ import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import sdj.sd.clip.ClipTokenizer;
+import sdj.tensor.Device;
 import sdj.train.ReferenceCheck;
 import sdj.train.cd.CustomDiffusionConfig;
 import sdj.train.cd.CustomDiffusionReference;
@@ -56,12 +57,13 @@ final class CustomDiffusionRun {
         CustomDiffusionConfig cd = config(cmd);
         TrainConfig config = cd.train();
         TrainSteps.check(config.validate(), DreamBoothRun::inFlagNames, config.pretrainedModelNameOrPath());
-        Trainer trainer = TrainSteps.open(classImages -> CustomDiffusionMethod.trainer(cd, classImages),
+        Device device = DreamBoothRun.device(cmd, config);
+        Trainer trainer = TrainSteps.open(classImages -> CustomDiffusionMethod.trainer(cd, device, classImages),
                 DreamBoothRun::inFlagNames);
         Path out = Path.of(config.outputDir());
-        System.err.printf(Locale.ROOT, "sdj train: custom-diffusion, %d of %d steps to go, seed %d, lr %g, into %s%n",
+        System.err.printf(Locale.ROOT, "sdj train: custom-diffusion, %d of %d steps to go, seed %d, lr %g%s, into %s%n",
                 trainer.totalSteps() - trainer.globalStep(), trainer.totalSteps(), trainer.config().seed(),
-                trainer.config().effectiveLearningRate(), out);
+                trainer.config().effectiveLearningRate(), DreamBoothRun.onDevice(device, config), out);
         TrainSteps.train(trainer);
         trainer.saveModel(out.resolve(DeltaFiles.COMPVIS_FILE));
         if (!cd.saveFormat().equals("diffusers")) {

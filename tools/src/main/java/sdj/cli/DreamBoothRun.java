@@ -105,8 +105,7 @@ final class DreamBoothRun {
         Path out = Path.of(config.outputDir());
         System.err.printf(Locale.ROOT, "sdj train: dreambooth, %d of %d steps to go, seed %d%s, into %s%n",
                 trainer.totalSteps() - trainer.globalStep(), trainer.totalSteps(), trainer.config().seed(),
-                device == Device.CPU ? "" : ", on cuda (" + Cuda.device() + "), mixed precision " + config.mixedPrecision(),
-                out);
+                onDevice(device, config), out);
         TrainSteps.train(trainer);
         if (trainer.skippedSteps() > 0) {
             System.err.printf(Locale.ROOT, "sdj train: %d optimizer steps were skipped because fp16 gradients overflowed"
@@ -123,6 +122,11 @@ final class DreamBoothRun {
         }
         System.out.println("wrote " + LossPlot.write(out) + " (the loss curve of " + out.resolve("log.jsonl") + ")");
         return 0;
+    }
+
+    /** The start line's words for a run on cuda (nothing on the cpu). */
+    static String onDevice(Device device, TrainConfig config) {
+        return device == Device.CPU ? "" : ", on cuda (" + Cuda.device() + "), mixed precision " + config.mixedPrecision();
     }
 
     /** --device cpu|cuda (as the other commands probe it); fp16/bf16 mixed precision needs cuda. */

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.commons.cli.CommandLine;
+import sdj.tensor.Device;
 import sdj.train.lora.DiffusersLoraFile;
 import sdj.train.run.LoraConfig;
 import sdj.train.run.LoraTraining;
@@ -38,12 +39,14 @@ final class LoraRun {
         }
         LoraConfig lora = LoraTrainFlags.config(cmd, DreamBoothRun.withFlags(cmd, train), fromFile);
         TrainSteps.check(lora.validate(), LoraTrainFlags::inFlagNames, lora.train().pretrainedModelNameOrPath());
-        Trainer trainer = TrainSteps.open(classImages -> LoraTraining.open(lora, classImages),
+        Device device = DreamBoothRun.device(cmd, lora.train());
+        Trainer trainer = TrainSteps.open(classImages -> LoraTraining.open(lora, device, classImages),
                 LoraTrainFlags::inFlagNames);
         Path out = Path.of(lora.train().outputDir());
-        System.err.printf(Locale.ROOT, "sdj train: lora rank %d alpha %s on %d modules, %d of %d steps to go, seed %d,"
+        System.err.printf(Locale.ROOT, "sdj train: lora rank %d alpha %s on %d modules, %d of %d steps to go, seed %d%s,"
                 + " into %s%n", lora.rank(), lora.effectiveAlpha(), trainer.model().store().adapters().size(),
-                trainer.totalSteps() - trainer.globalStep(), trainer.totalSteps(), trainer.config().seed(), out);
+                trainer.totalSteps() - trainer.globalStep(), trainer.totalSteps(), trainer.config().seed(),
+                DreamBoothRun.onDevice(device, lora.train()), out);
         TrainSteps.train(trainer);
         boolean diffusers = lora.saveFormat().equals("diffusers");
         Path file = out.resolve(diffusers ? DiffusersLoraFile.FILE_NAME

@@ -79,8 +79,8 @@ public final class TrainCommand implements Command {
                 + " the model as a diffusers folder (default OUTPUT_DIR/" + DreamBoothRun.DIFFUSERS + ")").build());
         o.addOption(Option.builder().longOpt("optimizer").hasArg().argName("adamw|adamw8bit").desc("adamw8bit is"
                 + " --use-8bit-adam (CPU only); default adamw").build());
-        o.addOption(Option.builder().longOpt("device").hasArg().desc("dreambooth: cpu (default) or cuda, where the"
-                + " model trains; on cuda in fp32, or in fp16/bf16 with --mixed-precision").build());
+        o.addOption(Option.builder().longOpt("device").hasArg().desc("cpu (default) or cuda, where the model"
+                + " trains; on cuda in fp32, or in fp16/bf16 with --mixed-precision").build());
         TrainFlags.addTo(o);
         CustomDiffusionRun.addOptions(o);
         LoraTrainFlags.addTo(o);
@@ -100,11 +100,6 @@ public final class TrainCommand implements Command {
             if (cmd.hasOption("reference")) {
                 return usage("--reference DIR goes with --check; add --check to replay the reference, or leave"
                         + " --reference out to train.");
-            }
-            if (!methods[0].equals("dreambooth") && cmd.hasOption("device")
-                    && !cmd.getOptionValue("device").equals("cpu")) {
-                return usage("--device " + cmd.getOptionValue("device") + " is for dreambooth so far; " + methods[0]
-                        + " trains on the cpu, so leave --device out.");
             }
             try {
                 return switch (methods[0]) {

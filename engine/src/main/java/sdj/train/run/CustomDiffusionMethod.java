@@ -14,6 +14,7 @@ import sdj.sd.DiffusersNames;
 import sdj.sd.ModelConfigFiles;
 import sdj.sd.ModelConfigs;
 import sdj.sd.StableDiffusionModel;
+import sdj.sd.clip.ClipTextModel;
 import sdj.sd.clip.ClipTokenizer;
 import sdj.sd.pipeline.StableDiffusion;
 import sdj.sd.vae.AutoencoderKL;
@@ -52,13 +53,15 @@ public final class CustomDiffusionMethod implements TrainingMethod {
     private final double lr;
     private final double weightDecay;
     private final NoiseSchedule schedule = NoiseSchedule.sdV1();
+    private static final String TOKEN_TABLE = ClipTextModel.PREFIX + ".embeddings.token_embedding.weight";
 
-    private CustomDiffusionMethod(CustomDiffusionConfig cd, StableDiffusion pipeline) throws IOException {
+    private CustomDiffusionMethod(CustomDiffusionConfig cd, StableDiffusion pipeline, Map<String, Tensor> base)
+            throws IOException {
         TrainConfig c = cd.train();
         this.cd = cd;
         this.model = pipeline.model();
         this.tokenizer = pipeline.tokenizer();
-        this.tokenRows = addTokens(cd, model, tokenizer);
+        this.tokenRows = addTokens(cd, model, tokenizer, base);
         model.store().setTrainable(cd.freezeModel().trains());
         this.weights = cd.freezeModel().parameters(model.store());
         tokenRows.trainable(true);
@@ -76,6 +79,12 @@ public final class CustomDiffusionMethod implements TrainingMethod {
      */
     public static TrainingMethod open(CustomDiffusionConfig cd, TrainConfig train, StableDiffusion pipeline,
             ClassImages.Listener classImages) throws IOException {
+        return open(cd, train, pipeline, null, classImages);
+    }
+
+    /** As above; {@code base}, the state dict the model was built from (or null), gives exact fp32 token rows. */
+    public static TrainingMethod open(CustomDiffusionConfig cd, TrainConfig train, StableDiffusion pipeline,
+            Map<String, Tensor> base, ClassImages.Listener classImages) throws IOException {
         CustomDiffusionConfig run = new CustomDiffusionConfig(train, cd.concepts(), cd.modifierTokens(),
                 cd.initializerTokens(), cd.freezeModel(), cd.augment(), cd.saveFormat());
         if (train.withPriorPreservation()) {
@@ -89,7 +98,7 @@ public final class CustomDiffusionMethod implements TrainingMethod {
                 }
             }
         }
-        return new CustomDiffusionMethod(run, pipeline);
+        return new CustomDiffusionMethod(run, pipeline, base);
     }
 
     /** A trainer for {@code cd}: loads the base checkpoint, its model config and the tokenizer the config names. */
@@ -114,12 +123,16 @@ public final class CustomDiffusionMethod implements TrainingMethod {
         StableDiffusionModel model = StableDiffusionModel.fromStateDict(stateDict, configs, checkpoint.toString(), device,
                 precision.dtype());
         ClipTokenizer tokenizer = ClipTokenizer.load(Path.of(c.tokenizerName()));
-        return new Trainer((train, pipeline, base) -> open(cd, train, pipeline, classImages), c, model, tokenizer,
+        return new Trainer((train, pipeline, base) -> open(cd, train, pipeline, base, classImages), c, model, tokenizer,
                 stateDict);
     }
 
-    /** Registers the modifier tokens and appends their starting rows; returns the parameter holding the rows. */
-    static Parameter addTokens(CustomDiffusionConfig cd, StableDiffusionModel model, ClipTokenizer tokenizer) {
+    /**
+     * Registers the modifier tokens and appends their starting rows; returns the parameter holding the rows. An
+     * fp16/bf16 model's rows start their fp32 masters from {@code base}'s exact table (when given), not the rounded.
+     */
+    static Parameter addTokens(CustomDiffusionConfig cd, StableDiffusionModel model, ClipTokenizer tokenizer,
+            Map<String, Tensor> base) {
         int vocab = model.clip().tokenEmbedding().size(0);
         int[] sources = new int[cd.modifierTokens().size()];
         for (int i = 0; i < sources.length; i++) {
@@ -131,7 +144,13 @@ public final class CustomDiffusionMethod implements TrainingMethod {
             }
             sources[i] = CustomDiffusionConfig.initializerId(tokenizer, cd.initializerTokens().get(i));
         }
-        return model.clip().addTokenRows(AddedTokens.copyRows(model.clip().tokenEmbedding(), sources));
+        Tensor exactTable = base == null ? null : base.get(TOKEN_TABLE);
+        Tensor rows = AddedTokens.copyRows(exactTable != null ? exactTable : model.clip().tokenEmbedding(), sources);
+        Parameter added = model.clip().addTokenRows(rows); // copied onto the model's device in its dtype
+        if (added.tensor().dtype() != DType.F32 && sources.length == added.shape()[0]) {
+            added.startMasterFrom(rows);
+        }
+        return added;
     }
 
     @Override
@@ -182,8 +201,8 @@ public final class CustomDiffusionMethod implements TrainingMethod {
     @Override
     public void save(Path file) throws IOException {
         Map<String, Tensor> trained = new LinkedHashMap<>();
-        weights.forEach(p -> trained.put(p.name(), p.tensor()));
-        CustomDiffusionDelta delta = CustomDiffusionDelta.trained(trained, cd.modifierTokens(), tokenRows.tensor());
+        weights.forEach(p -> trained.put(p.name(), p.master())); // fp16/bf16 training: the fp32 masters, as DreamBooth
+        CustomDiffusionDelta delta = CustomDiffusionDelta.trained(trained, cd.modifierTokens(), tokenRows.master());
         DeltaFileWriter writer = new DeltaFileWriter(new CrossAttentionKeys(DiffusersNames.of(model.configs())));
         if (!cd.saveFormat().equals("diffusers")) {
             writer.writeCompVis(file, delta.keysAndValues());
