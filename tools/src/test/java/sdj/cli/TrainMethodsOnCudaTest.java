@@ -22,7 +22,9 @@ import sdj.train.cd.DeltaFiles;
  * so on its start line, writes its result, and logs the loss of the same step on the cpu (1e-5 relative: the same
  * seed draws the same host noise and timesteps); fp16 without cuda is one sentence before any work, as dreambooth's.
  * The tools' tests do not start the host emulator (DeviceFlagsTest checks the no-GPU sentence), so the cuda runs
- * here need a GPU; the engine's CudaMethodsParityTest covers the same steps on the emulator.
+ * here need a GPU, or the emulator forced for the run: {@code -Dsdj.jvm.flags="@$PWD/jvm.flags
+ * -Dsdj.cuda.emulator=fallback"} (then DeviceFlagsTest's no-GPU check is skipped instead); the engine's
+ * CudaMethodsParityTest covers the same steps on the emulator in every build.
  */
 class TrainMethodsOnCudaTest {
     private static final String VOCAB = "../models/clip/bpe_simple_vocab_16e6.txt.gz";

@@ -35,8 +35,8 @@ public final class DiffusersLoraFile {
             boolean textEncoder = d.startsWith(DiffusersNames.TEXT_ENCODER);
             String down = textEncoder ? ".lora_linear_layer.down.weight" : ".lora.down.weight";
             String up = textEncoder ? ".lora_linear_layer.up.weight" : ".lora.up.weight";
-            out.put(d + down, KohyaLoraFile.host(a.down().tensor()));
-            Tensor u = KohyaLoraFile.host(a.up().tensor());
+            out.put(d + down, KohyaLoraFile.host(a.down().master())); // fp16/bf16 training: its fp32 masters
+            Tensor u = KohyaLoraFile.host(a.up().master());
             out.put(d + up, a.scale() == 1f ? u : u.mul(a.scale()));
         });
         return out;

@@ -37,8 +37,9 @@ public final class KohyaLoraFile {
                 throw new IllegalArgumentException("the adapter on '" + module + "' has no kohya name (only UNet and text"
                         + " encoder layers have one); adapt only UNet and text-encoder layers to save a kohya file");
             }
-            out.put(kohya + "." + LoraAdapter.DOWN, host(a.down().tensor()));
-            out.put(kohya + "." + LoraAdapter.UP, host(a.up().tensor()));
+            // master(): the fp32 weights of fp16/bf16 training (the tensor itself in fp32)
+            out.put(kohya + "." + LoraAdapter.DOWN, host(a.down().master()));
+            out.put(kohya + "." + LoraAdapter.UP, host(a.up().master()));
             out.put(kohya + "." + LoraAdapter.ALPHA, host(a.alpha().tensor()));
         });
         return out;
