@@ -127,7 +127,11 @@ public final class ParameterStore {
                             : "; remove it from the state dict to initialise it instead"));
         }
         Tensor t = found != null ? found : init.create(shape, new SplittableRandom(NameSeeds.of(seed, name)));
-        return register(name, place(t, device, dtype));
+        Parameter p = register(name, place(t, device, dtype));
+        if (found == null && dtype != DType.F32) {
+            p.startMasterFrom(t); // mixed-precision training of a new adapter starts from its exact fp32 values
+        }
+        return p;
     }
 
     /** The fp32 value of the 0-dim tensor {@code name} in the source, or {@code fallback} when absent (adapter alphas). */

@@ -78,9 +78,10 @@ class CudaMethodsParityTest {
     }
 
     /**
-     * LoRA in fp16 on cuda: the model and the adapters are fp16, the adapters train through fp32 masters on the
-     * device (which the kohya file holds), and the first step's loss is the fp32 cpu step's within fp16's reach
-     * (2e-3 relative, four fp16 ulps; measured 1.4e-4 LoRA, 2.4e-4 Custom Diffusion).
+     * LoRA in fp16 on cuda: the model and the adapters are fp16; the adapters train through fp32 masters on the
+     * device that start at the fp32 run's exact values, and the kohya file holds them; the first step's loss is the
+     * fp32 cpu step's within fp16's reach (2e-3 relative, four fp16 ulps; measured 1.4e-4 LoRA, 2.4e-4 Custom
+     * Diffusion).
      */
     @Test
     void aLoraStepInFp16TrainsFp32Masters() throws IOException {
@@ -130,6 +131,9 @@ class CudaMethodsParityTest {
         assertEquals(cpu.trainedWeights().keySet(), params.keySet());
         Map<String, float[]> before = new LinkedHashMap<>();
         params.forEach((name, p) -> before.put(name, p.master().to(Device.CPU, DType.F32).toFloatArray()));
+        Map<String, float[]> exact = host(cpu.trainedWeights());
+        before.forEach((name, master) -> assertArrayEquals(exact.get(name), master, 0f,
+                name + ": the master starts at the fp32 run's exact value, not the fp16-rounded one"));
         assertEquals(1, cpu.train());
         assertEquals(1, half.train());
         double cpuLoss = loss(dir.resolve(out + "-cpu"));
