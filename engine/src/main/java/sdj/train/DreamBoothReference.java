@@ -234,10 +234,8 @@ public final class DreamBoothReference {
         check.compare("in.latents", Latents.sample(moments, check.expected("in.vae_noise"), latentScale), forward());
     }
 
-    /** A reference input on the model's device in its dtype (the stored tensor itself on the CPU). */
     private Tensor input(String name) {
-        Tensor t = check.expected(name);
-        return t.to(model.device(), model.device() == Device.CPU ? null : model.dtype());
+        return check.input(name, model.device(), model.dtype());
     }
 
     private Check.Tolerance forward() {

@@ -51,6 +51,14 @@ public final class ReferenceCheck {
         return t;
     }
 
+    /**
+     * A reference input for a model on {@code device} in {@code dtype}: the stored tensor itself on the CPU,
+     * converted to the device's compute dtype elsewhere.
+     */
+    public Tensor input(String name, Device device, DType dtype) {
+        return expected(name).to(device, device == Device.CPU ? null : dtype);
+    }
+
     /** Compares {@code actual} (any device and dtype) with the reference tensor {@code name}. */
     public Check compare(String name, Tensor actual, Check.Tolerance tolerance) {
         return compare(name, actual.to(Device.CPU, DType.F32).toFloatArray(), tolerance);

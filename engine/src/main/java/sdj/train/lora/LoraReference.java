@@ -253,10 +253,8 @@ public final class LoraReference {
         });
     }
 
-    /** A reference input on the model's device in its dtype. */
     private Tensor input(String name) {
-        Tensor t = check.expected(name);
-        return t.to(model.device(), model.device() == Device.CPU ? null : model.dtype());
+        return check.input(name, model.device(), model.dtype());
     }
 
     private Check.Tolerance forward() {
