@@ -7,11 +7,11 @@ import java.nio.file.Path;
 import sdj.io.TestData;
 
 /** Files of shared/testdata/sd-tiny-train. */
-final class TrainTestData {
+public final class TrainTestData {
     private TrainTestData() {
     }
 
-    static Path file(String name) {
+    public static Path file(String name) {
         Path p = TestData.shared().resolve("testdata/sd-tiny-train").resolve(name);
         if (!Files.isRegularFile(p)) {
             fail("test file " + p + " is missing; see shared/testdata/sd-tiny-train/README.md");
@@ -19,7 +19,7 @@ final class TrainTestData {
         return p;
     }
 
-    static Path reference() {
+    public static Path reference() {
         return file("train-reference.safetensors");
     }
 }

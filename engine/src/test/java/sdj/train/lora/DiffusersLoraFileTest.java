@@ -21,6 +21,7 @@ import sdj.sd.StableDiffusionModel;
 import sdj.tensor.DType;
 import sdj.tensor.Device;
 import sdj.tensor.Tensor;
+import sdj.train.TrainTestData;
 
 /** diffusers' pytorch_lora_weights.safetensors: its names for the attention set, and alpha/rank folded into up. */
 class DiffusersLoraFileTest {
@@ -29,7 +30,7 @@ class DiffusersLoraFileTest {
 
     @Test
     void attentionAdaptersGetDiffusersNamesAndTheScaleFoldedIntoUp() throws Exception {
-        Map<String, Tensor> ref = SafeTensors.open(LoraTestData.file("lora_kohya.safetensors")).tensors();
+        Map<String, Tensor> ref = SafeTensors.open(TrainTestData.file("lora_kohya.safetensors")).tensors();
         ModelConfigs configs = KohyaLoraFileTest.configs();
         DiffusersNames diffusers = DiffusersNames.of(configs);
         KohyaNames kohya = new KohyaNames(diffusers);

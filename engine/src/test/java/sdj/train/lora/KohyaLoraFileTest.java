@@ -22,6 +22,7 @@ import sdj.sd.ModelConfigFiles;
 import sdj.sd.ModelConfigs;
 import sdj.sd.StableDiffusionModel;
 import sdj.tensor.Tensor;
+import sdj.train.TrainTestData;
 
 /**
  * Our kohya file for the reference's adapter set has exactly the reference file's keys, shapes, dtypes and alpha
@@ -33,7 +34,7 @@ class KohyaLoraFileTest {
 
     @Test
     void freshAdaptersOnKohyasTargetsGiveTheReferencesKeysShapesAndAlphas() throws Exception {
-        SafeTensors ref = SafeTensors.open(LoraTestData.file("lora_kohya.safetensors"));
+        SafeTensors ref = SafeTensors.open(TrainTestData.file("lora_kohya.safetensors"));
         Map<String, String> refMeta = ref.metadata();
         int rank = Integer.parseInt(refMeta.get("ss_network_dim"));
         float alpha = Float.parseFloat(refMeta.get("ss_network_alpha"));
@@ -71,7 +72,7 @@ class KohyaLoraFileTest {
 
     @Test
     void adaptersLoadedFromTheReferenceAreWrittenBackBitForBit() throws Exception {
-        Map<String, Tensor> ref = SafeTensors.open(LoraTestData.file("lora_kohya.safetensors")).tensors();
+        Map<String, Tensor> ref = SafeTensors.open(TrainTestData.file("lora_kohya.safetensors")).tensors();
         ModelConfigs configs = configs();
         KohyaNames names = new KohyaNames(DiffusersNames.of(configs));
         Map<String, Tensor> ldm = new LinkedHashMap<>();
@@ -113,7 +114,7 @@ class KohyaLoraFileTest {
     }
 
     static ModelConfigs configs() throws IOException {
-        return ModelConfigFiles.fromMetadata(SafeTensors.open(LoraTestData.reference()).metadata(), "reference");
+        return ModelConfigFiles.fromMetadata(SafeTensors.open(TrainTestData.reference()).metadata(), "reference");
     }
 
     static KohyaNames names(StableDiffusionModel model) {

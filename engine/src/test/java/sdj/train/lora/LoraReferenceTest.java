@@ -15,6 +15,7 @@ import sdj.io.TestData;
 import sdj.sd.verify.Check;
 import sdj.tensor.Tensor;
 import sdj.train.ReferenceCheck;
+import sdj.train.TrainTestData;
 
 /**
  * The LoRA run of sd-tiny-train section D against its reference: both updates with two learning-rate groups and
@@ -25,7 +26,7 @@ class LoraReferenceTest {
     @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void bothUpdatesMatchTheReference() throws Exception {
-        ReferenceCheck check = LoraReference.check(TestData.sdTiny("model.ckpt"), LoraTestData.reference(),
+        ReferenceCheck check = LoraReference.check(TestData.sdTiny("model.ckpt"), TrainTestData.reference(),
                 c -> {
                     if (!c.name().startsWith("lora.after.") && !c.name().startsWith("lora.grad.") || !c.pass()) {
                         System.out.println(c.line());
@@ -56,7 +57,7 @@ class LoraReferenceTest {
     void theReferenceHasTheReadmesCountOfFragileElements() throws Exception {
         long fragile = 0;
         long elements = 0;
-        for (Map.Entry<String, Tensor> e : SafeTensors.open(LoraTestData.reference()).tensors().entrySet()) {
+        for (Map.Entry<String, Tensor> e : SafeTensors.open(TrainTestData.reference()).tensors().entrySet()) {
             if (e.getKey().startsWith("lora.grad.1.")) {
                 float[] g = e.getValue().toFloatArray();
                 fragile += LoraReference.fragileIndices(g).length;
