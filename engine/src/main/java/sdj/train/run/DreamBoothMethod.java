@@ -87,17 +87,21 @@ public final class DreamBoothMethod implements TrainingMethod {
     /** The base model with the trained weights as one CompVis-layout .safetensors or .ckpt file (by extension). */
     @Override
     public void save(Path file) throws IOException {
-        Map<String, Tensor> trained = new LinkedHashMap<>();
-        params.forEach(p -> trained.put(p.name(), p.master())); // fp16/bf16 training: the fp32 masters, as diffusers
-        ModelExport.write(file, base, trained);
+        ModelExport.write(file, base, trainedMasters());
     }
 
     /** The same model as a diffusers folder ({@link DiffusersExport}), its tokenizer from the run's vocabulary. */
+    @Override
     public void saveDiffusers(Path folder) throws IOException {
+        DiffusersExport.write(folder, ModelExport.merge(base, trainedMasters()), configs, resolution,
+                BpeVocabulary.load(vocabulary));
+    }
+
+    /** The trained weights by name; under fp16/bf16 training their fp32 masters, which diffusers saves too. */
+    private Map<String, Tensor> trainedMasters() {
         Map<String, Tensor> trained = new LinkedHashMap<>();
         params.forEach(p -> trained.put(p.name(), p.master()));
-        DiffusersExport.write(folder, ModelExport.merge(base, trained), configs, resolution,
-                BpeVocabulary.load(vocabulary));
+        return trained;
     }
 
     @Override

@@ -242,13 +242,9 @@ public final class Trainer {
         method.save(file);
     }
 
-    /** DreamBooth's model also as a diffusers folder ({@link DiffusersExport}); other methods have no such form. */
+    /** The trained model also as a diffusers folder (DreamBooth; other methods' results are files of their own). */
     public void saveDiffusers(Path folder) throws IOException {
-        if (!(method instanceof DreamBoothMethod dreamBooth)) {
-            throw new IllegalStateException("only DreamBooth saves a diffusers folder; this run trains "
-                    + method.getClass().getSimpleName() + ", whose result is its own file.");
-        }
-        dreamBooth.saveDiffusers(folder);
+        method.saveDiffusers(folder);
     }
 
     private void step() throws IOException {
@@ -329,8 +325,7 @@ public final class Trainer {
         if (!names.equals(Set.copyOf(ours))) {
             throw new IllegalArgumentException("Checkpoint " + lastCheckpoint + " holds " + names.size() + " trained"
                     + " tensors but this run trains " + ours.size() + " (the method, its targets and trainTextEncoder must"
-                    + " match); resume with the"
-                    + " settings of the run that wrote it.");
+                    + " match); resume with the settings of the run that wrote it.");
         }
         if (!ck.optimizer().equals(optimizer.name())) {
             throw new IllegalArgumentException("Checkpoint " + lastCheckpoint + " holds the state of the optimizer "

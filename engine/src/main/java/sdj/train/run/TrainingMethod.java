@@ -46,6 +46,12 @@ public interface TrainingMethod {
     /** Writes the run's result (a model, an adapter or a delta) to {@code file}. */
     void save(Path file) throws IOException;
 
+    /** Writes the trained model as a diffusers folder; only a method whose result is a whole model has that form. */
+    default void saveDiffusers(Path folder) throws IOException {
+        throw new IllegalStateException("only DreamBooth saves a diffusers folder; this run trains "
+                + getClass().getSimpleName() + ", whose result is its own file.");
+    }
+
     /** Batches the VAE encoded so far (tests of latent caching); methods without a cache count every batch. */
     default int vaeEncodes() {
         return 0;
