@@ -58,10 +58,6 @@ final class RunOptimizer {
         return adamw != null ? ADAMW : ADAMW8BIT;
     }
 
-    void step() {
-        step(Parameter::gradF32);
-    }
-
     /** One update with the gradients {@code grads} gives (a trainer that keeps unscaled fp32 copies). */
     void step(AdamW.GradientSource grads) {
         if (adamw != null) {
