@@ -7,12 +7,14 @@ import java.util.Map;
 import sdj.io.Json;
 import sdj.sd.clip.ClipConfig;
 import sdj.sd.unet.UNetConfig;
+import sdj.sd.vae.AutoencoderKL;
 import sdj.sd.vae.VaeConfig;
 
 /**
  * Reads model configs: a JSON file {@code {"unet": {...}, "vae": {...}, "clip": {...}}} with the
  * CompVis parameter names (see models/sd-v1.json), or the same three objects stored as JSON
- * strings in a reference file's {@code __metadata__}. A missing section takes the SD v1 values.
+ * strings in a reference file's {@code __metadata__}, with the top-level latent {@code scale_factor}. A
+ * missing section or scale factor takes the SD v1 values.
  */
 public final class ModelConfigFiles {
     private ModelConfigFiles() {
@@ -25,13 +27,14 @@ public final class ModelConfigFiles {
         } catch (IllegalArgumentException e) {
             throw new IOException("model config " + file + " is not valid JSON: " + e.getMessage(), e);
         }
-        return fromSections(section(root.get("unet")), section(root.get("vae")), section(root.get("clip")), file.toString());
+        return fromSections(section(root.get("unet")), section(root.get("vae")), section(root.get("clip")),
+                root.get("scale_factor"), file.toString());
     }
 
     /** From safetensors metadata whose values "unet", "vae", "clip" hold JSON objects. */
     public static ModelConfigs fromMetadata(Map<String, String> metadata, String origin) {
         return fromSections(parse(metadata.get("unet"), origin), parse(metadata.get("vae"), origin),
-                parse(metadata.get("clip"), origin), origin);
+                parse(metadata.get("clip"), origin), metadata.get("scale_factor"), origin);
     }
 
     private static Map<String, Object> parse(String json, String origin) {
@@ -52,10 +55,16 @@ public final class ModelConfigFiles {
     }
 
     private static ModelConfigs fromSections(Map<String, Object> unet, Map<String, Object> vae, Map<String, Object> clip,
-            String origin) {
+            Object scaleFactor, String origin) {
         try {
-            return new ModelConfigs(UNetConfig.fromMap(unet), VaeConfig.fromMap(vae), ClipConfig.fromMap(clip));
-        } catch (ClassCastException e) {
+            float scale = scaleFactor == null ? AutoencoderKL.SD_V1_SCALE_FACTOR
+                    : scaleFactor instanceof String text ? Float.parseFloat(text) : ((Number) scaleFactor).floatValue();
+            if (!(scale > 0) || Float.isInfinite(scale)) {
+                throw new IllegalArgumentException("model config " + origin + " has scale_factor " + scaleFactor
+                        + ": it must be a positive number (SD v1: 0.18215)");
+            }
+            return new ModelConfigs(UNetConfig.fromMap(unet), VaeConfig.fromMap(vae), ClipConfig.fromMap(clip), scale);
+        } catch (ClassCastException | NumberFormatException e) {
             throw new IllegalArgumentException("model config " + origin + " has a value of the wrong type (numbers and "
                     + "lists of numbers expected)", e);
         }

@@ -11,9 +11,23 @@ import sdj.sd.vae.AutoencoderKL;
 import sdj.sd.vae.VaeConfig;
 import sdj.tensor.Tensor;
 
-/** The three network configs of one Stable Diffusion v1 model. */
-public record ModelConfigs(UNetConfig unet, VaeConfig vae, ClipConfig clip) {
+/**
+ * The three network configs of one Stable Diffusion v1 model and its latent scale factor (LDM's
+ * {@code scale_factor}: latents the diffusion model sees are the VAE's times this; 0.18215 for SD v1).
+ */
+public record ModelConfigs(UNetConfig unet, VaeConfig vae, ClipConfig clip, float scaleFactor) {
     public static final ModelConfigs SD_V1 = new ModelConfigs(UNetConfig.SD_V1, VaeConfig.SD_V1, ClipConfig.SD_V1);
+
+    /** SD v1's scale factor. */
+    public ModelConfigs(UNetConfig unet, VaeConfig vae, ClipConfig clip) {
+        this(unet, vae, clip, AutoencoderKL.SD_V1_SCALE_FACTOR);
+    }
+
+    public ModelConfigs {
+        if (!(scaleFactor > 0) || Float.isInfinite(scaleFactor)) {
+            throw new IllegalArgumentException("scale_factor must be a positive number, not " + scaleFactor);
+        }
+    }
 
     private static final Pattern CLIP_LAYER = Pattern.compile(
             Pattern.quote(ClipTextModel.PREFIX) + "\\.encoder\\.layers\\.(\\d+)\\.");
@@ -50,6 +64,6 @@ public record ModelConfigs(UNetConfig unet, VaeConfig vae, ClipConfig clip) {
             v = new VaeConfig(vaeIn.size(1), v.outChannels(), vaeIn.size(0), v.chMult(), v.numResBlocks(), v.zChannels(),
                     v.embedDim(), v.doubleZ());
         }
-        return new ModelConfigs(u, v, c);
+        return new ModelConfigs(u, v, c, scaleFactor);
     }
 }

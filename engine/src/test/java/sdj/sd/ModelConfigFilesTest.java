@@ -56,4 +56,17 @@ class ModelConfigFilesTest {
                 () -> ModelConfigFiles.fromMetadata(Map.of("clip", "{\"width\": \"wide\"}"), "x.safetensors"));
         assertTrue(e.getMessage().startsWith("model config x.safetensors has a value of the wrong type"), e.getMessage());
     }
+
+    @Test
+    void theLatentScaleFactorIsReadAndDefaultsToSdV1s() throws IOException {
+        assertEquals(0.18215f, ModelConfigFiles.read(Path.of("../models/sd-tiny.json")).scaleFactor());
+        Path own = Files.writeString(dir.resolve("own.json"), "{\"scale_factor\": 0.5}");
+        assertEquals(0.5f, ModelConfigFiles.read(own).scaleFactor());
+        assertEquals(0.25f, ModelConfigFiles.fromMetadata(Map.of("scale_factor", "0.25"), "x.safetensors").scaleFactor());
+        assertEquals(0.18215f, ModelConfigFiles.fromMetadata(Map.of(), "x.safetensors").scaleFactor());
+        Path negative = Files.writeString(dir.resolve("neg.json"), "{\"scale_factor\": -1}");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelConfigFiles.read(negative));
+        assertEquals("model config " + negative + " has scale_factor -1: it must be a positive number (SD v1: 0.18215)",
+                e.getMessage());
+    }
 }

@@ -18,7 +18,6 @@ import sdj.sd.sample.SamplerOptions;
 import sdj.sd.sample.Samplers;
 import sdj.sd.sample.Schedule;
 import sdj.sd.sample.StepHook;
-import sdj.sd.vae.AutoencoderKL;
 import sdj.sd.vae.VaeTiling;
 import sdj.tensor.Autograd;
 import sdj.tensor.DType;
@@ -109,7 +108,7 @@ public final class StableDiffusion {
             EpsModel eps = new CfgEpsModel(model.unetEps(), context, r.scale());
             Tensor initLatent = r.initImage() == null ? null
                     : encodeMean(r.initImage().to(device, model.dtype())).to(Device.CPU, DType.F32)
-                            .mul(AutoencoderKL.SD_V1_SCALE_FACTOR);
+                            .mul(model.configs().scaleFactor());
             int h = r.height() / 8;
             int w = r.width() / 8;
             for (int batch = 0; batch < r.batchCount(); batch++) {
@@ -121,7 +120,7 @@ public final class StableDiffusion {
                         ? sampler.sample(eps, noise, r.steps(), rng, listener)
                         : fromImage(sampler, options, eps, initLatent, noise, r, rng, listener);
                 for (int i = 0; i < r.batchSize(); i++) {
-                    Tensor z = latents.narrow(0, i, 1).mul(1f / AutoencoderKL.SD_V1_SCALE_FACTOR);
+                    Tensor z = latents.narrow(0, i, 1).mul(1f / model.configs().scaleFactor());
                     int index = batch * r.batchSize() + i;
                     Tensor pixels = decode(z.to(device, model.dtype())).to(Device.CPU, DType.F32);
                     out.add(new GeneratedImage(pixels, r.seedOf(index), index));

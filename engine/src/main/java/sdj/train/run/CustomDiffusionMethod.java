@@ -17,7 +17,6 @@ import sdj.sd.StableDiffusionModel;
 import sdj.sd.clip.ClipTextModel;
 import sdj.sd.clip.ClipTokenizer;
 import sdj.sd.pipeline.StableDiffusion;
-import sdj.sd.vae.AutoencoderKL;
 import sdj.tensor.Autograd;
 import sdj.tensor.DType;
 import sdj.tensor.Device;
@@ -177,7 +176,7 @@ public final class CustomDiffusionMethod implements TrainingMethod {
             moments = model.vae().encodeMoments(onModel(batch.pixels()));
         }
         int[] ms = moments.shape();
-        Tensor latents = Latents.sample(moments, g.randn(ms[0], ms[1] / 2, ms[2], ms[3]), AutoencoderKL.SD_V1_SCALE_FACTOR);
+        Tensor latents = Latents.sample(moments, g.randn(ms[0], ms[1] / 2, ms[2], ms[3]), model.configs().scaleFactor());
         Tensor noise = onModel(g.randn(latents.shape()));
         long[] t = StepRandom.timesteps(g, ms[0], schedule.timesteps());
         float[] timesteps = new float[t.length];

@@ -16,7 +16,6 @@ import sdj.sd.DiffusersLayout.Component;
 import sdj.sd.ModelConfigs;
 import sdj.sd.clip.BpeVocabulary;
 import sdj.sd.clip.HuggingFaceTokenizerFiles;
-import sdj.sd.vae.AutoencoderKL;
 import sdj.tensor.Tensor;
 
 /**
@@ -45,7 +44,7 @@ public final class DiffusersExport {
     public static void write(Path folder, Map<String, Tensor> stateDict, ModelConfigs configs, int resolution,
             BpeVocabulary vocabulary) throws IOException {
         // the float scale's shortest decimal (0.18215), not its double widening (0.18215000629…)
-        double scale = Double.parseDouble(Float.toString(AutoencoderKL.SD_V1_SCALE_FACTOR));
+        double scale = Double.parseDouble(Float.toString(configs.scaleFactor()));
         Map<String, Object> vaeConfig = DiffusersConfigs.vae(configs.vae(), resolution, scale);
         Map<Component, Map<String, Tensor>> components = DiffusersLayout.of(configs).toDiffusers(stateDict);
         Path target = folder.toAbsolutePath().normalize();

@@ -14,7 +14,6 @@ import sdj.sd.clip.BpeVocabulary;
 import sdj.sd.clip.ClipTextModel;
 import sdj.sd.pipeline.StableDiffusion;
 import sdj.sd.unet.UNetModel;
-import sdj.sd.vae.AutoencoderKL;
 import sdj.tensor.Tensor;
 import sdj.train.NoiseSchedule;
 import sdj.train.data.DataConfig;
@@ -51,7 +50,7 @@ public final class DreamBoothMethod implements TrainingMethod {
         this.lr = config.effectiveLearningRate();
         this.weightDecay = config.adamWeightDecay();
         this.microBatch = new MicroBatch(model, pipeline.tokenizer(), NoiseSchedule.sdV1(),
-                AutoencoderKL.SD_V1_SCALE_FACTOR, config);
+                model.configs().scaleFactor(), config);
         this.configs = model.configs();
         this.resolution = config.resolution();
         this.vocabulary = Path.of(config.tokenizerName());

@@ -15,7 +15,6 @@ import sdj.sd.KohyaNames;
 import sdj.sd.StableDiffusionModel;
 import sdj.sd.pipeline.StableDiffusion;
 import sdj.sd.unet.UNetModel;
-import sdj.sd.vae.AutoencoderKL;
 import sdj.tensor.Tensor;
 import sdj.train.NoiseSchedule;
 import sdj.train.data.DataPosition;
@@ -65,7 +64,7 @@ public final class LoraMethod implements TrainingMethod {
         model.store().setTrainable(names::contains);
         this.data = DreamBoothData.open(DreamBoothMethod.dataConfig(config, config.seed()));
         this.microBatch = new MicroBatch(model, pipeline.tokenizer(), NoiseSchedule.sdV1(),
-                AutoencoderKL.SD_V1_SCALE_FACTOR, config);
+                model.configs().scaleFactor(), config);
     }
 
     /** The factory the trainer opens LoRA with; missing class images are generated first (adapters start as no-ops). */
