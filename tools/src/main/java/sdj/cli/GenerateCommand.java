@@ -33,15 +33,14 @@ import sdj.tensor.Device;
  * ({@link A1111Parameters}).
  */
 abstract class GenerateCommand implements Command {
-    static final String DEFAULT_CKPT = "models/sd-v1-4.ckpt";
-
     /** Flags both commands take. */
     Options commonOptions() {
         Options o = new Options();
         o.addOption(Option.builder().longOpt("prompt").hasArg().required().desc("what to draw").build());
         o.addOption(Option.builder().longOpt("negative-prompt").hasArg().desc("what to steer away from (default empty)")
                 .build());
-        o.addOption(Option.builder().longOpt("ckpt").hasArg().desc("checkpoint (default " + DEFAULT_CKPT + ")").build());
+        o.addOption(Option.builder().longOpt("ckpt").hasArg().desc("checkpoint (default " + ModelChoice.SD_V1_4
+                + " when present, else sdj's own small model " + ModelChoice.EMBEDDED + ")").build());
         o.addOption(Option.builder().longOpt("config").hasArg()
                 .desc("model config JSON (default models/sd-v1.json; sizes are also detected from the weights)").build());
         o.addOption(Option.builder().longOpt("vocab").hasArg().desc("CLIP BPE vocabulary (default models/clip/...)").build());
@@ -79,8 +78,12 @@ abstract class GenerateCommand implements Command {
         return "plms";
     }
 
-    /** The request from the shared flags (no init image). */
-    GenerationRequest baseRequest(CommandLine cmd, int defaultW, int defaultH) {
+    /**
+     * The request from the shared flags (no init image); the embedded model has its own defaults for the
+     * sampler, the steps and the guidance scale.
+     */
+    GenerationRequest baseRequest(CommandLine cmd, ModelChoice model, int defaultW, int defaultH) {
+        boolean own = model.embedded();
         int w = Flags.intOpt(cmd, "W", defaultW);
         int h = Flags.intOpt(cmd, "H", defaultH);
         if (w % 8 != 0 || h % 8 != 0 || w <= 0 || h <= 0) {
@@ -88,8 +91,10 @@ abstract class GenerateCommand implements Command {
         }
         try {
             return new GenerationRequest(cmd.getOptionValue("prompt"), cmd.getOptionValue("negative-prompt", ""),
-                    cmd.getOptionValue("sampler", defaultSampler()), cmd.hasOption("karras"), Flags.intOpt(cmd, "steps", 50),
-                    (float) Flags.doubleOpt(cmd, "scale", 7.5), Flags.longOpt(cmd, "seed", 42), w, h,
+                    cmd.getOptionValue("sampler", own ? ModelChoice.EMBEDDED_SAMPLER : defaultSampler()),
+                    cmd.hasOption("karras"), Flags.intOpt(cmd, "steps", own ? ModelChoice.EMBEDDED_STEPS : 50),
+                    (float) Flags.doubleOpt(cmd, "scale", own ? ModelChoice.EMBEDDED_SCALE : 7.5),
+                    Flags.longOpt(cmd, "seed", 42), w, h,
                     Flags.intOpt(cmd, "n-samples", 1), Flags.intOpt(cmd, "n-iter", 1), Flags.doubleOpt(cmd, "eta", 0),
                     null, 0.75, null);
         } catch (IllegalArgumentException e) {
@@ -106,26 +111,29 @@ abstract class GenerateCommand implements Command {
      * Stops a CPU request too large for this JVM before the checkpoint is read (the weights' share is
      * the checkpoint's size); on CUDA the activations live in device memory, which its allocator reports.
      */
-    static void checkSize(CommandLine cmd, GenerationRequest r) throws IOException {
+    static void checkSize(CommandLine cmd, ModelChoice model, GenerationRequest r) throws IOException {
         if (DeviceFlags.parse(cmd).device() != Device.CPU) {
             return;
         }
         int threads = cmd.hasOption("threads") ? Flags.intOpt(cmd, "threads", Parallel.threads()) : Parallel.threads();
-        String refusal = SizeCheck.refusal(Flags.modelConfigs(cmd), r, vaeTiling(cmd), Files.size(checkpointPath(cmd)),
+        String refusal = SizeCheck.refusal(model.configs(), r, vaeTiling(cmd), Files.size(model.checkpoint()),
                 Runtime.getRuntime().maxMemory(), threads);
         if (refusal != null) {
             throw new UserError(refusal);
         }
     }
 
-    /** Loads the model named by --ckpt, or says exactly where the weights belong. */
-    StableDiffusion loadModel(CommandLine cmd) throws IOException {
+    /** Loads the chosen model, saying so when it is the embedded one. */
+    StableDiffusion loadModel(CommandLine cmd, ModelChoice model) throws IOException {
         if (cmd.hasOption("threads")) {
             Parallel.setThreads(Flags.intOpt(cmd, "threads", Parallel.threads()));
         }
         DeviceFlags placement = DeviceFlags.parse(cmd);
-        Path ckpt = checkpointPath(cmd);
-        ModelConfigs configs = Flags.modelConfigs(cmd);
+        Path ckpt = model.checkpoint();
+        ModelConfigs configs = model.configs();
+        if (model.embedded()) {
+            System.err.println(model.notice());
+        }
         ClipTokenizer tokenizer = ClipTokenizer.load(ClipVocabLocator.locate(cmd.getOptionValue("vocab")));
         List<LoraRequest> loras = LoraLoadFlags.requests(cmd); // before the load: a bad tag fails fast
         long t0 = System.nanoTime();
@@ -135,19 +143,6 @@ abstract class GenerateCommand implements Command {
                 placement.label());
         LoraLoadFlags.applyTo(sd, loras);
         return sd.withVaeTiling(vaeTiling(cmd));
-    }
-
-    static Path checkpointPath(CommandLine cmd) {
-        if (cmd.hasOption("ckpt")) {
-            return VerifyCommand.existing(cmd.getOptionValue("ckpt"), "--ckpt");
-        }
-        Path p = Path.of(System.getProperty("sdj.root", ".")).resolve(DEFAULT_CKPT);
-        if (!Files.isRegularFile(p)) {
-            throw new UserError("no checkpoint at " + p + ": put the Stable Diffusion v1.4 weights there (sd-v1-4.ckpt, "
-                    + "4.27 GB, the CompVis release on Hugging Face: CompVis/stable-diffusion-v-1-4-original) or pass "
-                    + "--ckpt FILE (.ckpt or .safetensors of any SD v1.x model); sdj never downloads weights");
-        }
-        return p;
     }
 
     /** Runs the request with a progress bar and writes numbered PNGs; prints each path. */

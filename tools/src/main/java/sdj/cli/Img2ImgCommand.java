@@ -52,7 +52,8 @@ public final class Img2ImgCommand extends GenerateCommand {
         // Without --W/--H the image keeps its size, rounded down to a multiple of 8.
         int w = cmd.hasOption("W") ? Flags.intOpt(cmd, "W", 512) : Math.max(8, init.getWidth() / 8 * 8);
         int h = cmd.hasOption("H") ? Flags.intOpt(cmd, "H", 512) : Math.max(8, init.getHeight() / 8 * 8);
-        GenerationRequest base = baseRequest(cmd, w, h);
+        ModelChoice model = ModelChoice.of(cmd);
+        GenerationRequest base = baseRequest(cmd, model, w, h);
         if (init.getWidth() != base.width() || init.getHeight() != base.height()) {
             init = Images.resize(init, base.width(), base.height());
         }
@@ -67,8 +68,8 @@ public final class Img2ImgCommand extends GenerateCommand {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
-        checkSize(cmd, r);
-        StableDiffusion sd = loadModel(cmd);
-        return generateAndSave(sd, r, cmd, checkpointPath(cmd));
+        checkSize(cmd, model, r);
+        StableDiffusion sd = loadModel(cmd, model);
+        return generateAndSave(sd, r, cmd, model.checkpoint());
     }
 }

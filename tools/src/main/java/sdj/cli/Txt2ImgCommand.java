@@ -29,9 +29,11 @@ public final class Txt2ImgCommand extends GenerateCommand {
 
     @Override
     public int run(CommandLine cmd) throws Exception {
-        GenerationRequest r = baseRequest(cmd, 512, 512);
-        checkSize(cmd, r);
-        StableDiffusion sd = loadModel(cmd);
-        return generateAndSave(sd, r, cmd, checkpointPath(cmd));
+        ModelChoice model = ModelChoice.of(cmd);
+        int size = model.embedded() ? ModelChoice.EMBEDDED_SIZE : 512;
+        GenerationRequest r = baseRequest(cmd, model, size, size);
+        checkSize(cmd, model, r);
+        StableDiffusion sd = loadModel(cmd, model);
+        return generateAndSave(sd, r, cmd, model.checkpoint());
     }
 }
