@@ -24,7 +24,8 @@ public final class Sdj {
             new LoraCommand(),
             new VerifyCommand(),
             new TrainCommand(),
-            new CdCommand());
+            new CdCommand(),
+            new DataCommand());
 
     private Sdj() {
     }
