@@ -14,14 +14,14 @@ class ShapeClassifierTest {
 
     @Test
     void readsCleanImagesBackOnEveryAttribute() {
-        ShapeScores scores = score(ALL_SHAPES.samples(11, 600), false);
+        ShapeScores scores = score(ALL_SHAPES.samples(11, 500), false);
         System.out.println("clean images: " + scores.lines());
         assertAtLeast(0.98, scores);
     }
 
     @Test
     void readsBlurredNoisyImagesBack() {
-        ShapeScores scores = score(ALL_SHAPES.samples(12, 600), true);
+        ShapeScores scores = score(ALL_SHAPES.samples(12, 500), true);
         System.out.println("3x3 box blur + noise sigma 10: " + scores.lines());
         assertAtLeast(0.95, scores);
     }
@@ -32,7 +32,7 @@ class ShapeClassifierTest {
         // channel (the same shift for the whole image) and noise sigma 20
         ShapeScores scores = new ShapeScores();
         Random random = new Random(6);
-        for (ShapeSample s : ALL_SHAPES.samples(13, 600)) {
+        for (ShapeSample s : ALL_SHAPES.samples(13, 500)) {
             int[] rgb = ShapeRenderer.render(s, 64);
             rgb = Degrade.boxBlur3(Degrade.boxBlur3(rgb, 64, 64), 64, 64);
             rgb = Degrade.noisy(Degrade.shifted(rgb, 40, random), 20, random);
