@@ -18,7 +18,9 @@ import java.util.Arrays;
  *       crosses half coverage), largest connected region.</li>
  *   <li>Shape: the template of each {@link Shape} stretched onto the mask's bounding box; the one
  *       with the highest intersection over union wins. Shapes are never rotated, so the bounding box
- *       fixes position and scale and one comparison per shape suffices.</li>
+ *       fixes position and scale and one comparison per shape suffices. A blob that overlaps no
+ *       template by {@value TemplateMatch#MIN_IOU} is no shape ("none"): on 600 dataset images
+ *       blurred 5x5, colour-shifted and noisy the best IoU was at least 0.61, on RGB noise at most 0.47.</li>
  * </ol>
  */
 public final class ShapeClassifier {
@@ -62,7 +64,8 @@ public final class ShapeClassifier {
         if (count(mask) < MIN_SHAPE_PIXELS) {
             return new ShapeAttributes(ShapeAttributes.NONE, ShapeAttributes.NONE, background.label());
         }
-        return new ShapeAttributes(colour.label(), TemplateMatch.best(mask, width, height).label(),
+        Shape shape = TemplateMatch.best(mask, width, height);
+        return new ShapeAttributes(colour.label(), shape == null ? ShapeAttributes.NONE : shape.label(),
                 background.label());
     }
 

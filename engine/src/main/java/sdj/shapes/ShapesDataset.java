@@ -76,14 +76,18 @@ public record ShapesDataset(int size, List<Colour> colours, List<Shape> shapes, 
         return String.format("%05d.png", index);
     }
 
-    /** Writes {@code count} images and {@code metadata.jsonl} into {@code dir} (created if missing). */
+    /**
+     * Writes {@code count} images and {@code metadata.jsonl} into {@code dir} (created if missing).
+     * Images are plain writes (an fsync per file would dominate the time of a large set);
+     * metadata.jsonl comes last and atomically, so a folder that has it is complete.
+     */
     public List<ShapeSample> write(Path dir, long seed, int count) throws IOException {
         Files.createDirectories(dir);
         List<ShapeSample> samples = samples(seed, count);
         StringBuilder metadata = new StringBuilder();
         for (int i = 0; i < samples.size(); i++) {
             ShapeSample s = samples.get(i);
-            PngWriter.write(dir.resolve(fileName(i)), ShapeRenderer.render(s, size), size, size, Map.of());
+            Files.write(dir.resolve(fileName(i)), PngWriter.encode(ShapeRenderer.render(s, size), size, size, Map.of()));
             metadata.append(Json.write(s.metadata(fileName(i), captionTemplate))).append('\n');
         }
         AtomicFile.write(dir.resolve(METADATA_FILE), metadata.toString().getBytes(StandardCharsets.UTF_8));

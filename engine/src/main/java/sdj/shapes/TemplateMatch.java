@@ -5,10 +5,13 @@ package sdj.shapes;
  * the soft intersection over union, with the template's pixel coverage from a 4x4 grid of points.
  */
 final class TemplateMatch {
+    /** The least IoU that counts as a shape at all. */
+    static final double MIN_IOU = 0.5;
+
     private TemplateMatch() {
     }
 
-    /** The shape whose template overlaps the (non-empty) mask best. */
+    /** The shape whose template overlaps the (non-empty) mask best, or null when none reaches {@link #MIN_IOU}. */
     static Shape best(boolean[] mask, int width, int height) {
         int x0 = width;
         int y0 = height;
@@ -31,7 +34,7 @@ final class TemplateMatch {
                 bestIou = iou;
             }
         }
-        return best;
+        return bestIou >= MIN_IOU ? best : null;
     }
 
     /** Soft IoU of {@code shape}'s template on the box of pixels [x0, x1] x [y0, y1] with the mask. */

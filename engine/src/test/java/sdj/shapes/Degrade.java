@@ -44,4 +44,22 @@ final class Degrade {
         }
         return out;
     }
+
+    /** Moves every channel of the whole image by one offset in [-maxShift, maxShift], clamped. */
+    static int[] shifted(int[] rgb, int maxShift, Random random) {
+        int[] offset = new int[3];
+        for (int c = 0; c < 3; c++) {
+            offset[c] = random.nextInt(2 * maxShift + 1) - maxShift;
+        }
+        int[] out = new int[rgb.length];
+        for (int i = 0; i < rgb.length; i++) {
+            int p = 0;
+            for (int c = 0; c < 3; c++) {
+                int shift = 16 - 8 * c;
+                p |= Math.clamp((rgb[i] >> shift & 0xFF) + offset[c], 0, 255) << shift;
+            }
+            out[i] = p;
+        }
+        return out;
+    }
 }
