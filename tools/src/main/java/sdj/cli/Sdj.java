@@ -25,7 +25,8 @@ public final class Sdj {
             new VerifyCommand(),
             new TrainCommand(),
             new CdCommand(),
-            new DataCommand());
+            new DataCommand(),
+            new EvaluateCommand());
 
     private Sdj() {
     }
