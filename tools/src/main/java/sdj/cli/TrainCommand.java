@@ -34,11 +34,12 @@ public final class TrainCommand implements Command {
     static final String REFERENCE_FILE = "train-reference.safetensors";
     /** Where the sd-tiny-train README puts the base model when the metadata does not say: next to DIR. */
     static final String DEFAULT_BASE = "sd-tiny/model.ckpt";
-    static final List<String> METHODS = List.of("dreambooth", "custom-diffusion", "lora");
+    static final List<String> METHODS = List.of("dreambooth", "custom-diffusion", "lora", "text-to-image");
     static final String AVAILABLE = "available now: 'sdj train dreambooth|custom-diffusion|lora --ckpt BASE"
             + " --instance-data-dir D --instance-prompt P ...' (fine-tunes; see sdj train --help) and 'sdj train"
             + " dreambooth|custom-diffusion|lora --reference DIR --check' (checks the updates against a training"
-            + " reference)";
+            + " reference); 'sdj train text-to-image --train-data-dir D (--ckpt BASE | --vae FILE --model-config M"
+            + " --seed S) ...' (trains on captioned images, from scratch without --ckpt)";
 
     /** The reference metadata's {@code base_checkpoint}: "sd-tiny/model.ckpt (how it was made), sha256 HEX". */
     private static final Pattern BASE = Pattern.compile("^(\\S+).*?(?:sha256 ([0-9a-f]{64}))?\\s*$");
@@ -105,6 +106,7 @@ public final class TrainCommand implements Command {
                 return switch (methods[0]) {
                     case "custom-diffusion" -> CustomDiffusionRun.train(cmd);
                     case "lora" -> LoraRun.run(cmd);
+                    case "text-to-image" -> DreamBoothRun.runTextToImage(cmd);
                     default -> DreamBoothRun.run(cmd);
                 };
             } catch (UserError e) {

@@ -85,11 +85,26 @@ public final class Trainer {
         config.validated();
         MixedPrecision precision = MixedPrecision.parse(config.mixedPrecision());
         requireDevice(precision, device);
-        Path checkpoint = Path.of(config.pretrainedModelNameOrPath());
-        Map<String, Tensor> stateDict = StateDicts.load(checkpoint);
         ModelConfigs configs = config.modelConfig() == null ? ModelConfigs.SD_V1
                 : ModelConfigFiles.read(Path.of(config.modelConfig()));
-        StableDiffusionModel model = StableDiffusionModel.fromStateDict(stateDict, configs, checkpoint.toString(),
+        Map<String, Tensor> stateDict;
+        String origin;
+        if (config.pretrainedModelNameOrPath() != null) {
+            stateDict = StateDicts.load(Path.of(config.pretrainedModelNameOrPath()));
+            origin = config.pretrainedModelNameOrPath();
+        } else { // from scratch: validated() made sure of a seed and a vae
+            stateDict = ScratchModel.initial(configs, config.seed());
+            origin = "random weights (seed " + config.seed() + ")";
+        }
+        if (config.vae() != null) {
+            Path vae = Path.of(config.vae());
+            stateDict = ScratchModel.withVae(stateDict, vae);
+            Float scale = ScratchModel.scaleFactorOf(vae);
+            if (scale != null) {
+                configs = new ModelConfigs(configs.unet(), configs.vae(), configs.clip(), scale);
+            }
+        }
+        StableDiffusionModel model = StableDiffusionModel.fromStateDict(stateDict, configs, origin,
                 device, precision.dtype());
         return new Trainer(config, model, ClipTokenizer.load(Path.of(config.tokenizerName())), stateDict, classImages);
     }
