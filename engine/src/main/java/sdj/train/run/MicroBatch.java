@@ -101,13 +101,18 @@ final class MicroBatch {
      * from the micro-batch's generator, after the timesteps, so a resumed run draws the same. Without dropout
      * nothing is drawn.
      */
-    List<String> captions(Batch batch, TorchGenerator g) {
-        if (!(captionDropoutRate > 0)) {
-            return batch.prompts();
+    private List<String> captions(Batch batch, TorchGenerator g) {
+        return dropCaptions(batch.prompts(), captionDropoutRate, g);
+    }
+
+    /** {@code prompts} with each replaced by "" with probability {@code rate}, one draw each (none when rate is 0). */
+    static List<String> dropCaptions(List<String> prompts, double rate, TorchGenerator g) {
+        if (!(rate > 0)) {
+            return prompts;
         }
-        List<String> out = new ArrayList<>(batch.prompts().size());
-        for (String prompt : batch.prompts()) {
-            out.add(uniform(g) < captionDropoutRate ? "" : prompt);
+        List<String> out = new ArrayList<>(prompts.size());
+        for (String prompt : prompts) {
+            out.add(uniform(g) < rate ? "" : prompt);
         }
         return out;
     }
