@@ -67,7 +67,9 @@ final class TrainFlags {
             Map.entry("vae", "file whose first_stage_model.* replace the VAE (e.g. sdj train vae's); without --ckpt the"
                     + " UNet and text encoder start from seeded random weights; its scale_factor metadata wins"),
             Map.entry("captionDropoutRate", "replace a caption by \"\" with this probability (classifier-free"
-                    + " guidance)"));
+                    + " guidance)"),
+            Map.entry("useEma", "keep an exponential moving average of the trained weights; the model saved is it"),
+            Map.entry("emaDecay", "the EMA's largest decay, min(this, (1+s)/(10+s)) at its step s+1"));
 
     private TrainFlags() {
     }

@@ -93,11 +93,17 @@ public final class DreamBoothMethod implements TrainingMethod {
     /** The base model with the trained weights as one CompVis-layout .safetensors or .ckpt file (by extension). */
     @Override
     public void save(Path file) throws IOException {
+        save(file, trainedMasters());
+    }
+
+    /** As {@link #save(Path)} with {@code trained} (useEma: the EMA weights) in place of the trained weights. */
+    @Override
+    public void save(Path file, Map<String, Tensor> trained) throws IOException {
         if (withConfigMetadata && StateDicts.formatOf(file) == StateDicts.Format.SAFETENSORS) {
-            SafeTensors.write(file, ModelExport.merge(base, trainedMasters()), ModelConfigJson.metadata(configs));
+            SafeTensors.write(file, ModelExport.merge(base, trained), ModelConfigJson.metadata(configs));
             return;
         }
-        ModelExport.write(file, base, trainedMasters());
+        ModelExport.write(file, base, trained);
     }
 
     /** The same model as a diffusers folder ({@link DiffusersExport}), its tokenizer from the run's vocabulary. */

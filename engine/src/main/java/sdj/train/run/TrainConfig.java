@@ -38,6 +38,8 @@ import sdj.train.optim.LrSchedule;
  *                                  ({@link ScratchModel})
  * @param captionDropoutRate        the probability that a sample's caption is replaced by "" (kohya's
  *                                  {@code --caption_dropout_rate}), so classifier-free guidance works; 0: never
+ * @param useEma                    keep an EMA of the trained weights ({@code --use_ema}); the result is the EMA
+ * @param emaDecay                  the EMA's largest decay (diffusers' EMAModel default 0.9999)
  */
 public record TrainConfig(
         String pretrainedModelNameOrPath, String modelConfig, String tokenizerName,
@@ -53,7 +55,7 @@ public record TrainConfig(
         boolean cacheLatents, boolean skipBadImages,
         int sampleBatchSize, int classInferenceSteps,
         String validationPrompt, int numValidationImages, int validationSteps, int validationInferenceSteps,
-        String trainDataDir, String vae, double captionDropoutRate) {
+        String trainDataDir, String vae, double captionDropoutRate, boolean useEma, double emaDecay) {
 
     /** The schedule names {@link LrSchedule#byName} knows. */
     static final List<String> LR_SCHEDULERS = List.of("constant", "constant_with_warmup", "linear", "cosine",
@@ -73,7 +75,7 @@ public record TrainConfig(
                 false, false,
                 4, 50,
                 null, 4, 100, 25,
-                null, null, 0.0);
+                null, null, 0.0, false, 0.9999);
     }
 
     /** A copy with the given fields replaced, by camelCase or snake_case name (as in a JSON config). */
@@ -90,8 +92,7 @@ public record TrainConfig(
     public List<String> validate() {
         List<String> bad = new ArrayList<>();
         if (vae == null) {
-            require(bad, pretrainedModelNameOrPath, "pretrainedModelNameOrPath", "the base checkpoint file (or a vae file"
-                    + " to train the rest from scratch)");
+            require(bad, pretrainedModelNameOrPath, "pretrainedModelNameOrPath", "the base checkpoint file");
         }
         require(bad, tokenizerName, "tokenizerName", "CLIP's BPE merges file (bpe_simple_vocab_16e6.txt.gz)");
         if (trainDataDir == null) {
@@ -111,6 +112,7 @@ public record TrainConfig(
         }
         check(bad, captionDropoutRate >= 0 && captionDropoutRate <= 1, "captionDropoutRate " + captionDropoutRate
                 + " is outside [0, 1]; use e.g. 0.1, or 0 to keep every caption.");
+        check(bad, emaDecay >= 0 && emaDecay < 1, "emaDecay " + emaDecay + " is outside [0, 1); use e.g. 0.9999.");
         require(bad, outputDir, "outputDir", "the folder for checkpoints, the log and the model");
         if (withPriorPreservation) {
             require(bad, classDataDir, "classDataDir", "the folder of class images (prior preservation is on)");

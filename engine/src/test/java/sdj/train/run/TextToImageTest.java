@@ -150,19 +150,47 @@ class TextToImageTest {
     }
 
     @Test
-    void aResumedScratchRunWithDropoutEndsBitIdentical() throws IOException {
+    void aResumedScratchRunWithDropoutAndEmaEndsBitIdentical() throws IOException {
         Path data = images(dir.resolve("shapes"), "a red circle", "a blue square");
         Path vae = vaeFile(dir.resolve("vae.safetensors"), 0.5f);
-        Trainer straight = Trainer.open(scratch(data, vae, "straight", 4, 0.5));
+        Map<String, Object> ema = Map.of("useEma", true, "emaDecay", 0.99);
+        Trainer straight = Trainer.open(scratch(data, vae, "straight", 4, 0.5).with(ema));
         straight.train();
-        Trainer first = Trainer.open(scratch(data, vae, "resumed", 4, 0.5));
+        Trainer first = Trainer.open(scratch(data, vae, "resumed", 4, 0.5).with(ema));
         first.train(2);
-        Trainer resumed = Trainer.open(scratch(data, vae, "resumed", 4, 0.5).with(Map.of("resumeFromCheckpoint",
-                "latest")));
+        assertTrue(Files.isRegularFile(dir.resolve("resumed/checkpoint-2").resolve(TrainingCheckpoint.EMA)));
+        Trainer resumed = Trainer.open(scratch(data, vae, "resumed", 4, 0.5).with(ema).with(Map.of(
+                "resumeFromCheckpoint", "latest")));
         assertEquals(2, resumed.globalStep());
         resumed.train();
         Map<String, Tensor> want = straight.trainedWeights();
         resumed.trainedWeights().forEach((k, v) -> assertArrayEquals(want.get(k).toFloatArray(), v.toFloatArray(), k));
+        Path a = dir.resolve("straight/model.safetensors");
+        Path b = dir.resolve("resumed/model.safetensors");
+        straight.saveModel(a);
+        resumed.saveModel(b);
+        assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b), "the EMA result of the resumed run");
+        // the result is the EMA, not the last weights: after 4 steps they differ
+        String key = "model.diffusion_model.out.2.weight";
+        assertFalse(java.util.Arrays.equals(want.get(key).toFloatArray(),
+                SafeTensors.open(a).tensors().get(key).toFloatArray()));
+    }
+
+    @Test
+    void emaDecayFollowsDiffusersAndItsFirstStepCopiesTheWeights() throws IOException {
+        assertEquals(0.0, EmaWeights.decay(0.9999, 1));
+        assertEquals(2.0 / 11, EmaWeights.decay(0.9999, 2));
+        assertEquals(11.0 / 20, EmaWeights.decay(0.9999, 11));
+        assertEquals(0.5, EmaWeights.decay(0.5, 100));
+        Path data = images(dir.resolve("shapes"), "a red circle", "a blue square");
+        Path vae = vaeFile(dir.resolve("vae.safetensors"), 0.5f);
+        Trainer one = Trainer.open(scratch(data, vae, "one", 1, 0.0).with(Map.of("useEma", true)));
+        one.train();
+        Path model = dir.resolve("one/model.safetensors");
+        one.saveModel(model);
+        Map<String, Tensor> saved = SafeTensors.open(model).tensors();
+        // decay 0 at the first step: the EMA equals the trained weights
+        one.trainedWeights().forEach((k, v) -> assertArrayEquals(v.toFloatArray(), saved.get(k).toFloatArray(), k));
     }
 
     private TrainConfig scratch(Path data, Path vae, String out, int steps, double dropout) {
