@@ -38,8 +38,7 @@ public final class TrainCommand implements Command {
     static final String AVAILABLE = "available now: 'sdj train dreambooth|custom-diffusion|lora --ckpt BASE"
             + " --instance-data-dir D --instance-prompt P ...' (fine-tunes; see sdj train --help) and 'sdj train"
             + " dreambooth|custom-diffusion|lora --reference DIR --check' (checks the updates against a training"
-            + " reference); 'sdj train text-to-image --train-data-dir D (--ckpt BASE | --vae FILE --model-config M"
-            + " --seed S) ...' (trains on captioned images, from scratch without --ckpt)";
+            + " reference)";
 
     /** The reference metadata's {@code base_checkpoint}: "sd-tiny/model.ckpt (how it was made), sha256 HEX". */
     private static final Pattern BASE = Pattern.compile("^(\\S+).*?(?:sha256 ([0-9a-f]{64}))?\\s*$");
@@ -51,7 +50,7 @@ public final class TrainCommand implements Command {
 
     @Override
     public String summary() {
-        return "fine-tune: dreambooth, custom-diffusion, lora (diffusers' flags in kebab-case); METHOD --reference DIR"
+        return "fine-tune: dreambooth, custom-diffusion, lora, text-to-image (diffusers' flags in kebab-case); METHOD --reference DIR"
                 + " --check (parity)";
     }
 
