@@ -117,17 +117,17 @@ class TextToImageTest {
     void fromScratchTheLossFallsAndTheResultCarriesItsConfig() throws IOException {
         Path data = images(dir.resolve("shapes"), "a red circle", "a blue square");
         Path vae = vaeFile(dir.resolve("vae.safetensors"), 0.5f);
-        TrainConfig config = scratch(data, vae, "run", 40, 0.0);
+        TrainConfig config = scratch(data, vae, "run", 30, 0.0).with(Map.of("trainBatchSize", 2));
         Trainer trainer = Trainer.open(config);
         List<Double> losses = new ArrayList<>();
         trainer.onProgress(p -> losses.add(p.loss()));
         trainer.train();
         assertEquals(0.5f, trainer.model().configs().scaleFactor(), "the vae file's scale_factor wins over 0.18215");
         double first = losses.subList(0, 10).stream().mapToDouble(d -> d).average().orElseThrow();
-        double last = losses.subList(30, 40).stream().mapToDouble(d -> d).average().orElseThrow();
-        System.out.printf("from scratch, sdj-shapes at 64², 40 steps: mean loss %.4f (steps 1-10) -> %.4f (31-40)%n",
+        double last = losses.subList(20, 30).stream().mapToDouble(d -> d).average().orElseThrow();
+        System.out.printf("from scratch, sdj-shapes at 64², 30 steps: mean loss %.4f (steps 1-10) -> %.4f (21-30)%n",
                 first, last);
-        assertTrue(last < 0.8 * first, "mean loss " + first + " -> " + last);
+        assertTrue(last < 0.75 * first, "mean loss " + first + " -> " + last);
 
         Path model = dir.resolve("run/model.safetensors");
         trainer.saveModel(model);
