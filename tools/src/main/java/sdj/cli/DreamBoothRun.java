@@ -13,6 +13,7 @@ import sdj.backend.cuda.Cuda;
 import sdj.sd.ModelConfigFiles;
 import sdj.tensor.Device;
 import sdj.train.run.LossPlot;
+import sdj.train.run.ScratchModel;
 import sdj.train.run.TrainConfig;
 import sdj.train.run.TrainConfigFile;
 import sdj.train.run.Trainer;
@@ -25,6 +26,9 @@ import sdj.train.run.Trainer;
  * {@code OUT/diffusers}). {@code --optimizer adamw8bit} is {@code --use-8bit-adam}. The training config is
  * {@code --config} as issue #15 names it, so the model sizes that txt2img takes as {@code --config} are
  * {@code --model-config} here (the TrainConfig field's name); a model config given as {@code --config} is recognised and pointed there.
+ * {@code sdj train text-to-image --train-data-dir D …} runs the same path as diffusers' {@code train_text_to_image.py}:
+ * the captions of D's metadata.jsonl, {@code --caption-dropout-rate}, and without {@code --ckpt} (but with
+ * {@code --vae FILE}, {@code --model-config} and {@code --seed}) a UNet and text encoder trained from scratch.
  */
 final class DreamBoothRun {
     static final String MODEL = "model";
@@ -93,18 +97,36 @@ final class DreamBoothRun {
         return format;
     }
 
+    /** {@code sdj train text-to-image}: {@link #run} on a --train-data-dir of captioned images. */
+    static int runTextToImage(CommandLine cmd) throws IOException {
+        if (!cmd.hasOption(TrainFlags.flagName("trainDataDir")) && !cmd.hasOption("config")) {
+            throw new UserError("text-to-image needs --train-data-dir DIR, a folder of images with a metadata.jsonl of"
+                    + " {\"file_name\": ..., \"text\": ...} lines (sdj data shapes writes one).");
+        }
+        return run(cmd);
+    }
+
     /** Trains and saves; setup errors are one sentence each (UserError), a stopped run's message is the exception's. */
     static int run(CommandLine cmd) throws IOException {
         TrainConfig config = config(cmd);
         String format = saveFormat(cmd);
-        TrainSteps.check(config.validate(), DreamBoothRun::inFlagNames, config.pretrainedModelNameOrPath());
+        TrainSteps.check(config.validate(), DreamBoothRun::inFlagNames,
+                config.pretrainedModelNameOrPath() != null ? config.pretrainedModelNameOrPath() : config.vae());
+        String method = config.trainDataDir() != null ? "text-to-image" : "dreambooth";
         Device device = device(cmd, config);
         // prior preservation with fewer class images than --num-class-images generates the rest first
         Trainer trainer = TrainSteps.open(classImages -> Trainer.open(config, device, classImages),
                 DreamBoothRun::inFlagNames);
         Path out = Path.of(config.outputDir());
-        System.err.printf(Locale.ROOT, "sdj train: dreambooth, %d of %d steps to go, seed %d%s, into %s%n",
-                trainer.totalSteps() - trainer.globalStep(), trainer.totalSteps(), trainer.config().seed(),
+        if (config.vae() != null) {
+            Float scale = ScratchModel.scaleFactorOf(Path.of(config.vae()));
+            System.err.println(scale == null ? "sdj train: the VAE is " + config.vae() + "; latent scale_factor "
+                    + trainer.model().configs().scaleFactor() + " from the model config"
+                    : "sdj train: the VAE is " + config.vae() + "; latent scale_factor " + scale
+                    + " from its metadata, in place of the model config's");
+        }
+        System.err.printf(Locale.ROOT, "sdj train: %s%s, %d of %d steps to go, seed %d%s, into %s%n", method,
+                config.pretrainedModelNameOrPath() == null ? " from scratch" : "", trainer.totalSteps() - trainer.globalStep(), trainer.totalSteps(), trainer.config().seed(),
                 onDevice(device, config), out);
         TrainSteps.train(trainer);
         if (trainer.skippedSteps() > 0) {

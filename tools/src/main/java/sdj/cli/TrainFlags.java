@@ -62,7 +62,14 @@ final class TrainFlags {
             Map.entry("mixedPrecision", "no (fp32), or with --device cuda fp16 or bf16: half weights and activations,"
                     + " fp32 master weights, fp16 loss scaling"),
             Map.entry("cacheLatents", "encode each image once (needs --center-crop, no --random-flip)"),
-            Map.entry("skipBadImages", "skip images that cannot be decoded, with a warning"));
+            Map.entry("skipBadImages", "skip images that cannot be decoded, with a warning"),
+            Map.entry("trainDataDir", "text-to-image: folder of images captioned by its metadata.jsonl (\"text\")"),
+            Map.entry("vae", "file whose first_stage_model.* replace the VAE (e.g. sdj train vae's); without --ckpt the"
+                    + " UNet and text encoder start from seeded random weights; its scale_factor metadata wins"),
+            Map.entry("captionDropoutRate", "replace a caption by \"\" with this probability (classifier-free"
+                    + " guidance)"),
+            Map.entry("useEma", "keep an exponential moving average of the trained weights; the model saved is it"),
+            Map.entry("emaDecay", "the EMA's largest decay, min(this, (1+s)/(10+s)) at its step s+1"));
 
     private TrainFlags() {
     }

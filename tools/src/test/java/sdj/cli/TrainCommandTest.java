@@ -93,6 +93,18 @@ class TrainCommandTest {
     }
 
     @Test
+    void textToImageNamesWhatItLacks() {
+        assertUsage("sdj train: text-to-image needs --train-data-dir DIR, a folder of images with a metadata.jsonl of"
+                + " {\"file_name\": ..., \"text\": ...} lines (sdj data shapes writes one).\n", "train", "text-to-image");
+        // from scratch (no --ckpt): the seed makes the random start reproducible and resumable
+        assertUsage("sdj train: --seed is missing; training from scratch (a vae and no base checkpoint) starts from"
+                + " weights seeded by it, so give one to make the run reproducible and resumable.\n", "train",
+                "text-to-image", "--train-data-dir", dir.toString(), "--vae", dir.resolve("vae.safetensors").toString(),
+                "--model-config", "../models/sdj-shapes.json", "--output-dir", dir.resolve("out").toString(),
+                "--vocab", "../models/clip/bpe_simple_vocab_16e6.txt.gz");
+    }
+
+    @Test
     void missingFoldersAndFilesAreOneSentence() throws Exception {
         assertUsage("sdj train: --check needs --reference DIR, a folder with train-reference.safetensors.\n", "train",
                 "dreambooth", "--check");

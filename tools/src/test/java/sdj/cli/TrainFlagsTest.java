@@ -41,7 +41,7 @@ class TrainFlagsTest {
                 "lr-power", "use-8bit-adam", "adam-beta1", "adam-beta2", "adam-weight-decay", "adam-epsilon",
                 "max-grad-norm", "snr-gamma", "noise-offset", "mixed-precision", "cache-latents", "skip-bad-images",
                 "sample-batch-size", "class-inference-steps", "validation-prompt", "num-validation-images", "validation-steps",
-                "validation-inference-steps");
+                "validation-inference-steps", "train-data-dir", "vae", "caption-dropout-rate", "use-ema", "ema-decay");
         assertEquals(expected, Arrays.stream(TrainConfig.class.getRecordComponents())
                 .map(f -> TrainFlags.flagName(f.getName())).toList());
         var options = new TrainCommand().options();

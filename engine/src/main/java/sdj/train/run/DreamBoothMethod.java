@@ -6,6 +6,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
+import sdj.io.SafeTensors;
+import sdj.io.StateDicts;
 import sdj.nn.Parameter;
 import sdj.random.TorchGenerator;
 import sdj.sd.ModelConfigs;
@@ -26,7 +28,9 @@ import sdj.train.optim.ParamGroup;
  * {@code trainTextEncoder}) in one AdamW group; batches are instances then class images; the loss is the
  * instance term (min-SNR weighted with {@code snrGamma}) plus {@code priorLossWeight} × the prior term
  * ({@link MicroBatch}); the result is the whole model in the CompVis layout ({@link ModelExport}), and on request
- * also as a diffusers folder ({@link #saveDiffusers}).
+ * also as a diffusers folder ({@link #saveDiffusers}). With {@code trainDataDir} it is diffusers'
+ * {@code train_text_to_image.py} instead: the images' own captions (metadata.jsonl), optional caption dropout, no
+ * class images, and a .safetensors result whose metadata holds the model config ({@link ModelConfigJson}).
  */
 public final class DreamBoothMethod implements TrainingMethod {
     static final String UNET_PREFIX = UNetModel.PREFIX + ".";
@@ -41,6 +45,8 @@ public final class DreamBoothMethod implements TrainingMethod {
     private final ModelConfigs configs;
     private final int resolution;
     private final Path vocabulary;
+    /** Text-to-image results carry their model config, so that txt2img loads them without a config file. */
+    private final boolean withConfigMetadata;
 
     private DreamBoothMethod(TrainConfig config, StableDiffusion pipeline, Map<String, Tensor> base) {
         StableDiffusionModel model = pipeline.model();
@@ -54,6 +60,7 @@ public final class DreamBoothMethod implements TrainingMethod {
         this.configs = model.configs();
         this.resolution = config.resolution();
         this.vocabulary = Path.of(config.tokenizerName());
+        this.withConfigMetadata = config.trainDataDir() != null;
     }
 
     /** The factory the trainer opens DreamBooth with; missing class images are generated first. */
@@ -86,7 +93,17 @@ public final class DreamBoothMethod implements TrainingMethod {
     /** The base model with the trained weights as one CompVis-layout .safetensors or .ckpt file (by extension). */
     @Override
     public void save(Path file) throws IOException {
-        ModelExport.write(file, base, trainedMasters());
+        save(file, trainedMasters());
+    }
+
+    /** As {@link #save(Path)} with {@code trained} (useEma: the EMA weights) in place of the trained weights. */
+    @Override
+    public void save(Path file, Map<String, Tensor> trained) throws IOException {
+        if (withConfigMetadata && StateDicts.formatOf(file) == StateDicts.Format.SAFETENSORS) {
+            SafeTensors.write(file, ModelExport.merge(base, trained), ModelConfigJson.metadata(configs));
+            return;
+        }
+        ModelExport.write(file, base, trained);
     }
 
     /** The same model as a diffusers folder ({@link DiffusersExport}), its tokenizer from the run's vocabulary. */
@@ -116,6 +133,10 @@ public final class DreamBoothMethod implements TrainingMethod {
 
     static DataConfig dataConfig(TrainConfig c, long seed) {
         boolean prior = c.withPriorPreservation();
+        if (c.trainDataDir() != null) { // text-to-image: every image captioned by metadata.jsonl, no fixed prompt
+            return new DataConfig(Path.of(c.trainDataDir()), null, null, null, c.resolution(), c.centerCrop(),
+                    c.randomFlip(), true, c.trainBatchSize(), seed, c.skipBadImages());
+        }
         return new DataConfig(Path.of(c.instanceDataDir()), c.instancePrompt(), prior ? Path.of(c.classDataDir()) : null,
                 prior ? c.classPrompt() : null, c.resolution(), c.centerCrop(), c.randomFlip(), true, c.trainBatchSize(),
                 seed, c.skipBadImages());

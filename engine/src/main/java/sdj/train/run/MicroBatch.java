@@ -1,6 +1,8 @@
 package sdj.train.run;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import sdj.random.TorchGenerator;
 import sdj.sd.StableDiffusionModel;
@@ -32,6 +34,7 @@ final class MicroBatch {
     private final double priorLossWeight;
     private final double snrGamma;
     private final boolean trainTextEncoder;
+    private final double captionDropoutRate;
     /**
      * VAE moments by the batch's files, when the images are the same every epoch (cacheLatents): the encoder
      * runs once per batch composition; the posterior is still sampled afresh at every step.
@@ -49,6 +52,7 @@ final class MicroBatch {
         this.priorLossWeight = config.priorLossWeight();
         this.snrGamma = config.snrGamma() == null ? Double.NaN : config.snrGamma();
         this.trainTextEncoder = config.trainTextEncoder();
+        this.captionDropoutRate = config.captionDropoutRate();
         this.momentsCache = config.cacheLatents() ? new HashMap<>() : null;
     }
 
@@ -63,7 +67,7 @@ final class MicroBatch {
             noise = OffsetNoise.apply(noise, g.randn(ls[0], ls[1], 1, 1), noiseOffset);
         }
         long[] t = StepRandom.timesteps(g, ls[0], schedule.timesteps());
-        Tensor context = context(batch);
+        Tensor context = context(captions(batch, g));
         DiffusionLoss loss = new DiffusionLoss(batch.instances(), priorLossWeight, snrGamma);
         DiffusionBatch db = new DiffusionBatch(onModel(latents), t, onModel(noise), context);
         return new DiffusionObjective(schedule, loss).forward(model.unet(), db).loss();
@@ -91,11 +95,38 @@ final class MicroBatch {
         return encodes;
     }
 
-    private Tensor context(Batch batch) {
-        int n = batch.prompts().size();
+    /**
+     * The batch's captions, each replaced by "" with probability captionDropoutRate (kohya's caption dropout, so the
+     * model also learns the unconditional prediction classifier-free guidance needs); one uniform draw per sample
+     * from the micro-batch's generator, after the timesteps, so a resumed run draws the same. Without dropout
+     * nothing is drawn.
+     */
+    private List<String> captions(Batch batch, TorchGenerator g) {
+        return dropCaptions(batch.prompts(), captionDropoutRate, g);
+    }
+
+    /** {@code prompts} with each replaced by "" with probability {@code rate}, one draw each (none when rate is 0). */
+    static List<String> dropCaptions(List<String> prompts, double rate, TorchGenerator g) {
+        if (!(rate > 0)) {
+            return prompts;
+        }
+        List<String> out = new ArrayList<>(prompts.size());
+        for (String prompt : prompts) {
+            out.add(uniform(g) < rate ? "" : prompt);
+        }
+        return out;
+    }
+
+    /** A uniform double in [0, 1) from 53 of the generator's bits. */
+    static double uniform(TorchGenerator g) {
+        return (g.random64() >>> 11) * 0x1.0p-53;
+    }
+
+    private Tensor context(List<String> prompts) {
+        int n = prompts.size();
         long[] ids = new long[n * ClipTokenizer.CONTEXT_LENGTH];
         for (int i = 0; i < n; i++) {
-            int[] row = tokenizer.encode77(batch.prompts().get(i));
+            int[] row = tokenizer.encode77(prompts.get(i));
             for (int j = 0; j < row.length; j++) {
                 ids[i * ClipTokenizer.CONTEXT_LENGTH + j] = row[j];
             }

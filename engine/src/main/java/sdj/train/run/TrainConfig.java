@@ -30,6 +30,16 @@ import sdj.train.optim.LrSchedule;
  * @param numValidationImages       images per validation, seeds seed, seed+1, …
  * @param validationSteps           validate after every this many optimizer steps
  * @param validationInferenceSteps  sampler steps per validation image (diffusers' {@code log_validation}: 25)
+ * @param trainDataDir              text-to-image ({@code train_text_to_image.py}'s {@code --train_data_dir}): the
+ *                                  folder of images captioned by its metadata.jsonl; in place of instanceDataDir
+ *                                  and instancePrompt
+ * @param vae                       a file whose {@code first_stage_model.*} tensors replace the base's VAE; with no
+ *                                  base checkpoint the UNet and text encoder start from seeded random weights
+ *                                  ({@link ScratchModel})
+ * @param captionDropoutRate        the probability that a sample's caption is replaced by "" (kohya's
+ *                                  {@code --caption_dropout_rate}), so classifier-free guidance works; 0: never
+ * @param useEma                    keep an EMA of the trained weights ({@code --use_ema}); the result is the EMA
+ * @param emaDecay                  the EMA's largest decay (diffusers' EMAModel default 0.9999)
  */
 public record TrainConfig(
         String pretrainedModelNameOrPath, String modelConfig, String tokenizerName,
@@ -44,7 +54,8 @@ public record TrainConfig(
         double maxGradNorm, Double snrGamma, double noiseOffset, String mixedPrecision,
         boolean cacheLatents, boolean skipBadImages,
         int sampleBatchSize, int classInferenceSteps,
-        String validationPrompt, int numValidationImages, int validationSteps, int validationInferenceSteps) {
+        String validationPrompt, int numValidationImages, int validationSteps, int validationInferenceSteps,
+        String trainDataDir, String vae, double captionDropoutRate, boolean useEma, double emaDecay) {
 
     /** The schedule names {@link LrSchedule#byName} knows. */
     static final List<String> LR_SCHEDULERS = List.of("constant", "constant_with_warmup", "linear", "cosine",
@@ -63,7 +74,8 @@ public record TrainConfig(
                 1.0, null, 0.0, "no",
                 false, false,
                 4, 50,
-                null, 4, 100, 25);
+                null, 4, 100, 25,
+                null, null, 0.0, false, 0.9999);
     }
 
     /** A copy with the given fields replaced, by camelCase or snake_case name (as in a JSON config). */
@@ -79,10 +91,28 @@ public record TrainConfig(
     /** One sentence per bad or missing value, empty when the config can start a run. */
     public List<String> validate() {
         List<String> bad = new ArrayList<>();
-        require(bad, pretrainedModelNameOrPath, "pretrainedModelNameOrPath", "the base checkpoint file");
+        if (vae == null) {
+            require(bad, pretrainedModelNameOrPath, "pretrainedModelNameOrPath", "the base checkpoint file");
+        }
         require(bad, tokenizerName, "tokenizerName", "CLIP's BPE merges file (bpe_simple_vocab_16e6.txt.gz)");
-        require(bad, instanceDataDir, "instanceDataDir", "the folder of training images");
-        require(bad, instancePrompt, "instancePrompt", "the caption of the instance images, e.g. \"a photo of sks dog\"");
+        if (trainDataDir == null) {
+            require(bad, instanceDataDir, "instanceDataDir", "the folder of training images");
+            require(bad, instancePrompt, "instancePrompt", "the caption of the instance images, e.g. \"a photo of sks dog\"");
+        } else {
+            check(bad, instanceDataDir == null, "instanceDataDir and trainDataDir both name training images; give one"
+                    + " of them (trainDataDir: images captioned by metadata.jsonl).");
+            check(bad, !withPriorPreservation, "withPriorPreservation is DreamBooth's; text-to-image (trainDataDir)"
+                    + " trains on captioned images only, so leave it out.");
+        }
+        if (pretrainedModelNameOrPath == null && vae != null) {
+            check(bad, seed != null, "seed is missing; training from scratch (a vae and no base checkpoint) starts"
+                    + " from weights seeded by it, so give one to make the run reproducible and resumable.");
+            check(bad, modelConfig != null, "modelConfig is missing; training from scratch needs the model sizes,"
+                    + " e.g. models/sdj-shapes.json.");
+        }
+        check(bad, captionDropoutRate >= 0 && captionDropoutRate <= 1, "captionDropoutRate " + captionDropoutRate
+                + " is outside [0, 1]; use e.g. 0.1, or 0 to keep every caption.");
+        check(bad, emaDecay >= 0 && emaDecay < 1, "emaDecay " + emaDecay + " is outside [0, 1); use e.g. 0.9999.");
         require(bad, outputDir, "outputDir", "the folder for checkpoints, the log and the model");
         if (withPriorPreservation) {
             require(bad, classDataDir, "classDataDir", "the folder of class images (prior preservation is on)");

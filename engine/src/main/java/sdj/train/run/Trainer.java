@@ -43,6 +43,9 @@ import sdj.train.optim.ParamGroup;
  * loss ({@link DynamicLossScaler}, its state in the checkpoints). A step whose fp16 gradients overflow is skipped,
  * logged ({@code "skipped": true}) and counted, not a stop; as accelerate's scheduler wrapper, the LR schedule does
  * not advance on it, while the step still counts towards {@code maxTrainSteps} and the checkpoint numbers.
+ *
+ * <p>With {@code useEma} an {@link EmaWeights} follows the trained weights after every step; checkpoints hold it
+ * and the saved model is its weights.
  */
 public final class Trainer {
     private final TrainConfig config;
@@ -58,6 +61,8 @@ public final class Trainer {
     private final double[] initialLrs;
     private final long seed;
     private final long totalSteps;
+    /** useEma: the moving average of the trained weights, which the result holds (diffusers' EMAModel). */
+    private final EmaWeights ema;
     private long globalStep;
     private long skippedSteps;
     private DataPosition position = DataPosition.START;
@@ -85,11 +90,26 @@ public final class Trainer {
         config.validated();
         MixedPrecision precision = MixedPrecision.parse(config.mixedPrecision());
         requireDevice(precision, device);
-        Path checkpoint = Path.of(config.pretrainedModelNameOrPath());
-        Map<String, Tensor> stateDict = StateDicts.load(checkpoint);
         ModelConfigs configs = config.modelConfig() == null ? ModelConfigs.SD_V1
                 : ModelConfigFiles.read(Path.of(config.modelConfig()));
-        StableDiffusionModel model = StableDiffusionModel.fromStateDict(stateDict, configs, checkpoint.toString(),
+        Map<String, Tensor> stateDict;
+        String origin;
+        if (config.pretrainedModelNameOrPath() != null) {
+            stateDict = StateDicts.load(Path.of(config.pretrainedModelNameOrPath()));
+            origin = config.pretrainedModelNameOrPath();
+        } else { // from scratch: validated() made sure of a seed and a vae
+            stateDict = ScratchModel.initial(configs, config.seed());
+            origin = "random weights (seed " + config.seed() + ")";
+        }
+        if (config.vae() != null) {
+            Path vae = Path.of(config.vae());
+            stateDict = ScratchModel.withVae(stateDict, vae);
+            Float scale = ScratchModel.scaleFactorOf(vae);
+            if (scale != null) {
+                configs = new ModelConfigs(configs.unet(), configs.vae(), configs.clip(), scale);
+            }
+        }
+        StableDiffusionModel model = StableDiffusionModel.fromStateDict(stateDict, configs, origin,
                 device, precision.dtype());
         return new Trainer(config, model, ClipTokenizer.load(Path.of(config.tokenizerName())), stateDict, classImages);
     }
@@ -160,6 +180,7 @@ public final class Trainer {
                 config.effectiveLearningRate(), config.lrNumCycles(), config.lrPower(), LrSchedule.POLYNOMIAL_LR_END);
         this.groups = groups;
         this.initialLrs = groups.stream().mapToDouble(ParamGroup::lr).toArray();
+        this.ema = config.useEma() ? new EmaWeights(config.emaDecay(), params) : null;
         if (resume != null) {
             restore(resume);
         }
@@ -239,6 +260,10 @@ public final class Trainer {
 
     /** The run's result (for DreamBooth the base model with the trained weights, CompVis layout, by extension). */
     public void saveModel(Path file) throws IOException {
+        if (ema != null) { // diffusers' ema_unet.copy_to before saving: the result is the EMA weights
+            method.save(file, ema.weights(params));
+            return;
+        }
         method.save(file);
     }
 
@@ -278,6 +303,9 @@ public final class Trainer {
             skippedSteps++;
         }
         params.forEach(p -> p.tensor().zeroGrad());
+        if (ema != null) {
+            ema.step(params); // as diffusers, after every optimizer step (sync_gradients)
+        }
         globalStep = k;
         double seconds = (System.nanoTime() - start) / 1e9;
         double loss = lossSum / accum;
@@ -312,7 +340,8 @@ public final class Trainer {
         }
         DynamicLossScaler scaler = update.scaler();
         lastCheckpoint = new TrainingCheckpoint(globalStep, seed, position, weights, expAvg, expAvgSq, steps,
-                optimizer.name(), quantized, config, skippedSteps, scaler == null ? null : scaler.state())
+                optimizer.name(), quantized, config, skippedSteps, scaler == null ? null : scaler.state(),
+                ema == null ? 0 : ema.steps(), ema == null ? null : ema.weights(params))
                 .save(outputDir, writeHook);
         if (config.checkpointsTotalLimit() != null) {
             CheckpointFolders.keepNewest(outputDir, config.checkpointsTotalLimit());
@@ -340,6 +369,13 @@ public final class Trainer {
                 p.startMasterFrom(w); // the checkpoint holds the fp32 master
             }
             optimizer.restore(p, ck, lastCheckpoint);
+        }
+        if (ema != null) {
+            if (ck.ema() == null) {
+                throw new IllegalArgumentException("Checkpoint " + lastCheckpoint + " has no EMA weights but this run"
+                        + " uses useEma; resume with the settings of the run that wrote it.");
+            }
+            ema.restore(ck.emaSteps(), ck.ema(), lastCheckpoint);
         }
         globalStep = ck.globalStep();
         skippedSteps = ck.skippedSteps();

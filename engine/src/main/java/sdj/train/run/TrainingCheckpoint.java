@@ -37,11 +37,14 @@ import sdj.train.optim.DynamicLossScaler;
  * @param quantized      AdamW8bit's 8-bit moments by file key (state1/, absmax1/, state2/, absmax2/ + name)
  * @param skippedSteps   optimizer steps skipped for inf/NaN fp16 gradients (the scheduler did not step on them)
  * @param lossScale      the fp16 loss scaler's state, or null (fp32 and bf16 runs)
+ * @param emaSteps       the EMA's step count (useEma; {@value #EMA}'s metadata "steps")
+ * @param ema            the EMA weights by parameter name ({@value #EMA}), or null without useEma
  */
 public record TrainingCheckpoint(long globalStep, long seed, DataPosition next, Map<String, Tensor> weights,
         Map<String, Tensor> expAvg, Map<String, Tensor> expAvgSq, Map<String, Long> optimizerSteps,
         String optimizer, Map<String, Tensor> quantized, TrainConfig config, long skippedSteps,
-        DynamicLossScaler.State lossScale) {
+        DynamicLossScaler.State lossScale, long emaSteps, Map<String, Tensor> ema) {
+    static final String EMA = "ema.safetensors";
     static final String WEIGHTS = "trainable.safetensors";
     static final String OPTIMIZER = "optimizer.safetensors";
     static final String STATE = "training_state.json";
@@ -49,6 +52,15 @@ public record TrainingCheckpoint(long globalStep, long seed, DataPosition next, 
     private static final String EXP_AVG = "exp_avg/";
     private static final String EXP_AVG_SQ = "exp_avg_sq/";
     private static final String OPTIMIZER_NAME = "optimizer";
+
+    /** A checkpoint without EMA weights. */
+    public TrainingCheckpoint(long globalStep, long seed, DataPosition next, Map<String, Tensor> weights,
+            Map<String, Tensor> expAvg, Map<String, Tensor> expAvgSq, Map<String, Long> optimizerSteps,
+            String optimizer, Map<String, Tensor> quantized, TrainConfig config, long skippedSteps,
+            DynamicLossScaler.State lossScale) {
+        this(globalStep, seed, next, weights, expAvg, expAvgSq, optimizerSteps, optimizer, quantized, config,
+                skippedSteps, lossScale, 0, null);
+    }
 
     /** A checkpoint of an AdamW run without loss scaling and without skipped steps. */
     public TrainingCheckpoint(long globalStep, long seed, DataPosition next, Map<String, Tensor> weights,
@@ -83,6 +95,10 @@ public record TrainingCheckpoint(long globalStep, long seed, DataPosition next, 
             SafeTensors.write(partial.resolve(OPTIMIZER), moments, Map.of("steps", Json.write(optimizerSteps),
                     OPTIMIZER_NAME, optimizer));
             hook.written(OPTIMIZER);
+            if (ema != null) {
+                SafeTensors.write(partial.resolve(EMA), ema, Map.of("steps", Long.toString(emaSteps)));
+                hook.written(EMA);
+            }
             TrainConfigJson.write(config, partial.resolve(CONFIG));
             hook.written(CONFIG);
             Map<String, Object> state = new LinkedHashMap<>();
@@ -159,10 +175,22 @@ public record TrainingCheckpoint(long globalStep, long seed, DataPosition next, 
             }
             steps.put(name, l);
         });
+        Map<String, Tensor> ema = null;
+        long emaSteps = 0;
+        if (Files.isRegularFile(folder.resolve(EMA))) {
+            SafeTensors emaFile = SafeTensors.open(folder.resolve(EMA));
+            ema = emaFile.tensors();
+            try {
+                emaSteps = Long.parseLong(emaFile.metadata().getOrDefault("steps", ""));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("EMA state " + folder.resolve(EMA) + " has no whole-number \"steps\""
+                        + " metadata; resume from another checkpoint.", e);
+            }
+        }
         return new TrainingCheckpoint(step, seed, DataPosition.fromJson(Json.write(position)),
                 SafeTensors.open(folder.resolve(WEIGHTS)).tensors(), expAvg, expAvgSq, steps,
                 optimizer.metadata().getOrDefault(OPTIMIZER_NAME, RunOptimizer.ADAMW), quantized,
-                TrainConfigJson.read(folder.resolve(CONFIG)), step - schedulerStep, lossScale);
+                TrainConfigJson.read(folder.resolve(CONFIG)), step - schedulerStep, lossScale, emaSteps, ema);
     }
 
     /** The "lossScale" entry {"scale": s, "growthTracker": n}, or null when absent. */

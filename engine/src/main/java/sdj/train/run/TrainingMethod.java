@@ -46,6 +46,15 @@ public interface TrainingMethod {
     /** Writes the run's result (a model, an adapter or a delta) to {@code file}. */
     void save(Path file) throws IOException;
 
+    /**
+     * Writes the result with {@code trained} (by parameter name, e.g. EMA weights) in place of the current trained
+     * weights; only a method whose result is a whole model supports it.
+     */
+    default void save(Path file, Map<String, Tensor> trained) throws IOException {
+        throw new IllegalStateException("useEma is for DreamBooth and text-to-image; this run trains "
+                + getClass().getSimpleName() + ", so leave useEma out.");
+    }
+
     /** Writes the trained model as a diffusers folder; only a method whose result is a whole model has that form. */
     default void saveDiffusers(Path folder) throws IOException {
         throw new IllegalStateException("only DreamBooth saves a diffusers folder; this run trains "
