@@ -58,9 +58,9 @@ final class VaeRun {
     }
 
     static int run(CommandLine cmd) throws IOException {
-        TrainConfig config = config(cmd);
         VaeSettings settings = settings(cmd);
         int gridImages = gridImages(cmd);
+        TrainConfig config = config(cmd);
         if (config.modelConfig() == null) {
             throw new UserError("sdj train vae needs --model-config FILE, the model sizes (e.g. models/sdj-shapes.json).");
         }
