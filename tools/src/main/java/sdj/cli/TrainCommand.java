@@ -34,7 +34,7 @@ public final class TrainCommand implements Command {
     static final String REFERENCE_FILE = "train-reference.safetensors";
     /** Where the sd-tiny-train README puts the base model when the metadata does not say: next to DIR. */
     static final String DEFAULT_BASE = "sd-tiny/model.ckpt";
-    static final List<String> METHODS = List.of("dreambooth", "custom-diffusion", "lora", "text-to-image");
+    static final List<String> METHODS = List.of("dreambooth", "custom-diffusion", "lora", "text-to-image", "vae");
     static final String AVAILABLE = "available now: 'sdj train dreambooth|custom-diffusion|lora --ckpt BASE"
             + " --instance-data-dir D --instance-prompt P ...' (fine-tunes; see sdj train --help) and 'sdj train"
             + " dreambooth|custom-diffusion|lora --reference DIR --check' (checks the updates against a training"
@@ -50,8 +50,8 @@ public final class TrainCommand implements Command {
 
     @Override
     public String summary() {
-        return "fine-tune: dreambooth, custom-diffusion, lora, text-to-image (diffusers' flags in kebab-case); METHOD --reference DIR"
-                + " --check (parity)";
+        return "fine-tune or train: dreambooth, custom-diffusion, lora, text-to-image (diffusers' flags in kebab-case),"
+                + " vae; METHOD --reference DIR --check (parity)";
     }
 
     @Override
@@ -84,6 +84,7 @@ public final class TrainCommand implements Command {
         TrainFlags.addTo(o);
         CustomDiffusionRun.addOptions(o);
         LoraTrainFlags.addTo(o);
+        VaeRun.addOptions(o);
         return o;
     }
 
@@ -106,11 +107,15 @@ public final class TrainCommand implements Command {
                     case "custom-diffusion" -> CustomDiffusionRun.train(cmd);
                     case "lora" -> LoraRun.run(cmd);
                     case "text-to-image" -> DreamBoothRun.runTextToImage(cmd);
+                    case "vae" -> VaeRun.run(cmd);
                     default -> DreamBoothRun.run(cmd);
                 };
             } catch (UserError e) {
                 return usage(e.getMessage());
             }
+        }
+        if (methods[0].equals("vae")) {
+            return usage("sdj train vae has no training reference to --check against; leave --check out to train.");
         }
         return check(cmd, methods[0]);
     }
