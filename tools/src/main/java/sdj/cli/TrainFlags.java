@@ -63,7 +63,8 @@ final class TrainFlags {
                     + " fp32 master weights, fp16 loss scaling"),
             Map.entry("cacheLatents", "encode each image once (needs --center-crop, no --random-flip)"),
             Map.entry("skipBadImages", "skip images that cannot be decoded, with a warning"),
-            Map.entry("trainDataDir", "text-to-image: folder of images captioned by its metadata.jsonl (\"text\")"),
+            Map.entry("trainDataDir", "text-to-image: folder of images captioned by its metadata.jsonl (\"text\");"
+                    + " vae: folder of images (captions not needed)"),
             Map.entry("vae", "file whose first_stage_model.* replace the VAE (e.g. sdj train vae's); without --ckpt the"
                     + " UNet and text encoder start from seeded random weights; its scale_factor metadata wins"),
             Map.entry("captionDropoutRate", "replace a caption by \"\" with this probability (classifier-free"

@@ -50,8 +50,6 @@ final class VaeRun {
     }
 
     static void addOptions(Options o) {
-        o.addOption(Option.builder().longOpt("train-data-dir").hasArg().argName("DIR").desc("vae: folder of training"
-                + " images (captions not needed); same as --instance-data-dir").build());
         o.addOption(Option.builder().longOpt("kl-weight").hasArg().argName("X").desc("vae: weight of the KL term"
                 + " (default " + VaeSettings.LDM_KL_WEIGHT + ", LDM's)").build());
         o.addOption(Option.builder().longOpt("reconstruction-loss").hasArg().argName("l1|mse").desc("vae: pixel loss"
@@ -121,6 +119,7 @@ final class VaeRun {
                 throw new UserError("--train-data-dir and --instance-data-dir are the same setting; give only one of them.");
             }
             fill.put("instanceDataDir", cmd.getOptionValue("train-data-dir"));
+            fill.put("trainDataDir", null); // the VAE reads the folder as plain images, not captioned ones
         } else if (config.instanceDataDir() == null) {
             throw new UserError("sdj train vae needs --train-data-dir DIR, a folder of training images.");
         }
