@@ -104,7 +104,7 @@ public final class DiffusersConfigs {
         m.put("in_channels", c.inChannels());
         m.put("latent_channels", c.zChannels());
         m.put("layers_per_block", c.numResBlocks());
-        m.put("norm_num_groups", 32);
+        m.put("norm_num_groups", c.normNumGroups());
         m.put("out_channels", c.outChannels());
         m.put("sample_size", sampleSize);
         m.put("scaling_factor", scalingFactor);

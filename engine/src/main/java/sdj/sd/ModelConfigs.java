@@ -62,7 +62,7 @@ public record ModelConfigs(UNetConfig unet, VaeConfig vae, ClipConfig clip, floa
         Tensor vaeIn = stateDict.get(AutoencoderKL.PREFIX + ".encoder.conv_in.weight");
         if (vaeIn != null) {
             v = new VaeConfig(vaeIn.size(1), v.outChannels(), vaeIn.size(0), v.chMult(), v.numResBlocks(), v.zChannels(),
-                    v.embedDim(), v.doubleZ());
+                    v.embedDim(), v.doubleZ(), v.normNumGroups());
         }
         return new ModelConfigs(u, v, c, scaleFactor);
     }

@@ -69,4 +69,13 @@ class ModelConfigFilesTest {
         assertEquals("model config " + negative + " has scale_factor -1: it must be a positive number (SD v1: 0.18215)",
                 e.getMessage());
     }
+
+    @Test
+    void theVaeGroupCountIsDiffusersNormNumGroupsAndDefaultsToCompVis32() throws IOException {
+        assertEquals(32, ModelConfigFiles.read(Path.of("../models/sd-tiny.json")).vae().normNumGroups());
+        assertEquals(4, ModelConfigFiles.read(Path.of("../models/sdj-shapes.json")).vae().normNumGroups());
+        Map<String, Object> diffusers = DiffusersConfigs.vae(ModelConfigFiles.read(Path.of("../models/sdj-shapes.json"))
+                .vae(), 64, 0.5);
+        assertEquals(4, diffusers.get("norm_num_groups"));
+    }
 }

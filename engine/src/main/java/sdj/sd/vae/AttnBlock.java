@@ -16,9 +16,9 @@ final class AttnBlock {
     private final Conv2d v;
     private final Conv2d projOut;
 
-    AttnBlock(Params p, int ch) {
+    AttnBlock(Params p, int ch, int groups) {
         this.name = p.moduleName();
-        this.norm = new GroupNorm(p.sub("norm"), 32, ch, 1e-6f);
+        this.norm = new GroupNorm(p.sub("norm"), groups, ch, 1e-6f);
         this.q = p.conv2d("q", ch, ch, 1, 1, 0);
         this.k = p.conv2d("k", ch, ch, 1, 1, 0);
         this.v = p.conv2d("v", ch, ch, 1, 1, 0);

@@ -23,9 +23,9 @@ final class Decoder {
         int levels = c.chMult().length;
         int blockIn = c.ch() * c.chMult()[levels - 1];
         this.convIn = p.conv2d("conv_in", c.zChannels(), blockIn, 3, 1, 1);
-        this.midBlock1 = new ResnetBlock(p.sub("mid").sub("block_1"), blockIn, blockIn);
-        this.midAttn = new AttnBlock(p.sub("mid").sub("attn_1"), blockIn);
-        this.midBlock2 = new ResnetBlock(p.sub("mid").sub("block_2"), blockIn, blockIn);
+        this.midBlock1 = new ResnetBlock(p.sub("mid").sub("block_1"), blockIn, blockIn, c.normNumGroups());
+        this.midAttn = new AttnBlock(p.sub("mid").sub("attn_1"), blockIn, c.normNumGroups());
+        this.midBlock2 = new ResnetBlock(p.sub("mid").sub("block_2"), blockIn, blockIn, c.normNumGroups());
         for (int i = 0; i < levels; i++) {
             upBlocks.add(null);
             upsamples.add(null);
@@ -35,13 +35,13 @@ final class Decoder {
             int blockOut = c.ch() * c.chMult()[level];
             List<ResnetBlock> blocks = new ArrayList<>();
             for (int i = 0; i <= c.numResBlocks(); i++) {
-                blocks.add(new ResnetBlock(up.sub("block").sub(i), blockIn, blockOut));
+                blocks.add(new ResnetBlock(up.sub("block").sub(i), blockIn, blockOut, c.normNumGroups()));
                 blockIn = blockOut;
             }
             upBlocks.set(level, blocks);
             upsamples.set(level, level == 0 ? null : new Upsample(up.sub("upsample"), blockIn));
         }
-        this.normOut = new GroupNorm(p.sub("norm_out"), 32, blockIn, 1e-6f);
+        this.normOut = new GroupNorm(p.sub("norm_out"), c.normNumGroups(), blockIn, 1e-6f);
         this.convOut = p.conv2d("conv_out", blockIn, c.outChannels(), 3, 1, 1);
     }
 

@@ -26,16 +26,16 @@ final class Encoder {
             int blockOut = c.ch() * c.chMult()[level];
             List<ResnetBlock> blocks = new ArrayList<>();
             for (int i = 0; i < c.numResBlocks(); i++) {
-                blocks.add(new ResnetBlock(down.sub("block").sub(i), blockIn, blockOut));
+                blocks.add(new ResnetBlock(down.sub("block").sub(i), blockIn, blockOut, c.normNumGroups()));
                 blockIn = blockOut;
             }
             downBlocks.add(blocks);
             downsamples.add(level == c.chMult().length - 1 ? null : new Downsample(down.sub("downsample"), blockIn));
         }
-        this.midBlock1 = new ResnetBlock(p.sub("mid").sub("block_1"), blockIn, blockIn);
-        this.midAttn = new AttnBlock(p.sub("mid").sub("attn_1"), blockIn);
-        this.midBlock2 = new ResnetBlock(p.sub("mid").sub("block_2"), blockIn, blockIn);
-        this.normOut = new GroupNorm(p.sub("norm_out"), 32, blockIn, 1e-6f);
+        this.midBlock1 = new ResnetBlock(p.sub("mid").sub("block_1"), blockIn, blockIn, c.normNumGroups());
+        this.midAttn = new AttnBlock(p.sub("mid").sub("attn_1"), blockIn, c.normNumGroups());
+        this.midBlock2 = new ResnetBlock(p.sub("mid").sub("block_2"), blockIn, blockIn, c.normNumGroups());
+        this.normOut = new GroupNorm(p.sub("norm_out"), c.normNumGroups(), blockIn, 1e-6f);
         this.convOut = p.conv2d("conv_out", blockIn, c.doubleZ() ? 2 * c.zChannels() : c.zChannels(), 3, 1, 1);
     }
 

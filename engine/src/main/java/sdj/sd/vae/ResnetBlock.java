@@ -15,11 +15,11 @@ final class ResnetBlock {
     private final Conv2d conv2;
     private final Conv2d ninShortcut;
 
-    ResnetBlock(Params p, int in, int out) {
+    ResnetBlock(Params p, int in, int out, int groups) {
         this.name = p.moduleName();
-        this.norm1 = new GroupNorm(p.sub("norm1"), 32, in, 1e-6f);
+        this.norm1 = new GroupNorm(p.sub("norm1"), groups, in, 1e-6f);
         this.conv1 = p.conv2d("conv1", in, out, 3, 1, 1);
-        this.norm2 = new GroupNorm(p.sub("norm2"), 32, out, 1e-6f);
+        this.norm2 = new GroupNorm(p.sub("norm2"), groups, out, 1e-6f);
         this.conv2 = p.conv2d("conv2", out, out, 3, 1, 1);
         this.ninShortcut = in == out ? null : p.conv2d("nin_shortcut", in, out, 1, 1, 0);
     }
