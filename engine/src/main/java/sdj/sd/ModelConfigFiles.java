@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import sdj.io.Json;
+import sdj.io.SafeTensors;
 import sdj.sd.clip.ClipConfig;
 import sdj.sd.unet.UNetConfig;
 import sdj.sd.vae.AutoencoderKL;
@@ -29,6 +30,26 @@ public final class ModelConfigFiles {
         }
         return fromSections(section(root.get("unet")), section(root.get("vae")), section(root.get("clip")),
                 root.get("scale_factor"), file.toString());
+    }
+
+    /**
+     * The configs of a checkpoint: the JSON file {@code configFile} when given; else those a .safetensors
+     * carries in its metadata (sdj's trainers write "unet", "vae", "clip" and "scale_factor" there); else
+     * {@code fallback}.
+     */
+    public static ModelConfigs forCheckpoint(String configFile, Path checkpoint, ModelConfigs fallback)
+            throws IOException {
+        if (configFile != null) {
+            return read(Path.of(configFile));
+        }
+        if (checkpoint != null && checkpoint.getFileName().toString().endsWith(".safetensors")
+                && Files.isRegularFile(checkpoint)) {
+            Map<String, String> metadata = SafeTensors.open(checkpoint).metadata();
+            if (metadata.containsKey("unet")) {
+                return fromMetadata(metadata, checkpoint.toString());
+            }
+        }
+        return fallback;
     }
 
     /** From safetensors metadata whose values "unet", "vae", "clip" hold JSON objects. */

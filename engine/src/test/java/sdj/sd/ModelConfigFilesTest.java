@@ -78,4 +78,21 @@ class ModelConfigFilesTest {
                 .vae(), 64, 0.5);
         assertEquals(4, diffusers.get("norm_num_groups"));
     }
+
+    @Test
+    void aCheckpointsConfigIsTheGivenFileElseItsSafetensorsMetadataElseTheFallback() throws IOException {
+        Path withConfig = dir.resolve("own.safetensors");
+        sdj.io.SafeTensors.write(withConfig, Map.of("x", sdj.tensor.Tensor.zeros(1)),
+                Map.of("unet", "{\"model_channels\": 64}", "clip", "{\"width\": 32, \"heads\": 2}", "scale_factor", "0.5"));
+        ModelConfigs fromFile = ModelConfigFiles.forCheckpoint(null, withConfig, ModelConfigs.SD_V1);
+        assertEquals(64, fromFile.unet().modelChannels());
+        assertEquals(32, fromFile.clip().width());
+        assertEquals(0.5f, fromFile.scaleFactor());
+        assertEquals(32, ModelConfigFiles.forCheckpoint("../models/sd-tiny.json", withConfig, ModelConfigs.SD_V1).unet()
+                .modelChannels());
+        Path plain = dir.resolve("plain.safetensors");
+        sdj.io.SafeTensors.write(plain, Map.of("x", sdj.tensor.Tensor.zeros(1)), Map.of());
+        assertEquals(ModelConfigs.SD_V1, ModelConfigFiles.forCheckpoint(null, plain, ModelConfigs.SD_V1));
+        assertEquals(ModelConfigs.SD_V1, ModelConfigFiles.forCheckpoint(null, dir.resolve("m.ckpt"), ModelConfigs.SD_V1));
+    }
 }

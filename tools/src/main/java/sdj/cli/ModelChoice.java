@@ -3,11 +3,10 @@ package sdj.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import org.apache.commons.cli.CommandLine;
-import sdj.io.SafeTensors;
 import sdj.sd.ModelConfigFiles;
 import sdj.sd.ModelConfigs;
+import sdj.shapes.EmbeddedModel;
 
 /**
  * The weights txt2img and img2img draw with: {@code --ckpt}, else SD v1.4 at {@value #SD_V1_4}, else sdj's own
@@ -17,14 +16,14 @@ import sdj.sd.ModelConfigs;
  */
 record ModelChoice(Path checkpoint, ModelConfigs configs, boolean embedded) {
     static final String SD_V1_4 = "models/sd-v1-4.ckpt";
-    static final String EMBEDDED = "models/sdj-shapes.safetensors";
-    static final String EMBEDDED_CONFIG = "models/sdj-shapes.json";
+    static final String EMBEDDED = EmbeddedModel.FILE;
+    static final String EMBEDDED_CONFIG = EmbeddedModel.CONFIG;
 
     /** The embedded model's image size (its training resolution), sampler, steps and guidance scale. */
-    static final int EMBEDDED_SIZE = 64;
-    static final String EMBEDDED_SAMPLER = "ddim";
-    static final int EMBEDDED_STEPS = 20;
-    static final double EMBEDDED_SCALE = 5.0;
+    static final int EMBEDDED_SIZE = EmbeddedModel.SIZE;
+    static final String EMBEDDED_SAMPLER = EmbeddedModel.SAMPLER;
+    static final int EMBEDDED_STEPS = EmbeddedModel.STEPS;
+    static final double EMBEDDED_SCALE = EmbeddedModel.SCALE;
 
     static ModelChoice of(CommandLine cmd) throws IOException {
         if (cmd.hasOption("ckpt")) {
@@ -46,21 +45,9 @@ record ModelChoice(Path checkpoint, ModelConfigs configs, boolean embedded) {
                 + "small model, " + own + ", is missing too: git checkout it)");
     }
 
-    /**
-     * --config when given; else the config a .safetensors file carries in its metadata (what sdj's trainers write:
-     * "unet", "vae", "clip", "scale_factor"); else {@code fallback}.
-     */
+    /** --config, else the config a .safetensors carries in its metadata, else {@code fallback}. */
     private static ModelConfigs configs(CommandLine cmd, Path checkpoint, ModelConfigs fallback) throws IOException {
-        if (cmd.hasOption("config")) {
-            return Flags.modelConfigs(cmd);
-        }
-        if (checkpoint.getFileName().toString().endsWith(".safetensors")) {
-            Map<String, String> metadata = SafeTensors.open(checkpoint).metadata();
-            if (metadata.containsKey("unet")) {
-                return ModelConfigFiles.fromMetadata(metadata, checkpoint.toString());
-            }
-        }
-        return fallback;
+        return ModelConfigFiles.forCheckpoint(cmd.getOptionValue("config"), checkpoint, fallback);
     }
 
     /** The line that says which model draws and how to use SD v1.4 instead (embedded model only). */

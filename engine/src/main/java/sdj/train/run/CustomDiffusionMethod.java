@@ -118,7 +118,7 @@ public final class CustomDiffusionMethod implements TrainingMethod {
         Trainer.requireDevice(precision, device);
         Path checkpoint = Path.of(c.pretrainedModelNameOrPath());
         Map<String, Tensor> stateDict = StateDicts.load(checkpoint);
-        ModelConfigs configs = c.modelConfig() == null ? ModelConfigs.SD_V1 : ModelConfigFiles.read(Path.of(c.modelConfig()));
+        ModelConfigs configs = ModelConfigFiles.forCheckpoint(c.modelConfig(), checkpoint, ModelConfigs.SD_V1);
         StableDiffusionModel model = StableDiffusionModel.fromStateDict(stateDict, configs, checkpoint.toString(), device,
                 precision.dtype());
         ClipTokenizer tokenizer = ClipTokenizer.load(Path.of(c.tokenizerName()));

@@ -49,8 +49,7 @@ public final class LoraTraining {
         checkResumedRank(run);
         Path checkpoint = Path.of(config.pretrainedModelNameOrPath());
         Map<String, Tensor> stateDict = StateDicts.load(checkpoint);
-        ModelConfigs configs = config.modelConfig() == null ? ModelConfigs.SD_V1
-                : ModelConfigFiles.read(Path.of(config.modelConfig()));
+        ModelConfigs configs = ModelConfigFiles.forCheckpoint(config.modelConfig(), checkpoint, ModelConfigs.SD_V1);
         // a resumed run without a seed takes the checkpoint's; its adapters are restored, so 0 only seeds a placeholder
         long adapterSeed = config.seed() != null ? config.seed() : 0L;
         StableDiffusionModel model = StableDiffusionModel.fromStateDict(stateDict, configs, checkpoint.toString(),

@@ -90,8 +90,9 @@ public final class Trainer {
         config.validated();
         MixedPrecision precision = MixedPrecision.parse(config.mixedPrecision());
         requireDevice(precision, device);
-        ModelConfigs configs = config.modelConfig() == null ? ModelConfigs.SD_V1
-                : ModelConfigFiles.read(Path.of(config.modelConfig()));
+        ModelConfigs configs = ModelConfigFiles.forCheckpoint(config.modelConfig(),
+                config.pretrainedModelNameOrPath() == null ? null : Path.of(config.pretrainedModelNameOrPath()),
+                ModelConfigs.SD_V1);
         Map<String, Tensor> stateDict;
         String origin;
         if (config.pretrainedModelNameOrPath() != null) {
