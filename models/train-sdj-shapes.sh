@@ -16,12 +16,16 @@ config=models/sdj-shapes.json
 ./sdj train vae --model-config "$config" --train-data-dir "$work/shapes" --output-dir "$work/vae" \
   --train-batch-size 8 --learning-rate 1e-3 --lr-scheduler cosine --lr-warmup-steps 50 --max-train-steps 1000 \
   --checkpointing-steps 200 --seed 1 --validation-images 8
+#    ... and 400 more steps on a longer cosine (the first 1000 left green reconstructed as yellow)
+./sdj train vae --model-config "$config" --train-data-dir "$work/shapes" --output-dir "$work/vae" \
+  --train-batch-size 8 --learning-rate 1e-3 --lr-scheduler cosine --lr-warmup-steps 50 --max-train-steps 1400 \
+  --checkpointing-steps 200 --seed 1 --validation-images 8 --resume-from-checkpoint latest
 
 # 3. The UNet and the text encoder from random weights (a random text encoder has nothing to keep, and training it
 #    lets the words' embeddings separate), 10% empty captions for classifier-free guidance, EMA of the weights
 ./sdj train text-to-image --model-config "$config" --vae "$work/vae/vae.safetensors" --train-data-dir "$work/shapes" \
-  --output-dir "$work/unet" --resolution 64 --center-crop --train-batch-size 16 --learning-rate UNET_LR \
-  --lr-scheduler cosine --lr-warmup-steps 100 --max-train-steps UNET_STEPS --caption-dropout-rate 0.1 \
+  --output-dir "$work/unet" --resolution 64 --center-crop --train-batch-size 16 --learning-rate 5e-4 \
+  --lr-scheduler cosine --lr-warmup-steps 100 --max-train-steps 1000 --caption-dropout-rate 0.1 \
   --train-text-encoder --use-ema --ema-decay 0.995 --checkpointing-steps 200 --seed 2
 
 # 4. fp16 (half the size; the config and scale_factor travel in the file's metadata)

@@ -77,7 +77,7 @@ public final class DataCommand implements Command {
             throw new UserError("--out " + dir + " already exists and is not an empty folder: "
                     + "give a new or empty folder so no files are mixed or overwritten");
         }
-        long seed = longValue(cmd, "seed", 0);
+        long seed = Flags.longOpt(cmd, "seed", 0);
         int size = positiveInt(cmd, "size", 64);
         ShapesDataset dataset;
         try {
@@ -120,17 +120,5 @@ public final class DataCommand implements Command {
             // falls through to the sentence below
         }
         throw new UserError("--" + flag + " must be a positive whole number, got '" + v + "'");
-    }
-
-    private static long longValue(CommandLine cmd, String flag, long fallback) {
-        String v = cmd.getOptionValue(flag);
-        if (v == null) {
-            return fallback;
-        }
-        try {
-            return Long.parseLong(v.strip());
-        } catch (NumberFormatException e) {
-            throw new UserError("--" + flag + " must be a whole number, got '" + v + "'");
-        }
     }
 }
