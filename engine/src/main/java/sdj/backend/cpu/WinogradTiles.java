@@ -1,0 +1,57 @@
+package sdj.backend.cpu;
+
+/**
+ * The transform matrices of Winograd's minimal filtering F(m×m, 3×3) (Lavin & Gray, "Fast Algorithms for
+ * Convolutional Neural Networks", 2016): an α×α input tile d (α = m + 2) and a 3×3 filter g give the m×m
+ * correlation y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, with α² multiplications instead of 9·m².
+ *
+ * <p>F(2,3) (α = 4, interpolation points 0, ±1, ∞) has only ±1 in Bᵀ and Aᵀ; F(4,3) (α = 6, points 0,
+ * ±1, ±2, ∞) saves more multiplications (2.25 per output instead of 4) but its matrices hold up to 5 and 8,
+ * so fp32 rounding grows: measured about 5–10× the error of direct convolution on random data (the bound
+ * the tests use is derived in WinogradConvTest).
+ */
+final class WinogradTiles {
+    /** Output tile side m. */
+    final int m;
+    /** Input tile side α = m + 2. */
+    final int alpha;
+    /** Bᵀ, α×α. */
+    final float[][] bt;
+    /** Aᵀ, m×α. */
+    final float[][] at;
+    /** G, α×3 (fractions, so kept in double until the filter transform is rounded once). */
+    final double[][] g;
+    /** G ⊗ G as an α²×9 row-major matrix: U[ξ] = Σ_k filterMatrix[ξ][k]·g[k] for the row-major 3×3 filter. */
+    final float[] filterMatrix;
+
+    private WinogradTiles(float[][] bt, double[][] g, float[][] at) {
+        this.alpha = bt.length;
+        this.m = at.length;
+        this.bt = bt;
+        this.g = g;
+        this.at = at;
+        int a2 = alpha * alpha;
+        filterMatrix = new float[a2 * 9];
+        for (int i = 0; i < alpha; i++) {
+            for (int j = 0; j < alpha; j++) {
+                for (int u = 0; u < 3; u++) {
+                    for (int v = 0; v < 3; v++) {
+                        filterMatrix[(i * alpha + j) * 9 + u * 3 + v] = (float) (g[i][u] * g[j][v]);
+                    }
+                }
+            }
+        }
+    }
+
+    static final WinogradTiles F2 = new WinogradTiles(
+            new float[][] {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}},
+            new double[][] {{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}},
+            new float[][] {{1, 1, 1, 0}, {0, 1, -1, -1}});
+
+    static final WinogradTiles F4 = new WinogradTiles(
+            new float[][] {{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0}, {0, -2, -1, 2, 1, 0},
+                {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}},
+            new double[][] {{1 / 4.0, 0, 0}, {-1 / 6.0, -1 / 6.0, -1 / 6.0}, {-1 / 6.0, 1 / 6.0, -1 / 6.0},
+                {1 / 24.0, 1 / 12.0, 1 / 6.0}, {1 / 24.0, -1 / 12.0, 1 / 6.0}, {0, 0, 1}},
+            new float[][] {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}});
+}
