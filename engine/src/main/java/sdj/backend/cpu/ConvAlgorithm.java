@@ -6,10 +6,19 @@ import java.util.Locale;
  * Chooses how the CPU runs a convolution: direct (im2col + GEMM) or Winograd, for A/B runs set with
  * {@code -Dsdj.conv=direct|winograd|f23|f43|auto} or the environment variable {@code SDJ_CONV} (the property
  * wins). {@code auto} (the default) takes Winograd only on the shapes where it measured faster;
- * {@code winograd} takes it for every eligible conv (3×3, stride 1, padding 1 on all sides), choosing the tile;
- * {@code f23} and {@code f43} force the tile size.
+ * {@code winograd} takes F(4,3) for every eligible conv (3×3, stride 1, padding 1 on all sides); {@code f23}
+ * and {@code f43} force the tile size.
  */
 final class ConvAlgorithm {
+    /**
+     * Fewest output pixels (over the batch) for Winograd in auto mode: the filter transform costs α²·O·C
+     * per call whatever the image size, so small images lose it (measured 2026-12-05, bench/results
+     * 2026-12-05-winograd.md: from 2048 pixels on F(4,3) beat direct conv, below it mostly not).
+     */
+    static final int MIN_PIXELS = 2048;
+    /** Fewest input and output channels for auto mode: the tile transforms cost per channel, the GEMMs per pair. */
+    static final int MIN_CHANNELS = 64;
+
     private ConvAlgorithm() {
     }
 
@@ -22,8 +31,8 @@ final class ConvAlgorithm {
             case "direct" -> null;
             case "f23" -> WinogradTiles.F2;
             case "f43" -> WinogradTiles.F4;
-            case "winograd" -> tilesFor(g, batch, outChannels);
-            case "auto" -> worthIt(g, batch, outChannels) ? tilesFor(g, batch, outChannels) : null;
+            case "winograd" -> WinogradTiles.F4;
+            case "auto" -> worthIt(g, batch, outChannels) ? WinogradTiles.F4 : null;
             default -> throw new IllegalArgumentException("sdj.conv / SDJ_CONV is '" + mode()
                     + "': use direct, winograd, f23, f43 or auto");
         };
@@ -43,13 +52,11 @@ final class ConvAlgorithm {
         return m == null ? "auto" : m.trim().toLowerCase(Locale.ROOT);
     }
 
-    /** The tile size for an eligible conv: F(4,3) unless the image is too small for its 4×4 tiles to fill. */
-    private static WinogradTiles tilesFor(CpuConv.Geometry g, int batch, int outChannels) {
-        return WinogradTiles.F4;
-    }
-
-    /** Whether Winograd measured faster than direct convolution on shapes like this (see bench/results). */
+    /**
+     * Whether F(4,3) measured faster than direct convolution on shapes like this. F(2,3) is never chosen
+     * automatically: where it beat F(4,3) (16×16 at 1280 channels) it did not reliably beat direct conv.
+     */
     private static boolean worthIt(CpuConv.Geometry g, int batch, int outChannels) {
-        return true;
+        return (long) batch * g.h() * g.w() >= MIN_PIXELS && g.c() >= MIN_CHANNELS && outChannels >= MIN_CHANNELS;
     }
 }

@@ -63,30 +63,54 @@ final class CpuWinograd {
         return y;
     }
 
+    /** Filters per block of the filter transform (a multiple of every vector length). */
+    private static final int FILTER_BLOCK = 256;
+
     /**
-     * u[ξ][oc][ic] = (G g Gᵀ)[ξ] of the filter g of output channel oc and input channel ic: for all filters at
-     * once one GEMM U[α² × O·C] = (G ⊗ G)[α² × 9] · W[O·C × 9]ᵀ, whose result already has U's layout.
+     * u[ξ][oc][ic] = (G g Gᵀ)[ξ] of the filter g of output channel oc and input channel ic, for blocks of
+     * filters at a time with one filter per vector lane (G·g over the filter's rows, then ·Gᵀ over columns).
      */
     private static void transformFilters(WinogradTiles f, float[] wt, int o, int c, boolean transposed, float[] u) {
-        float[] src = wt;
-        if (transposed) {
-            // the data gradient correlates with the weight of (out = ic, in = oc) rotated by 180°
-            src = Scratch.take(o * c * 9);
-            for (int oc = 0; oc < o; oc++) {
-                for (int ic = 0; ic < c; ic++) {
-                    int from = (ic * o + oc) * 9 + 8;
-                    int to = (oc * c + ic) * 9;
-                    for (int k = 0; k < 9; k++) {
-                        src[to + k] = wt[from - k];
+        int alpha = f.alpha;
+        int filters = o * c;
+        int blocks = (filters + FILTER_BLOCK - 1) / FILTER_BLOCK;
+        Parallel.range(blocks, 40L * alpha * alpha * FILTER_BLOCK, (b0, b1) -> {
+            int lanes = FILTER_BLOCK;
+            float[] taps = new float[9 * lanes]; // [u][v][filter]
+            float[] half = new float[alpha * 3 * lanes]; // G g: [i][v][filter]
+            float[] full = new float[alpha * alpha * lanes]; // G g Gᵀ: [i][j][filter]
+            int[] byTapRow = WinogradTiling.offsets(3, 3 * lanes, 0);
+            int[] byHalfRow = WinogradTiling.offsets(alpha, 3 * lanes, 0);
+            int[] byColumn = WinogradTiling.offsets(3, lanes, 0);
+            int[] byFullColumn = WinogradTiling.offsets(alpha, lanes, 0);
+            for (int blk = b0; blk < b1; blk++) {
+                int p0 = blk * lanes;
+                int count = Math.min(lanes, filters - p0);
+                for (int q = 0; q < count; q++) {
+                    int p = p0 + q;
+                    if (transposed) {
+                        // the data gradient correlates with the weight of (out = ic, in = oc) rotated by 180°
+                        int from = ((p % c) * o + p / c) * 9 + 8;
+                        for (int k = 0; k < 9; k++) {
+                            taps[k * lanes + q] = wt[from - k];
+                        }
+                    } else {
+                        for (int k = 0; k < 9; k++) {
+                            taps[k * lanes + q] = wt[p * 9 + k];
+                        }
                     }
                 }
+                for (int v = 0; v < 3; v++) {
+                    WinogradTiling.combine(f.gf, taps, v * lanes, byTapRow, half, v * lanes, byHalfRow, lanes, 0f);
+                }
+                for (int i = 0; i < alpha; i++) {
+                    WinogradTiling.combine(f.gf, half, i * 3 * lanes, byColumn, full, i * alpha * lanes, byFullColumn,
+                            lanes, 0f);
+                }
+                for (int xi = 0; xi < alpha * alpha; xi++) {
+                    System.arraycopy(full, xi * lanes, u, xi * filters + p0, count);
+                }
             }
-        }
-        int a2 = f.alpha * f.alpha;
-        Gemm.sgemm(a2, o * c, 9, Gemm.Operand.rowMajor(f.filterMatrix, 0, 9), new Gemm.Operand(src, 0, 1, 9), u, 0,
-                o * c, false);
-        if (transposed) {
-            Scratch.give(src);
-        }
+        });
     }
 }

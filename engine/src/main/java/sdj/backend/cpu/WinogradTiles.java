@@ -19,10 +19,10 @@ final class WinogradTiles {
     final float[][] bt;
     /** Aᵀ, m×α. */
     final float[][] at;
-    /** G, α×3 (fractions, so kept in double until the filter transform is rounded once). */
+    /** G, α×3, as written (fractions: its fp32 copy {@link #gf} rounds 1/6, 1/12 and 1/24). */
     final double[][] g;
-    /** G ⊗ G as an α²×9 row-major matrix: U[ξ] = Σ_k filterMatrix[ξ][k]·g[k] for the row-major 3×3 filter. */
-    final float[] filterMatrix;
+    /** G rounded to fp32, what the filter transform multiplies with. */
+    final float[][] gf;
 
     private WinogradTiles(float[][] bt, double[][] g, float[][] at) {
         this.alpha = bt.length;
@@ -30,15 +30,10 @@ final class WinogradTiles {
         this.bt = bt;
         this.g = g;
         this.at = at;
-        int a2 = alpha * alpha;
-        filterMatrix = new float[a2 * 9];
+        gf = new float[alpha][3];
         for (int i = 0; i < alpha; i++) {
-            for (int j = 0; j < alpha; j++) {
-                for (int u = 0; u < 3; u++) {
-                    for (int v = 0; v < 3; v++) {
-                        filterMatrix[(i * alpha + j) * 9 + u * 3 + v] = (float) (g[i][u] * g[j][v]);
-                    }
-                }
+            for (int k = 0; k < 3; k++) {
+                gf[i][k] = (float) g[i][k];
             }
         }
     }

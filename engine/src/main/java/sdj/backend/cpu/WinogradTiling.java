@@ -121,7 +121,7 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
     }
 
     /** {0, step, 2·step, ...} plus base, count entries. */
-    private static int[] offsets(int count, int step, int base) {
+    static int[] offsets(int count, int step, int base) {
         int[] out = new int[count];
         for (int i = 0; i < count; i++) {
             out[i] = base + i * step;
@@ -133,7 +133,7 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
      * dst[dBase + dOff[i] + t] = init + Σ_k coef[i][k]·src[sBase + sOff[k] + t] for t in [0, lanes), lanes a
      * multiple of the vector length: one 1-D transform for a row of tiles at once.
      */
-    private static void combine(float[][] coef, float[] src, int sBase, int[] sOff, float[] dst, int dBase, int[] dOff,
+    static void combine(float[][] coef, float[] src, int sBase, int[] sOff, float[] dst, int dBase, int[] dOff,
             int lanes, float init) {
         for (int t = 0; t < lanes; t += L) {
             for (int i = 0; i < coef.length; i++) {
