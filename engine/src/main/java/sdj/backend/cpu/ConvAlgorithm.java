@@ -22,8 +22,11 @@ final class ConvAlgorithm {
     private ConvAlgorithm() {
     }
 
-    /** The Winograd tiles to run this conv with, or null for direct convolution. */
-    static WinogradTiles winogradTiles(CpuConv.Geometry g, int batch, int outChannels) {
+    /**
+     * The Winograd tiles to run this conv (or its data gradient, with the channel counts swapped) with, or null
+     * for direct convolution.
+     */
+    static WinogradTiles winogradTiles(CpuConv.Geometry g, int batch, int inChannels, int outChannels) {
         if (!eligible(g)) {
             return null;
         }
@@ -32,7 +35,7 @@ final class ConvAlgorithm {
             case "f23" -> WinogradTiles.F2;
             case "f43" -> WinogradTiles.F4;
             case "winograd" -> WinogradTiles.F4;
-            case "auto" -> worthIt(g, batch, outChannels) ? WinogradTiles.F4 : null;
+            case "auto" -> worthIt(g, batch, inChannels, outChannels) ? WinogradTiles.F4 : null;
             default -> throw new IllegalArgumentException("sdj.conv / SDJ_CONV is '" + mode()
                     + "': use direct, winograd, f23, f43 or auto");
         };
@@ -56,7 +59,7 @@ final class ConvAlgorithm {
      * Whether F(4,3) measured faster than direct convolution on shapes like this. F(2,3) is never chosen
      * automatically: where it beat F(4,3) (16×16 at 1280 channels) it did not reliably beat direct conv.
      */
-    private static boolean worthIt(CpuConv.Geometry g, int batch, int outChannels) {
-        return (long) batch * g.h() * g.w() >= MIN_PIXELS && g.c() >= MIN_CHANNELS && outChannels >= MIN_CHANNELS;
+    private static boolean worthIt(CpuConv.Geometry g, int batch, int inChannels, int outChannels) {
+        return (long) batch * g.h() * g.w() >= MIN_PIXELS && inChannels >= MIN_CHANNELS && outChannels >= MIN_CHANNELS;
     }
 }

@@ -48,7 +48,7 @@ final class CpuConv {
         float[] wv = weight.floats();
         float[] bv = bias == null ? null : bias.floats();
         int p = g.positions();
-        WinogradTiles tiles = ConvAlgorithm.winogradTiles(g, n, o);
+        WinogradTiles tiles = ConvAlgorithm.winogradTiles(g, n, g.c, o);
         if (tiles != null) {
             float[] y = CpuWinograd.conv3x3(tiles, xv, n, g.c, g.h, g.w, wv, o, false, bv);
             return result(Tensor.of(y, n, o, g.ho, g.wo), x, weight, bias, g, xv, wv, keep);
@@ -101,7 +101,7 @@ final class CpuConv {
         float[] gx = null;
         // The data gradient of a 3×3 stride-1 pad-1 conv is itself one (over gy, with the weight transposed and
         // rotated), so it can take the Winograd path as a whole batch; otherwise it is computed per image below.
-        WinogradTiles tiles = x.requiresGrad() ? ConvAlgorithm.winogradTiles(g, n, g.c) : null;
+        WinogradTiles tiles = x.requiresGrad() ? ConvAlgorithm.winogradTiles(g, n, o, g.c) : null;
         if (tiles != null) {
             gx = CpuWinograd.conv3x3(tiles, gv, n, o, g.h, g.w, wv, g.c, true, null);
         }

@@ -21,11 +21,17 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
         return (tilesX + 1 + L - 1) / L * L;
     }
 
+    /** Lanes a pass over the tiles themselves needs: the tile columns in whole vectors. */
+    private int tileLanes() {
+        return (tilesX + L - 1) / L * L;
+    }
+
     /** v[ξ][ic][t − first] = (Bᵀ d B)[ξ] of tile t's input window in channel ic, for ic in [c0, c1). */
     void inputs(float[] x, int c, int c0, int c1, int first, int count, int ld, float[] v) {
         int m = f.m;
         int alpha = f.alpha;
         int width = width();
+        int lanes = tileLanes();
         float[] phases = new float[alpha * m * width]; // [row r][phase q][t]
         float[] columns = new float[alpha * m * width + L]; // Bᵀ over rows: [j][phase q][t], + a shifted load's slack
         float[] tiles = new float[alpha * alpha * width]; // [ξ][t]
@@ -45,10 +51,10 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
                 int ty = tileRow % tilesY;
                 splitPhases(x, (b * c + ic) * h * w, ty * m - 1, phases, width);
                 for (int q = 0; q < m; q++) {
-                    combine(f.bt, phases, q * width, byRow, columns, q * width, byRow, width, 0f);
+                    input(phases, q * width, byRow, columns, q * width, byRow, width);
                 }
                 for (int j = 0; j < alpha; j++) {
-                    combine(f.bt, columns, j * m * width, byTap, tiles, j * alpha * width, byLine, width, 0f);
+                    input(columns, j * m * width, byTap, tiles, j * alpha * width, byLine, lanes);
                 }
                 for (int xi = 0; xi < alpha * alpha; xi++) {
                     System.arraycopy(tiles, xi * width + lo - rowStart, v, (xi * c + ic) * ld + lo - first, hi - lo);
@@ -70,7 +76,7 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
             int row = plane + iy * w;
             for (int q = 0; q < m; q++) {
                 int dst = at + q * width;
-                for (int t = 0; t < width; t++) {
+                for (int t = 0; t <= tilesX; t++) { // lanes past tilesX feed only discarded tiles
                     int ix = t * m + q - 1;
                     phases[dst + t] = ix >= 0 && ix < w ? x[row + ix] : 0f;
                 }
@@ -83,6 +89,7 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
         int m = f.m;
         int alpha = f.alpha;
         int width = width();
+        int lanes = tileLanes();
         float[] tiles = new float[alpha * alpha * width]; // M: [ξ][t]
         float[] rows = new float[alpha * m * width]; // M A: [j][i][t]
         float[] pixels = new float[m * m * width]; // Aᵀ M A: [i'][i][t]
@@ -99,10 +106,10 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
                     System.arraycopy(prod, (xi * o + oc) * ld + lo - first, tiles, xi * width + lo - rowStart, hi - lo);
                 }
                 for (int j = 0; j < alpha; j++) {
-                    combine(f.at, tiles, j * alpha * width, byLine, rows, j * m * width, byLine, width, 0f);
+                    output(tiles, j * alpha * width, byLine, rows, j * m * width, byLine, lanes, 0f);
                 }
                 for (int i = 0; i < m; i++) {
-                    combine(f.at, rows, i * width, byRow, pixels, i * width, byRow, width, bb);
+                    output(rows, i * width, byRow, pixels, i * width, byRow, lanes, bb);
                 }
                 int b = tileRow / tilesY;
                 int ty = tileRow % tilesY;
@@ -117,6 +124,63 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
                     }
                 }
             }
+        }
+    }
+
+    /** Bᵀ lane-wise (see {@link #combine}); F(4,3)'s written out, the hottest loop of the input pass. */
+    private void input(float[] src, int sBase, int[] sOff, float[] dst, int dBase, int[] dOff, int lanes) {
+        if (f != WinogradTiles.F4) {
+            combine(f.bt, src, sBase, sOff, dst, dBase, dOff, lanes, 0f);
+            return;
+        }
+        FloatVector four = FloatVector.broadcast(S, 4f);
+        FloatVector minusFour = FloatVector.broadcast(S, -4f);
+        FloatVector minusFive = FloatVector.broadcast(S, -5f);
+        for (int t = 0; t < lanes; t += L) {
+            FloatVector d0 = FloatVector.fromArray(S, src, sBase + sOff[0] + t);
+            FloatVector d1 = FloatVector.fromArray(S, src, sBase + sOff[1] + t);
+            FloatVector d2 = FloatVector.fromArray(S, src, sBase + sOff[2] + t);
+            FloatVector d3 = FloatVector.fromArray(S, src, sBase + sOff[3] + t);
+            FloatVector d4 = FloatVector.fromArray(S, src, sBase + sOff[4] + t);
+            FloatVector d5 = FloatVector.fromArray(S, src, sBase + sOff[5] + t);
+            FloatVector a = d2.fma(minusFour, d4); // shared by rows 1 and 2
+            FloatVector b = d1.fma(minusFour, d3);
+            FloatVector c = d4.sub(d2); // shared by rows 3 and 4
+            FloatVector e = d3.sub(d1).add(d3.sub(d1));
+            d0.fma(four, d2.fma(minusFive, d4)).intoArray(dst, dBase + dOff[0] + t);
+            a.add(b).intoArray(dst, dBase + dOff[1] + t);
+            a.sub(b).intoArray(dst, dBase + dOff[2] + t);
+            c.add(e).intoArray(dst, dBase + dOff[3] + t);
+            c.sub(e).intoArray(dst, dBase + dOff[4] + t);
+            d1.fma(four, d3.fma(minusFive, d5)).intoArray(dst, dBase + dOff[5] + t);
+        }
+    }
+
+    /** Aᵀ lane-wise plus init (see {@link #combine}); F(4,3)'s written out. */
+    private void output(float[] src, int sBase, int[] sOff, float[] dst, int dBase, int[] dOff, int lanes, float init) {
+        if (f != WinogradTiles.F4) {
+            combine(f.at, src, sBase, sOff, dst, dBase, dOff, lanes, init);
+            return;
+        }
+        FloatVector two = FloatVector.broadcast(S, 2f);
+        FloatVector four = FloatVector.broadcast(S, 4f);
+        FloatVector eight = FloatVector.broadcast(S, 8f);
+        FloatVector bias = FloatVector.broadcast(S, init);
+        for (int t = 0; t < lanes; t += L) {
+            FloatVector m0 = FloatVector.fromArray(S, src, sBase + sOff[0] + t);
+            FloatVector m1 = FloatVector.fromArray(S, src, sBase + sOff[1] + t);
+            FloatVector m2 = FloatVector.fromArray(S, src, sBase + sOff[2] + t);
+            FloatVector m3 = FloatVector.fromArray(S, src, sBase + sOff[3] + t);
+            FloatVector m4 = FloatVector.fromArray(S, src, sBase + sOff[4] + t);
+            FloatVector m5 = FloatVector.fromArray(S, src, sBase + sOff[5] + t);
+            FloatVector p12 = m1.add(m2);
+            FloatVector d12 = m1.sub(m2);
+            FloatVector p34 = m3.add(m4);
+            FloatVector d34 = m3.sub(m4);
+            m0.add(p12).add(p34).add(bias).intoArray(dst, dBase + dOff[0] + t);
+            d34.fma(two, d12).add(bias).intoArray(dst, dBase + dOff[1] + t);
+            p34.fma(four, p12).add(bias).intoArray(dst, dBase + dOff[2] + t);
+            d34.fma(eight, d12).add(m5).add(bias).intoArray(dst, dBase + dOff[3] + t);
         }
     }
 
