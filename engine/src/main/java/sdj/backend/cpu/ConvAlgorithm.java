@@ -6,18 +6,20 @@ import java.util.Locale;
  * Chooses how the CPU runs a convolution: direct (im2col + GEMM) or Winograd, for A/B runs set with
  * {@code -Dsdj.conv=direct|winograd|f23|f43|auto} or the environment variable {@code SDJ_CONV} (the property
  * wins). {@code auto} (the default) takes Winograd only on the shapes where it measured faster;
- * {@code winograd} takes F(4,3) for every eligible conv (3×3, stride 1, padding 1 on all sides); {@code f23}
- * and {@code f43} force the tile size.
+ * {@code winograd} takes it for every eligible conv (3×3, stride 1, padding 1 on all sides), F(4,3) from
+ * {@link #F4_MIN_PIXELS} output pixels on and F(2,3) below; {@code f23} and {@code f43} force the tile size.
  */
 final class ConvAlgorithm {
-    /**
-     * Fewest output pixels (over the batch) for Winograd in auto mode: the filter transform costs α²·O·C
-     * per call whatever the image size, so small images lose it (measured 2026-12-05, bench/results
-     * 2026-12-05-winograd.md: from 2048 pixels on F(4,3) beat direct conv, below it mostly not).
+    /*
+     * Measured 2026-12-05 on the 2-core Zen 5 (bench/results/2026-12-05-winograd.md), 1 and 2 threads: F(4,3)
+     * beats direct conv from 1024 output pixels over the batch (32×32 at batch 1) at 128–1280 channels, by
+     * 1.3–3.4×; at 512 pixels (16×16, batch 2) F(2,3) is level to 1.9× faster, F(4,3) not; below that the
+     * filter transform (α²·O·C per call whatever the image size) loses it. Too few channels and the tile
+     * transforms (per channel) outweigh the GEMMs (per channel pair).
      */
-    static final int MIN_PIXELS = 2048;
-    /** Fewest input and output channels for auto mode: the tile transforms cost per channel, the GEMMs per pair. */
-    static final int MIN_CHANNELS = 64;
+    static final int F4_MIN_PIXELS = 1024;
+    static final int F2_MIN_PIXELS = 512;
+    static final int MIN_CHANNELS = 128;
 
     private ConvAlgorithm() {
     }
@@ -34,8 +36,8 @@ final class ConvAlgorithm {
             case "direct" -> null;
             case "f23" -> WinogradTiles.F2;
             case "f43" -> WinogradTiles.F4;
-            case "winograd" -> WinogradTiles.F4;
-            case "auto" -> worthIt(g, batch, inChannels, outChannels) ? WinogradTiles.F4 : null;
+            case "winograd" -> pixels(g, batch) >= F4_MIN_PIXELS ? WinogradTiles.F4 : WinogradTiles.F2;
+            case "auto" -> auto(pixels(g, batch), inChannels, outChannels);
             default -> throw new IllegalArgumentException("sdj.conv / SDJ_CONV is '" + mode()
                     + "': use direct, winograd, f23, f43 or auto");
         };
@@ -55,11 +57,15 @@ final class ConvAlgorithm {
         return m == null ? "auto" : m.trim().toLowerCase(Locale.ROOT);
     }
 
-    /**
-     * Whether F(4,3) measured faster than direct convolution on shapes like this. F(2,3) is never chosen
-     * automatically: where it beat F(4,3) (16×16 at 1280 channels) it did not reliably beat direct conv.
-     */
-    private static boolean worthIt(CpuConv.Geometry g, int batch, int inChannels, int outChannels) {
-        return (long) batch * g.h() * g.w() >= MIN_PIXELS && inChannels >= MIN_CHANNELS && outChannels >= MIN_CHANNELS;
+    /** The tiles that measured faster than direct conv on shapes like this, or null where none did. */
+    private static WinogradTiles auto(long pixels, int inChannels, int outChannels) {
+        if (inChannels < MIN_CHANNELS || outChannels < MIN_CHANNELS) {
+            return null;
+        }
+        return pixels >= F4_MIN_PIXELS ? WinogradTiles.F4 : pixels >= F2_MIN_PIXELS ? WinogradTiles.F2 : null;
+    }
+
+    private static long pixels(CpuConv.Geometry g, int batch) {
+        return (long) batch * g.h() * g.w();
     }
 }

@@ -7,7 +7,8 @@ import sdj.tensor.Tensor;
 /**
  * 2-D convolution (groups = 1) as im2col + GEMM, per image: out[O, P] = W[O, C·kh·kw] · cols[C·kh·kw, P]
  * where P = Hout·Wout. A 1×1 stride-1 convolution skips im2col (the image already is the column
- * matrix). Padding may be asymmetric (the VAE's downsample pads only right and bottom).
+ * matrix). Padding may be asymmetric (the VAE's downsample pads only right and bottom). A 3×3 stride-1
+ * pad-1 conv (and its data gradient) goes to {@link CpuWinograd} where {@link ConvAlgorithm} says so.
  */
 final class CpuConv {
     private CpuConv() {

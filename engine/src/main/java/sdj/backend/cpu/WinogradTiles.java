@@ -7,8 +7,9 @@ package sdj.backend.cpu;
  *
  * <p>F(2,3) (α = 4, interpolation points 0, ±1, ∞) has only ±1 in Bᵀ and Aᵀ; F(4,3) (α = 6, points 0,
  * ±1, ±2, ∞) saves more multiplications (2.25 per output instead of 4) but its matrices hold up to 5 and 8,
- * so fp32 rounding grows: measured about 5–10× the error of direct convolution on random data (the bound
- * the tests use is derived in WinogradConvTest).
+ * so fp32 rounding grows: on Gaussian data at 128–1280 channels its rms error is ~3e-6 of the outputs' rms
+ * and its largest error ~5e-5, about 10× and 30× direct convolution's (F(2,3): ~1.5×). The bound the tests
+ * use is derived in WinogradConvTest.
  */
 final class WinogradTiles {
     /** Output tile side m. */
