@@ -102,7 +102,7 @@ final class CpuConv {
         float[] gx = null;
         // The data gradient of a 3×3 stride-1 pad-1 conv is itself one (over gy, with the weight transposed and
         // rotated), so it can take the Winograd path as a whole batch; otherwise it is computed per image below.
-        WinogradTiles tiles = x.requiresGrad() ? ConvAlgorithm.winogradTiles(g, n, o, g.c) : null;
+        WinogradTiles tiles = x.requiresGrad() ? ConvAlgorithm.winogradTiles(g, n, o, g.c, true) : null;
         if (tiles != null) {
             gx = CpuWinograd.conv3x3(tiles, gv, n, o, g.h, g.w, wv, g.c, true, null);
         }
@@ -110,11 +110,17 @@ final class CpuConv {
         if (colGrad) {
             gx = new float[xv.length];
         }
-        float[] gw = weight.requiresGrad() ? new float[wv.length] : null;
-        float[] cols = g.isPointwise() || (gw == null && !colGrad) ? null : Scratch.take(rows * p);
+        // The weight gradient likewise runs through the adjoint of the Winograd forward where the forward would.
+        WinogradTiles weightTiles = weight.requiresGrad() ? ConvAlgorithm.winogradTiles(g, n, g.c, o, true) : null;
+        float[] gw = weightTiles == null ? null : WinogradWeightGrad.weightGrad(weightTiles, xv, gv, n, g.c, g.h, g.w, o, 0);
+        boolean colWeightGrad = weight.requiresGrad() && weightTiles == null;
+        if (colWeightGrad) {
+            gw = new float[wv.length];
+        }
+        float[] cols = g.isPointwise() || (!colWeightGrad && !colGrad) ? null : Scratch.take(rows * p);
         for (int b = 0; b < n; b++) {
             Gemm.Operand gOut = Gemm.Operand.rowMajor(gv, b * o * p, p);
-            if (gw != null) {
+            if (colWeightGrad) {
                 Gemm.Operand colT;
                 if (g.isPointwise()) {
                     colT = Gemm.Operand.rowMajor(xv, b * inImage, p).t();

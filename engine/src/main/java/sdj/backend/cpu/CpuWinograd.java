@@ -16,9 +16,9 @@ package sdj.backend.cpu;
  */
 final class CpuWinograd {
     /** Floats of V (and of M) per chunk of tiles: 16 MB each, about what L3 can hold between the passes. */
-    private static final int CHUNK_FLOATS = 4 << 20;
+    static final int CHUNK_FLOATS = 4 << 20;
     /** Fewest tiles in a chunk, so each GEMM spans many register panels even with 1280 channels. */
-    private static final int MIN_CHUNK_TILES = 384;
+    static final int MIN_CHUNK_TILES = 384;
 
     private CpuWinograd() {
     }
@@ -64,7 +64,7 @@ final class CpuWinograd {
     }
 
     /** Filters per block of the filter transform (a multiple of every vector length). */
-    private static final int FILTER_BLOCK = 256;
+    static final int FILTER_BLOCK = 256;
 
     /**
      * u[ξ][oc][ic] = (G g Gᵀ)[ξ] of the filter g of output channel oc and input channel ic, for blocks of

@@ -24,6 +24,9 @@ final class WinogradTiles {
     final double[][] g;
     /** G rounded to fp32, what the filter transform multiplies with. */
     final float[][] gf;
+    /** A = (Aᵀ)ᵀ, α×m, and Gᵀ, 3×α in fp32: the adjoints the weight gradient runs the transforms through. */
+    final float[][] a;
+    final float[][] gt;
 
     private WinogradTiles(float[][] bt, double[][] g, float[][] at) {
         this.alpha = bt.length;
@@ -32,9 +35,15 @@ final class WinogradTiles {
         this.g = g;
         this.at = at;
         gf = new float[alpha][3];
+        gt = new float[3][alpha];
+        a = new float[alpha][m];
         for (int i = 0; i < alpha; i++) {
             for (int k = 0; k < 3; k++) {
                 gf[i][k] = (float) g[i][k];
+                gt[k][i] = (float) g[i][k];
+            }
+            for (int k = 0; k < m; k++) {
+                a[i][k] = at[k][i];
             }
         }
     }

@@ -127,6 +127,54 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
         }
     }
 
+    /**
+     * g[ξ][oc][t − first] = (A gY Aᵀ)[ξ] of tile t's m×m output gradient in channel oc (zero past the image's
+     * edge, where the forward dropped the tile's pixels), for oc in [o0, o1): the weight gradient's operand.
+     */
+    void gradients(float[] gy, int o, int o0, int o1, int first, int count, int ld, float[] g) {
+        int m = f.m;
+        int alpha = f.alpha;
+        int width = width();
+        int lanes = tileLanes();
+        float[] phases = new float[m * m * width]; // [row r][phase q][t]: pixel (ty·m + r, t·m + q)
+        float[] columns = new float[alpha * m * width]; // A over rows: [j][q][t]
+        float[] tiles = new float[alpha * alpha * width]; // [ξ][t]
+        int[] bySourceRow = offsets(m, m * width, 0);
+        int[] byRow = offsets(alpha, m * width, 0);
+        int[] byPhase = offsets(m, width, 0);
+        int[] byLine = offsets(alpha, width, 0);
+        int end = first + count;
+        for (int oc = o0; oc < o1; oc++) {
+            for (int tileRow = first / tilesX; tileRow * tilesX < end; tileRow++) {
+                int rowStart = tileRow * tilesX;
+                int lo = Math.max(first, rowStart);
+                int hi = Math.min(end, rowStart + tilesX);
+                int b = tileRow / tilesY;
+                int ty = tileRow % tilesY;
+                int plane = (b * o + oc) * h * w;
+                for (int r = 0; r < m; r++) {
+                    int iy = ty * m + r;
+                    for (int q = 0; q < m; q++) {
+                        int dst = (r * m + q) * width;
+                        for (int t = 0; t < tilesX; t++) {
+                            int ix = t * m + q;
+                            phases[dst + t] = iy < h && ix < w ? gy[plane + iy * w + ix] : 0f;
+                        }
+                    }
+                }
+                for (int q = 0; q < m; q++) {
+                    combine(f.a, phases, q * width, bySourceRow, columns, q * width, byRow, lanes, 0f);
+                }
+                for (int j = 0; j < alpha; j++) {
+                    combine(f.a, columns, j * m * width, byPhase, tiles, j * alpha * width, byLine, lanes, 0f);
+                }
+                for (int xi = 0; xi < alpha * alpha; xi++) {
+                    System.arraycopy(tiles, xi * width + lo - rowStart, g, (xi * o + oc) * ld + lo - first, hi - lo);
+                }
+            }
+        }
+    }
+
     /** Bᵀ lane-wise (see {@link #combine}); F(4,3)'s written out, the hottest loop of the input pass. */
     private void input(float[] src, int sBase, int[] sOff, float[] dst, int dBase, int[] dOff, int lanes) {
         if (f != WinogradTiles.F4) {

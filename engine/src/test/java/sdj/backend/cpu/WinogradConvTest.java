@@ -15,8 +15,8 @@ import sdj.ops.GradCheck;
 import sdj.tensor.Tensor;
 
 /**
- * Winograd 3×3 convolution against a float64 reference convolution, the direct fp32 convolution and the
- * existing backward.
+ * Winograd 3×3 convolution (forward, data gradient, weight gradient) against a float64 reference, the
+ * direct fp32 convolution and the existing backward.
  *
  * <p>Tolerance, per output element: the Winograd result is a chain of linear maps (input transform Bᵀ·B,
  * the channel sum of the element-wise products with the filter transform G·Gᵀ, output transform Aᵀ·A), each
@@ -141,6 +141,20 @@ class WinogradConvTest {
         assertWithinBound(cs, x, rotated, null, y);
     }
 
+    /**
+     * The weight gradient through the adjoint transforms against Σ gy·x in float64. Its bound is the same
+     * first-order one: γ_D times Gᵀ[Σ_tiles (|A||gY||A|ᵀ) ⊙ (|Bᵀ||d||B|)]G in absolute values, D = tiles + 8α
+     * (the sum over tiles, two m-term passes over gY, two α-term passes over d and two over dU).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void weightGradientWithinTheFp32BoundOfFloat64(Case cs) {
+        float[] x = random(6, cs.n * cs.c * cs.h * cs.w);
+        float[] gy = random(7, cs.n * cs.o * cs.h * cs.w);
+        float[] gw = WinogradWeightGrad.weightGrad(cs.f.tiles, x, gy, cs.n, cs.c, cs.h, cs.w, cs.o, cs.chunk);
+        assertWeightGradWithinBound(cs, x, gy, gw);
+    }
+
     /** Through the op: the direct conv meets its own bound on the same cases (the yardstick the bound is cut from). */
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
@@ -158,7 +172,7 @@ class WinogradConvTest {
         }
     }
 
-    /** Forced Winograd through Conv.conv2d: forward and all three gradients against the direct path. */
+    /** Forced Winograd through Conv.conv2d: forward and all three gradients against float64 and the direct path. */
     @ParameterizedTest
     @MethodSource("both")
     void gradientsAgreeWithTheDirectBackward(Matrices f) {
@@ -185,8 +199,14 @@ class WinogradConvTest {
         for (int i = 0; i < dx.length; i++) {
             assertTrue(Math.abs(dx[i] - ref[i]) <= gamma(9 * cs.o) * abs[i], "direct dx element " + i);
         }
-        // weight and bias gradients do not go through Winograd: the same sums in the same order
-        assertArrayEquals(direct[2].grad().floats(), win[2].grad().floats());
+        // the weight gradient through the adjoint transforms; the bias gradient is the same sum either way
+        assertWeightGradWithinBound(cs, direct[1].floats(), gy, win[2].grad().floats());
+        double[] dw = weightGradReference(cs, direct[1].floats(), gy, false);
+        double[] dwAbs = weightGradReference(cs, direct[1].floats(), gy, true);
+        float[] directDw = direct[2].grad().floats();
+        for (int i = 0; i < dw.length; i++) {
+            assertTrue(Math.abs(directDw[i] - dw[i]) <= gamma(cs.n * cs.h * cs.w + 1) * dwAbs[i], "direct dW element " + i);
+        }
         assertArrayEquals(direct[3].grad().floats(), win[3].grad().floats());
         assertWithinBound(cs, direct[1].floats(), w, direct[3].floats(), win[0].floats());
     }
@@ -245,6 +265,112 @@ class WinogradConvTest {
             assertTrue(err <= gamma * abs[i], cs + ": element " + i + " is " + y[i] + ", float64 gives " + ref[i]
                     + ", bound " + gamma * abs[i]);
         }
+    }
+
+    private static void assertWeightGradWithinBound(Case cs, float[] x, float[] gy, float[] gw) {
+        double[] ref = weightGradReference(cs, x, gy, false);
+        double[] abs = weightGradAbs(cs, x, gy);
+        int tiles = cs.n * ((cs.h + cs.f.tiles.m - 1) / cs.f.tiles.m) * ((cs.w + cs.f.tiles.m - 1) / cs.f.tiles.m);
+        double gamma = gamma(tiles + 8 * cs.f.tiles.alpha);
+        assertEquals(ref.length, gw.length);
+        for (int i = 0; i < gw.length; i++) {
+            assertTrue(Math.abs(gw[i] - ref[i]) <= gamma * abs[i], cs + ": dW element " + i + " is " + gw[i]
+                    + ", float64 gives " + ref[i] + ", bound " + gamma * abs[i]);
+        }
+    }
+
+    /** dW[o][c][u][v] = Σ gy[b][o][i][j]·x[b][c][i+u−1][j+v−1] in float64 (or over |gy·x|). */
+    private static double[] weightGradReference(Case cs, float[] x, float[] gy, boolean abs) {
+        double[] out = new double[cs.o * cs.c * 9];
+        for (int b = 0; b < cs.n; b++) {
+            for (int oc = 0; oc < cs.o; oc++) {
+                for (int c = 0; c < cs.c; c++) {
+                    for (int u = 0; u < 9; u++) {
+                        double s = 0;
+                        for (int i = 0; i < cs.h; i++) {
+                            for (int j = 0; j < cs.w; j++) {
+                                int iy = i + u / 3 - 1;
+                                int ix = j + u % 3 - 1;
+                                if (iy >= 0 && iy < cs.h && ix >= 0 && ix < cs.w) {
+                                    double p = (double) gy[((b * cs.o + oc) * cs.h + i) * cs.w + j]
+                                            * x[((b * cs.c + c) * cs.h + iy) * cs.w + ix];
+                                    s += abs ? Math.abs(p) : p;
+                                }
+                            }
+                        }
+                        out[(oc * cs.c + c) * 9 + u] += s;
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Gᵀ[Σ_tiles (|A||gY||A|ᵀ) ⊙ (|Bᵀ||d||B|)]G per filter, all in absolute values. */
+    private static double[] weightGradAbs(Case cs, float[] x, float[] gy) {
+        int m = cs.f.tiles.m;
+        int alpha = cs.f.tiles.alpha;
+        double[][] bt = abs(cs.f.bt);
+        double[][] a = transpose(abs(cs.f.at));
+        double[][] gt = transpose(abs(cs.f.g));
+        double[][][][] acc = new double[cs.o][cs.c][alpha][alpha];
+        for (int n = 0; n < cs.n; n++) {
+            for (int ty = 0; ty * m < cs.h; ty++) {
+                for (int tx = 0; tx * m < cs.w; tx++) {
+                    double[][][] v = new double[cs.c][][];
+                    for (int c = 0; c < cs.c; c++) {
+                        double[][] d = new double[alpha][alpha];
+                        for (int i = 0; i < alpha; i++) {
+                            for (int j = 0; j < alpha; j++) {
+                                int iy = ty * m + i - 1;
+                                int ix = tx * m + j - 1;
+                                boolean in = iy >= 0 && iy < cs.h && ix >= 0 && ix < cs.w;
+                                d[i][j] = in ? Math.abs(x[((n * cs.c + c) * cs.h + iy) * cs.w + ix]) : 0;
+                            }
+                        }
+                        v[c] = sandwich(bt, d);
+                    }
+                    for (int oc = 0; oc < cs.o; oc++) {
+                        double[][] t = new double[m][m];
+                        for (int i = 0; i < m; i++) {
+                            for (int j = 0; j < m; j++) {
+                                int iy = ty * m + i;
+                                int ix = tx * m + j;
+                                t[i][j] = iy < cs.h && ix < cs.w ? Math.abs(gy[((n * cs.o + oc) * cs.h + iy) * cs.w + ix]) : 0;
+                            }
+                        }
+                        double[][] gg = sandwich(a, t);
+                        for (int c = 0; c < cs.c; c++) {
+                            for (int i = 0; i < alpha; i++) {
+                                for (int j = 0; j < alpha; j++) {
+                                    acc[oc][c][i][j] += gg[i][j] * v[c][i][j];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        double[] out = new double[cs.o * cs.c * 9];
+        for (int oc = 0; oc < cs.o; oc++) {
+            for (int c = 0; c < cs.c; c++) {
+                double[][] k = sandwich(gt, acc[oc][c]);
+                for (int u = 0; u < 9; u++) {
+                    out[(oc * cs.c + c) * 9 + u] = k[u / 3][u % 3];
+                }
+            }
+        }
+        return out;
+    }
+
+    private static double[][] transpose(double[][] mat) {
+        double[][] out = new double[mat[0].length][mat.length];
+        for (int i = 0; i < mat.length; i++) {
+            for (int j = 0; j < mat[0].length; j++) {
+                out[j][i] = mat[i][j];
+            }
+        }
+        return out;
     }
 
     private static double gamma(int depth) {
