@@ -7,9 +7,9 @@ package sdj.backend.cpu;
  * M_ξ[O × tiles] = U_ξ[O × C] · V_ξ[C × tiles] does all the channel sums; the output transform Aᵀ M A
  * turns each tile back into m×m pixels. α²/(9·m²) of direct convolution's multiplications.
  *
- * <p>The filters are transformed on every call (about α²·O·C·(a few) flops, under 2% of the GEMMs on
- * the layers where Winograd is chosen), so a weight updated in place by an optimizer step needs no
- * cache invalidation and no transformed copy of every weight is kept in memory.
+ * <p>The filters are transformed on every call (α²·O·C floats written, ~5–10% of the time on the layers where
+ * Winograd is chosen, and what makes small images lose), so a weight updated in place by an optimizer step
+ * needs no cache invalidation and no transformed copy of every weight is kept in memory.
  *
  * <p>The tiles of all images are numbered together (image, tile row, tile column) and processed in
  * chunks, so the transformed inputs V and products M stay a few MB and the GEMMs stay wide.
