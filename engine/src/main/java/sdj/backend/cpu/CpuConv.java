@@ -7,7 +7,8 @@ import sdj.tensor.Tensor;
 /**
  * 2-D convolution (groups = 1) as im2col + GEMM, per image: out[O, P] = W[O, C·kh·kw] · cols[C·kh·kw, P]
  * where P = Hout·Wout. A 1×1 stride-1 convolution skips im2col (the image already is the column
- * matrix). Padding may be asymmetric (the VAE's downsample pads only right and bottom).
+ * matrix). Padding may be asymmetric (the VAE's downsample pads only right and bottom). A 3×3 stride-1
+ * pad-1 conv (and its data gradient) goes to {@link CpuWinograd} where {@link ConvAlgorithm} says so.
  */
 final class CpuConv {
     private CpuConv() {
@@ -48,6 +49,11 @@ final class CpuConv {
         float[] wv = weight.floats();
         float[] bv = bias == null ? null : bias.floats();
         int p = g.positions();
+        WinogradTiles tiles = ConvAlgorithm.winogradTiles(g, n, g.c, o);
+        if (tiles != null) {
+            float[] y = CpuWinograd.conv3x3(tiles, xv, n, g.c, g.h, g.w, wv, o, false, bv);
+            return result(Tensor.of(y, n, o, g.ho, g.wo), x, weight, bias, g, xv, wv, keep);
+        }
         float[] out = new float[n * o * p];
         int inImage = g.c * g.h * g.w;
         // Wide enough images pack their patches straight into the GEMM's panels; small ones (a few
@@ -75,7 +81,11 @@ final class CpuConv {
             }
         }
         Scratch.give(cols);
-        Tensor y = Tensor.of(out, n, o, g.ho, g.wo);
+        return result(Tensor.of(out, n, o, g.ho, g.wo), x, weight, bias, g, xv, wv, keep);
+    }
+
+    private static Backend.Result result(Tensor y, Tensor x, Tensor weight, Tensor bias, Geometry g, float[] xv,
+            float[] wv, boolean keep) {
         if (!keep) {
             return Backend.Result.of(y);
         }
@@ -89,12 +99,28 @@ final class CpuConv {
         int rows = g.rows();
         int inImage = g.c * g.h * g.w;
         float[] gv = gy.floats();
-        float[] gx = x.requiresGrad() ? new float[xv.length] : null;
-        float[] gw = weight.requiresGrad() ? new float[wv.length] : null;
-        float[] cols = g.isPointwise() ? null : Scratch.take(rows * p);
+        float[] gx = null;
+        // The data gradient of a 3×3 stride-1 pad-1 conv is itself one (over gy, with the weight transposed and
+        // rotated), so it can take the Winograd path as a whole batch; otherwise it is computed per image below.
+        WinogradTiles tiles = x.requiresGrad() ? ConvAlgorithm.winogradTiles(g, n, o, g.c, true) : null;
+        if (tiles != null) {
+            gx = CpuWinograd.conv3x3(tiles, gv, n, o, g.h, g.w, wv, g.c, true, null);
+        }
+        boolean colGrad = x.requiresGrad() && tiles == null;
+        if (colGrad) {
+            gx = new float[xv.length];
+        }
+        // The weight gradient likewise runs through the adjoint of the Winograd forward where the forward would.
+        WinogradTiles weightTiles = weight.requiresGrad() ? ConvAlgorithm.winogradTiles(g, n, g.c, o, true) : null;
+        float[] gw = weightTiles == null ? null : WinogradWeightGrad.weightGrad(weightTiles, xv, gv, n, g.c, g.h, g.w, o, 0);
+        boolean colWeightGrad = weight.requiresGrad() && weightTiles == null;
+        if (colWeightGrad) {
+            gw = new float[wv.length];
+        }
+        float[] cols = g.isPointwise() || (!colWeightGrad && !colGrad) ? null : Scratch.take(rows * p);
         for (int b = 0; b < n; b++) {
             Gemm.Operand gOut = Gemm.Operand.rowMajor(gv, b * o * p, p);
-            if (gw != null) {
+            if (colWeightGrad) {
                 Gemm.Operand colT;
                 if (g.isPointwise()) {
                     colT = Gemm.Operand.rowMajor(xv, b * inImage, p).t();
@@ -105,7 +131,7 @@ final class CpuConv {
                 // dW[O, rows] += gOut[O, P] · colsᵀ[P, rows]
                 Gemm.sgemm(o, rows, p, gOut, colT, gw, 0, rows, true);
             }
-            if (gx != null) {
+            if (colGrad) {
                 Gemm.Operand wT = Gemm.Operand.rowMajor(wv, 0, rows).t();
                 if (g.isPointwise()) {
                     Gemm.sgemm(rows, p, o, wT, gOut, gx, b * inImage, p, false);

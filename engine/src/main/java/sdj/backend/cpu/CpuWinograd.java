@@ -1,0 +1,116 @@
+package sdj.backend.cpu;
+
+/**
+ * 3×3, stride-1, pad-1 convolution by Winograd's F(m×m, 3×3) (see {@link WinogradTiles}): the output is
+ * cut into m×m tiles; each tile's α×α input window is transformed (V = Bᵀ d B), every filter is
+ * transformed (U = G g Gᵀ), and then for each of the α² tile positions ξ one GEMM
+ * M_ξ[O × tiles] = U_ξ[O × C] · V_ξ[C × tiles] does all the channel sums; the output transform Aᵀ M A
+ * turns each tile back into m×m pixels. α²/(9·m²) of direct convolution's multiplications.
+ *
+ * <p>The filters are transformed on every call (α²·O·C floats written, ~5–10% of the time on the layers where
+ * Winograd is chosen, and what makes small images lose), so a weight updated in place by an optimizer step
+ * needs no cache invalidation and no transformed copy of every weight is kept in memory.
+ *
+ * <p>The tiles of all images are numbered together (image, tile row, tile column) and processed in
+ * chunks, so the transformed inputs V and products M stay a few MB and the GEMMs stay wide.
+ */
+final class CpuWinograd {
+    /** Floats of V (and of M) per chunk of tiles: 16 MB each, about what L3 can hold between the passes. */
+    static final int CHUNK_FLOATS = 4 << 20;
+    /** Fewest tiles in a chunk, so each GEMM spans many register panels even with 1280 channels. */
+    static final int MIN_CHUNK_TILES = 384;
+
+    private CpuWinograd() {
+    }
+
+    /**
+     * y[n][o][h][w] = bias[o] + Σ_c Σ_ij x[n][c][h+i−1][w+j−1]·K(o, c, i, j), where K is the filter
+     * {@code wt[o][c][i][j]} ({@code wt} of shape [O, C, 3, 3]) or, with {@code transposed}, the data gradient's
+     * filter wt[c][o][2−i][2−j] ({@code wt} of shape [C, O, 3, 3]). Writes into a new array.
+     */
+    static float[] conv3x3(WinogradTiles f, float[] x, int n, int c, int h, int w, float[] wt, int o,
+            boolean transposed, float[] bias) {
+        return conv3x3(f, x, n, c, h, w, wt, o, transposed, bias, 0);
+    }
+
+    /** As above, with at most {@code maxChunk} tiles per chunk when it is positive (tests cross chunk edges). */
+    static float[] conv3x3(WinogradTiles f, float[] x, int n, int c, int h, int w, float[] wt, int o,
+            boolean transposed, float[] bias, int maxChunk) {
+        int a2 = f.alpha * f.alpha;
+        float[] u = Scratch.take(a2 * o * c);
+        transformFilters(f, wt, o, c, transposed, u);
+        int tilesY = (h + f.m - 1) / f.m;
+        int tilesX = (w + f.m - 1) / f.m;
+        int tiles = n * tilesY * tilesX;
+        int wide = Math.min(tiles, Math.max(MIN_CHUNK_TILES, CHUNK_FLOATS / (a2 * Math.max(c, o))));
+        int chunk = maxChunk > 0 ? Math.min(wide, maxChunk) : wide;
+        float[] v = Scratch.take(a2 * c * chunk);
+        float[] prod = Scratch.take(a2 * o * chunk);
+        float[] y = new float[n * o * h * w];
+        WinogradTiling tiling = new WinogradTiling(f, n, h, w, tilesY, tilesX);
+        for (int t0 = 0; t0 < tiles; t0 += chunk) {
+            int count = Math.min(chunk, tiles - t0);
+            int first = t0;
+            Parallel.range(c, 4L * a2 * count, (c0, c1) -> tiling.inputs(x, c, c0, c1, first, count, chunk, v));
+            long flopsEach = 2L * o * c * count;
+            Gemm.batched(a2, flopsEach, xi -> Gemm.sgemm(o, count, c, Gemm.Operand.rowMajor(u, xi * o * c, c),
+                    Gemm.Operand.rowMajor(v, xi * c * chunk, chunk), prod, xi * o * chunk, chunk, false));
+            Parallel.range(o, 4L * a2 * count, (o0, o1) -> tiling.outputs(prod, o, o0, o1, first, count, chunk, bias, y));
+        }
+        Scratch.give(prod);
+        Scratch.give(v);
+        Scratch.give(u);
+        return y;
+    }
+
+    /** Filters per block of the filter transform (a multiple of every vector length). */
+    static final int FILTER_BLOCK = 256;
+
+    /**
+     * u[ξ][oc][ic] = (G g Gᵀ)[ξ] of the filter g of output channel oc and input channel ic, for blocks of
+     * filters at a time with one filter per vector lane (G·g over the filter's rows, then ·Gᵀ over columns).
+     */
+    private static void transformFilters(WinogradTiles f, float[] wt, int o, int c, boolean transposed, float[] u) {
+        int alpha = f.alpha;
+        int filters = o * c;
+        int blocks = (filters + FILTER_BLOCK - 1) / FILTER_BLOCK;
+        Parallel.range(blocks, 40L * alpha * alpha * FILTER_BLOCK, (b0, b1) -> {
+            int lanes = FILTER_BLOCK;
+            float[] taps = new float[9 * lanes]; // [u][v][filter]
+            float[] half = new float[alpha * 3 * lanes]; // G g: [i][v][filter]
+            float[] full = new float[alpha * alpha * lanes]; // G g Gᵀ: [i][j][filter]
+            int[] byTapRow = WinogradTiling.offsets(3, 3 * lanes, 0);
+            int[] byHalfRow = WinogradTiling.offsets(alpha, 3 * lanes, 0);
+            int[] byColumn = WinogradTiling.offsets(3, lanes, 0);
+            int[] byFullColumn = WinogradTiling.offsets(alpha, lanes, 0);
+            for (int blk = b0; blk < b1; blk++) {
+                int p0 = blk * lanes;
+                int count = Math.min(lanes, filters - p0);
+                for (int q = 0; q < count; q++) {
+                    int p = p0 + q;
+                    if (transposed) {
+                        // the data gradient correlates with the weight of (out = ic, in = oc) rotated by 180°
+                        int from = ((p % c) * o + p / c) * 9 + 8;
+                        for (int k = 0; k < 9; k++) {
+                            taps[k * lanes + q] = wt[from - k];
+                        }
+                    } else {
+                        for (int k = 0; k < 9; k++) {
+                            taps[k * lanes + q] = wt[p * 9 + k];
+                        }
+                    }
+                }
+                for (int v = 0; v < 3; v++) {
+                    WinogradTiling.combine(f.gf, taps, v * lanes, byTapRow, half, v * lanes, byHalfRow, lanes, 0f);
+                }
+                for (int i = 0; i < alpha; i++) {
+                    WinogradTiling.combine(f.gf, half, i * 3 * lanes, byColumn, full, i * alpha * lanes, byFullColumn,
+                            lanes, 0f);
+                }
+                for (int xi = 0; xi < alpha * alpha; xi++) {
+                    System.arraycopy(full, xi * lanes, u, xi * filters + p0, count);
+                }
+            }
+        });
+    }
+}
