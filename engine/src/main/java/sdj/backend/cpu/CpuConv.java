@@ -45,8 +45,8 @@ final class CpuConv {
         int n = xs[0];
         int o = ws[0];
         float[] xv = x.floats();
-        float[] wv = weight.floats();
-        float[] bv = bias == null ? null : bias.floats();
+        Gemm.Operand w = HostWeights.rowMajor(weight, g.rows()); // read in place, also from a mapped checkpoint
+        float[] bv = bias == null ? null : HostWeights.vector(bias);
         int p = g.positions();
         float[] out = new float[n * o * p];
         int inImage = g.c * g.h * g.w;
@@ -54,7 +54,6 @@ final class CpuConv {
         // panels, where the GEMM may transpose the product) go through an im2col matrix.
         boolean patches = !g.isPointwise() && p >= 2 * Gemm.PANEL;
         float[] cols = g.isPointwise() || patches ? null : Scratch.take(g.rows() * p);
-        Gemm.Operand w = Gemm.Operand.rowMajor(wv, 0, g.rows());
         for (int b = 0; b < n; b++) {
             if (patches) {
                 Gemm.sgemm(o, p, g.rows(), w, new ImagePatches(xv, b * inImage, g), out, b * o * p, p, false);
@@ -79,10 +78,11 @@ final class CpuConv {
         if (!keep) {
             return Backend.Result.of(y);
         }
-        return new Backend.Result(y, gy -> backward(gy, x, weight, bias, g, xv, wv));
+        return new Backend.Result(y, gy -> backward(gy, x, weight, bias, g, xv, w));
     }
 
-    private static Tensor[] backward(Tensor gy, Tensor x, Tensor weight, Tensor bias, Geometry g, float[] xv, float[] wv) {
+    private static Tensor[] backward(Tensor gy, Tensor x, Tensor weight, Tensor bias, Geometry g, float[] xv,
+            Gemm.Operand w) {
         int n = x.size(0);
         int o = weight.size(0);
         int p = g.positions();
@@ -90,7 +90,7 @@ final class CpuConv {
         int inImage = g.c * g.h * g.w;
         float[] gv = gy.floats();
         float[] gx = x.requiresGrad() ? new float[xv.length] : null;
-        float[] gw = weight.requiresGrad() ? new float[wv.length] : null;
+        float[] gw = weight.requiresGrad() ? new float[Math.toIntExact(weight.numel())] : null;
         float[] cols = g.isPointwise() ? null : Scratch.take(rows * p);
         for (int b = 0; b < n; b++) {
             Gemm.Operand gOut = Gemm.Operand.rowMajor(gv, b * o * p, p);
@@ -106,7 +106,7 @@ final class CpuConv {
                 Gemm.sgemm(o, rows, p, gOut, colT, gw, 0, rows, true);
             }
             if (gx != null) {
-                Gemm.Operand wT = Gemm.Operand.rowMajor(wv, 0, rows).t();
+                Gemm.Operand wT = w.t();
                 if (g.isPointwise()) {
                     Gemm.sgemm(rows, p, o, wT, gOut, gx, b * inImage, p, false);
                 } else {
