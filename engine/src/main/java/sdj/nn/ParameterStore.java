@@ -191,6 +191,15 @@ public final class ParameterStore {
         return usableInPlace(host) ? host : Tensor.of(host.toFloatArray(), host.shape());
     }
 
+    /**
+     * The heap bytes a checkpoint tensor takes once it is a CPU parameter: 0 for one used in place
+     * (fp32 in the mapped file, or already a heap array), else its fp32 copy.
+     */
+    public static long cpuHeapBytes(Tensor t) {
+        Tensor host = t.to(Device.CPU);
+        return usableInPlace(host) && host.storage().heapFloats() == null ? 0 : 4 * host.numel();
+    }
+
     /** A contiguous fp32 host tensor on the heap, or in a segment at a 4-byte aligned address. */
     static boolean usableInPlace(Tensor t) {
         if (t.dtype() != DType.F32 || !t.isContiguous()) {

@@ -51,6 +51,16 @@ class WeightsInPlaceTest {
         assertEquals(0, model.store().fp32CopiesAtLoad());
     }
 
+    @Test
+    void theWeightsHeapShareIsNothingForAnFp32FileAndTheFp32CopiesForAnFp16One() throws Exception {
+        assertEquals(0, StableDiffusionModel.cpuHeapBytesOfWeights(StateDicts.load(TestData.sdTiny("model.ckpt"))));
+        Map<String, Tensor> half = StateDicts.load(TestData.sdTiny("model-fp16.ckpt"));
+        long networkElements = load(TestData.sdTiny("model-fp16.ckpt")).parameters().values().stream()
+                .mapToLong(Tensor::numel).sum();
+        // every network tensor of the file is taken (no unused network keys in sd-tiny), each as an fp32 copy
+        assertEquals(4 * networkElements, StableDiffusionModel.cpuHeapBytesOfWeights(half));
+    }
+
     private void assertInPlaceAndIdentical(Path file) throws Exception {
         Map<String, Tensor> stateDict = StateDicts.load(file);
         StableDiffusionModel mapped = fromStateDict(stateDict, file);
