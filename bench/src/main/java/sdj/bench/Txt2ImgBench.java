@@ -5,6 +5,8 @@ import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import sdj.sd.pipeline.GenerationRequest;
 import sdj.sd.pipeline.StableDiffusion;
+import sdj.tensor.Device;
+import sdj.tensor.Tensor;
 
 /**
  * A whole txt2img run, prompt to decoded pixels (CLIP, every sampler step with classifier-free
@@ -17,11 +19,13 @@ public final class Txt2ImgBench {
     /** Published seconds per 512² image, 50 steps, fp16 (DESIGN.md's yardsticks). */
     public static final String PEERS = "peers at 512², 50 steps, fp16: diffusers+SDPA on an A100 1.59 s, TensorRT on an A100 0.82 s";
 
+    private static final double MIB = 1 << 20;
+
     private Txt2ImgBench() {
     }
 
     public record Result(double bestSeconds, int runs, int steps, double loadSeconds, double firstStepSeconds,
-            OptionalLong peakResidentBytes) {
+            OptionalLong peakResidentBytes, long mappedWeightBytes, long heapWeightBytes) {
         public String describe(String what) {
             return String.format(Locale.ROOT, "%s: %.3f s per image (best of %d), %.2f steps/s, %.3f images/s", what,
                     bestSeconds, runs, steps / bestSeconds, 1 / bestSeconds);
@@ -29,8 +33,9 @@ public final class Txt2ImgBench {
 
         /** Time to first step (with the load's share) and the peak resident memory. */
         public String describeStartAndMemory() {
-            return String.format(Locale.ROOT, "time to first step %.2f s (load %.2f s), peak resident memory %s",
-                    firstStepSeconds, loadSeconds, ResidentMemory.describe(peakResidentBytes));
+            return String.format(Locale.ROOT, "time to first step %.2f s (load %.2f s), peak resident memory %s; weights:"
+                    + " %.1f MiB read in place from the file, %.1f MiB on the heap", firstStepSeconds, loadSeconds,
+                    ResidentMemory.describe(peakResidentBytes), mappedWeightBytes / MIB, heapWeightBytes / MIB);
         }
     }
 
@@ -52,6 +57,20 @@ public final class Txt2ImgBench {
             sd.generate(request, (step, total) -> { }); // pixels come back to the host: the GPU has finished
             best = Math.min(best, (System.nanoTime() - t1) / 1e9);
         }
-        return new Result(best, runs, request.steps(), loadSeconds, firstStepSeconds, ResidentMemory.peakBytes());
+        long mapped = 0;
+        long heap = 0;
+        for (Tensor w : sd.model().parameters().values()) {
+            long bytes = w.numel() * w.dtype().byteSize;
+            if (w.device() != Device.CPU) {
+                continue; // GPU weights take neither
+            }
+            if (w.storage().heapFloats() == null) {
+                mapped += bytes;
+            } else {
+                heap += bytes;
+            }
+        }
+        return new Result(best, runs, request.steps(), loadSeconds, firstStepSeconds, ResidentMemory.peakBytes(), mapped,
+                heap);
     }
 }
