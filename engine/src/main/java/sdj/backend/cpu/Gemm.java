@@ -195,6 +195,8 @@ public final class Gemm {
 
     private static final ThreadLocal<float[]> PACK_A = ThreadLocal.withInitial(() -> new float[MC * KC]);
     private static final ThreadLocal<float[]> PACK_B = ThreadLocal.withInitial(() -> new float[0]);
+    /** One run of up to KC elements along k, copied in bulk out of a segment operand before packing. */
+    private static final ThreadLocal<float[]> SEGMENT_RUN = ThreadLocal.withInitial(() -> new float[KC]);
 
     /**
      * Rows [m0, m1) × packed-B columns [j0, j1) of the block at (jc, pc): packs A per MC rows into
@@ -283,8 +285,32 @@ public final class Gemm {
         }
     }
 
-    /** {@link #packA} reading A from its segment: the same panels, element by element. */
+    /**
+     * {@link #packA} reading A from its segment: the same panels. A row contiguous along k (a conv
+     * weight) is copied in bulk into a small buffer first: element-wise segment reads cost ~25% of a
+     * UNet forward's time (each weight is packed once per image and column block).
+     */
     private static void packASegment(Operand a, int ic, int mc, int pc, int kc, float[] dst) {
+        if (a.cs == 1) {
+            float[] run = SEGMENT_RUN.get();
+            for (int ir = 0; ir < mc; ir += MR) {
+                int base = ir * kc;
+                int rows = Math.min(MR, mc - ir);
+                for (int r = 0; r < MR; r++) {
+                    if (r >= rows) {
+                        for (int p = 0; p < kc; p++) {
+                            dst[base + p * MR + r] = 0f;
+                        }
+                        continue;
+                    }
+                    MemorySegment.copy(a.segment, SEGMENT_FLOAT, 4L * (a.off + (ic + ir + r) * a.rs + pc), run, 0, kc);
+                    for (int p = 0; p < kc; p++) {
+                        dst[base + p * MR + r] = run[p];
+                    }
+                }
+            }
+            return;
+        }
         for (int ir = 0; ir < mc; ir += MR) {
             int base = ir * kc;
             int rows = Math.min(MR, mc - ir);
@@ -364,10 +390,11 @@ public final class Gemm {
                 }
             }
             if (b.rs == 1 && b.cs != 1) { // a transposed row-major weight (Wᵀ of a Linear): k is contiguous
+                float[] run = SEGMENT_RUN.get();
                 for (int j = 0; j < cols; j++) {
-                    int s = b.off + pc + (jc + jr + j) * b.cs;
+                    MemorySegment.copy(src, SEGMENT_FLOAT, 4L * (b.off + pc + (jc + jr + j) * b.cs), run, 0, kc);
                     for (int p = 0; p < kc; p++) {
-                        dst[base + p * NR + j] = src.getAtIndex(SEGMENT_FLOAT, s + p);
+                        dst[base + p * NR + j] = run[p];
                     }
                 }
                 continue;
