@@ -1,36 +1,76 @@
 package sdj.bench;
 
 import java.util.Locale;
+import java.util.OptionalLong;
+import java.util.concurrent.Callable;
 import sdj.sd.pipeline.GenerationRequest;
 import sdj.sd.pipeline.StableDiffusion;
+import sdj.tensor.Device;
+import sdj.tensor.Tensor;
 
 /**
  * A whole txt2img run, prompt to decoded pixels (CLIP, every sampler step with classifier-free
  * guidance, the VAE decoder): seconds per image, the number the peers publish. The untimed first run
- * takes two steps, enough to create lazily made weights and load every kernel.
+ * takes two steps, enough to create lazily made weights and load every kernel; it also gives the time
+ * to the first step (from the start of the load to the end of the first sampler step). The peak
+ * resident memory (VmHWM) covers the whole process: load, every run, and the mapped checkpoint pages.
  */
 public final class Txt2ImgBench {
     /** Published seconds per 512² image, 50 steps, fp16 (DESIGN.md's yardsticks). */
     public static final String PEERS = "peers at 512², 50 steps, fp16: diffusers+SDPA on an A100 1.59 s, TensorRT on an A100 0.82 s";
 
+    private static final double MIB = 1 << 20;
+
     private Txt2ImgBench() {
     }
 
-    public record Result(double bestSeconds, int runs, int steps) {
+    public record Result(double bestSeconds, int runs, int steps, double loadSeconds, double firstStepSeconds,
+            OptionalLong peakResidentBytes, long mappedWeightBytes, long heapWeightBytes) {
         public String describe(String what) {
             return String.format(Locale.ROOT, "%s: %.3f s per image (best of %d), %.2f steps/s, %.3f images/s", what,
                     bestSeconds, runs, steps / bestSeconds, 1 / bestSeconds);
         }
+
+        /** Time to first step (with the load's share) and the peak resident memory. */
+        public String describeStartAndMemory() {
+            return String.format(Locale.ROOT, "time to first step %.2f s (load %.2f s), peak resident memory %s; weights:"
+                    + " %.1f MiB read in place from the file, %.1f MiB on the heap", firstStepSeconds, loadSeconds,
+                    ResidentMemory.describe(peakResidentBytes), mappedWeightBytes / MIB, heapWeightBytes / MIB);
+        }
     }
 
-    public static Result run(StableDiffusion sd, GenerationRequest request, int runs) {
-        sd.generate(request.withSteps(Math.min(2, request.steps()), request.scale(), request.seed()), (step, total) -> { });
+    /** Loads the model with {@code load} (timed as part of the time to the first step), then runs. */
+    public static Result run(Callable<StableDiffusion> load, GenerationRequest request, int runs) throws Exception {
+        long t0 = System.nanoTime();
+        StableDiffusion sd = load.call();
+        double loadSeconds = (System.nanoTime() - t0) / 1e9;
+        long[] firstStepEnd = {0};
+        sd.generate(request.withSteps(Math.min(2, request.steps()), request.scale(), request.seed()), (step, total) -> {
+            if (step == 1) {
+                firstStepEnd[0] = System.nanoTime();
+            }
+        });
+        double firstStepSeconds = (firstStepEnd[0] - t0) / 1e9;
         double best = Double.MAX_VALUE;
         for (int i = 0; i < runs; i++) {
-            long t0 = System.nanoTime();
+            long t1 = System.nanoTime();
             sd.generate(request, (step, total) -> { }); // pixels come back to the host: the GPU has finished
-            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+            best = Math.min(best, (System.nanoTime() - t1) / 1e9);
         }
-        return new Result(best, runs, request.steps());
+        long mapped = 0;
+        long heap = 0;
+        for (Tensor w : sd.model().parameters().values()) {
+            long bytes = w.numel() * w.dtype().byteSize;
+            if (w.device() != Device.CPU) {
+                continue; // GPU weights take neither
+            }
+            if (w.storage().heapFloats() == null) {
+                mapped += bytes;
+            } else {
+                heap += bytes;
+            }
+        }
+        return new Result(best, runs, request.steps(), loadSeconds, firstStepSeconds, ResidentMemory.peakBytes(), mapped,
+                heap);
     }
 }

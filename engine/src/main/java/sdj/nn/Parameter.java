@@ -55,10 +55,22 @@ public final class Parameter {
         return trainable;
     }
 
-    /** Marks (or unmarks) the parameter for training: sets {@code requiresGrad} on its tensor. */
+    /**
+     * Marks (or unmarks) the parameter for training: sets {@code requiresGrad} on its tensor. A weight
+     * read in place from a memory-mapped checkpoint becomes a heap copy first (copy on write): optimizers
+     * update the tensor in place, and the mapped file is read-only.
+     */
     public void trainable(boolean flag) {
         trainable = flag;
+        if (flag && isMapped(tensor)) {
+            tensor = Tensor.of(tensor.toFloatArray(), tensor.shape());
+        }
         tensor.requiresGrad(flag);
+    }
+
+    /** An fp32 host tensor outside the heap: a weight used in place from a mapped checkpoint. */
+    static boolean isMapped(Tensor t) {
+        return t.device() == Device.CPU && t.dtype() == DType.F32 && t.storage().heapFloats() == null;
     }
 
     /**

@@ -22,7 +22,8 @@ import sdj.tensor.Tensor;
  * (full-size benchmarks, tests). Records which names were used so the loader can report unused and
  * missing keys. A store placed on a device ({@link #placedOn}) converts each parameter once, as the
  * module takes it, to the device and storage dtype (fp16/bf16 weights for the GPU); a CPU store keeps
- * fp32 heap tensors.
+ * fp32 tensors, using an fp32 checkpoint's weights in place from the mapped file ({@link #place}); a
+ * parameter marked trainable gets its own heap copy first, since optimizers write into it.
  *
  * <p>For training: {@link #withAdapters} attaches LoRA adapters to the layers a rule matches (given
  * before the model is built); {@link #setTrainable} marks parameters by name; {@link #stateDict}
@@ -39,6 +40,7 @@ public final class ParameterStore {
     private Device device;
     private DType dtype;
     private boolean training;
+    private int fp32CopiesAtLoad;
 
     private ParameterStore(Map<String, Tensor> source, SplittableRandom random, String origin, Device device, DType dtype,
             List<AdapterRule> adapterRules) {
@@ -95,6 +97,14 @@ public final class ParameterStore {
         return dtype;
     }
 
+    /**
+     * How many fp32 checkpoint tensors were copied to the heap as they were taken because they could not
+     * be used in place (strided, or not 4-byte aligned in the file); 0 for a well-formed fp32 file.
+     */
+    public int fp32CopiesAtLoad() {
+        return fp32CopiesAtLoad;
+    }
+
     // ---------------------------------------------------------------- creating parameters
 
     Parameter take(String name, int[] shape, Init init) {
@@ -109,6 +119,9 @@ public final class ParameterStore {
                 throw new IllegalArgumentException(origin + ": tensor '" + name + "' has shape " + Shape.str(found.shape())
                         + " but the model config expects " + Shape.str(shape)
                         + "; check the config (channels, context width, layer counts) matches the checkpoint");
+            }
+            if (device == Device.CPU && found.dtype() == DType.F32 && !usableInPlace(found.to(Device.CPU))) {
+                fp32CopiesAtLoad++; // a strided or unaligned fp32 tensor: the one copy the kernels need
             }
             t = place(found, device, dtype); // one conversion, straight from the checkpoint's own dtype
         } else {
@@ -165,15 +178,34 @@ public final class ParameterStore {
 
     /**
      * {@code t} as a parameter on {@code device} in {@code dtype}: a device copy, or on the CPU a
-     * contiguous fp32 heap tensor (the checkpoint's own tensor when it already is one).
+     * contiguous fp32 tensor. The checkpoint's own tensor is kept when it already is one: a heap array,
+     * or fp32 bytes in the memory-mapped file (or an inflated zip entry), which the CPU kernels read in
+     * place, so the weights are not copied at load. Other dtypes (fp16/bf16 files), strided views and
+     * fp32 data not 4-byte aligned in the file get one fp32 heap copy here.
      */
     static Tensor place(Tensor t, Device device, DType dtype) {
         if (device != Device.CPU) {
             return t.to(device, dtype);
         }
         Tensor host = t.to(Device.CPU); // a model moved back from the GPU
-        return host.dtype() == DType.F32 && host.storage().heapFloats() != null && host.isContiguous() ? host
-                : Tensor.of(host.toFloatArray(), host.shape());
+        return usableInPlace(host) ? host : Tensor.of(host.toFloatArray(), host.shape());
+    }
+
+    /**
+     * The heap bytes a checkpoint tensor takes once it is a CPU parameter: 0 for one used in place
+     * (fp32 in the mapped file, or already a heap array), else its fp32 copy.
+     */
+    public static long cpuHeapBytes(Tensor t) {
+        Tensor host = t.to(Device.CPU);
+        return usableInPlace(host) && host.storage().heapFloats() == null ? 0 : 4 * host.numel();
+    }
+
+    /** A contiguous fp32 host tensor on the heap, or in a segment at a 4-byte aligned address. */
+    static boolean usableInPlace(Tensor t) {
+        if (t.dtype() != DType.F32 || !t.isContiguous()) {
+            return false;
+        }
+        return t.storage().heapFloats() != null || (t.storage().segment().address() + 4 * t.offset()) % 4 == 0;
     }
 
     private static void requirePlacement(Device device, DType dtype) {

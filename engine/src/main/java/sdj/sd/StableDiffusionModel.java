@@ -74,6 +74,25 @@ public final class StableDiffusionModel {
     }
 
     /**
+     * The heap the CPU model built from {@code stateDict} needs for its weights: fp32 tensors of the
+     * networks are read in place from the mapped file (0 bytes); fp16/bf16, strided or unaligned ones
+     * become fp32 heap copies. Keys outside the three networks (EMA weights) and integer buffers
+     * (CLIP's position_ids) are never taken.
+     */
+    public static long cpuHeapBytesOfWeights(Map<String, Tensor> stateDict) {
+        long bytes = 0;
+        for (Map.Entry<String, Tensor> e : stateDict.entrySet()) {
+            String k = e.getKey();
+            boolean network = k.startsWith(UNetModel.PREFIX + ".") || k.startsWith(AutoencoderKL.PREFIX + ".")
+                    || k.startsWith(ClipTextModel.PREFIX + ".");
+            if (network && e.getValue().dtype().isFloating()) {
+                bytes += ParameterStore.cpuHeapBytes(e.getValue());
+            }
+        }
+        return bytes;
+    }
+
+    /**
      * This model's weights on {@code device} stored as {@code dtype}, e.g.
      * {@code model.to(Device.CUDA, DType.F16)}: a new model with new parameter handles (the same
      * adapters and trainable names); this one is left as it is. To keep the handles, {@link #moveTo}.

@@ -1,5 +1,7 @@
 package sdj.tensor;
 
+import java.lang.foreign.MemorySegment;
+
 import java.util.Arrays;
 import sdj.ops.Binary;
 import sdj.ops.MatMul;
@@ -279,6 +281,13 @@ public final class Tensor {
         if (heap != null && isContiguous()) {
             System.arraycopy(heap, (int) offset, out, 0, out.length);
             return out;
+        }
+        if (heap == null && storage.dtype() == DType.F32) {
+            MappedCopies.record(out.length); // an fp32 tensor outside the heap: a weight read from a mapped file
+            if (isContiguous()) {
+                MemorySegment.copy(storage.segment(), Storage.F32, 4 * offset, out, 0, out.length);
+                return out;
+            }
         }
         Elements.gatherFloats(storage, shape, strides, offset, out);
         return out;

@@ -76,6 +76,8 @@ public final class BenchCommand implements Command {
         o.addOption(Option.builder().longOpt("sampler").hasArg().desc("txt2img: sampler (default ddim)").build());
         o.addOption(Option.builder().longOpt("W").hasArg().desc("txt2img: width (default 512)").build());
         o.addOption(Option.builder().longOpt("H").hasArg().desc("txt2img: height (default 512)").build());
+        o.addOption(Option.builder().longOpt("ckpt").hasArg().desc("txt2img: load this checkpoint instead of random"
+                + " weights (the load counts in the time to first step)").build());
         o.addOption(Option.builder().longOpt("vocab").hasArg().desc("txt2img: CLIP BPE vocabulary (default: found"
                 + " as for txt2img)").build());
         o.addOption(Option.builder().longOpt("seconds").hasArg().desc("minimum timed seconds (default 3)").build());
@@ -197,17 +199,22 @@ public final class BenchCommand implements Command {
         if (placement.device() == Device.CUDA) {
             System.out.println("device: " + GpuBenches.describe());
         }
-        StableDiffusion sd = new StableDiffusion(
-                StableDiffusionModel.random(configs, 1, placement.device(), placement.dtype()), tokenizer);
+        String ckpt = cmd.getOptionValue("ckpt");
+        java.util.concurrent.Callable<StableDiffusion> load = ckpt == null
+                ? () -> new StableDiffusion(StableDiffusionModel.random(configs, 1, placement.device(), placement.dtype()),
+                        tokenizer)
+                : () -> StableDiffusion.load(VerifyCommand.existing(ckpt, "--ckpt"), configs, tokenizer, placement.device(),
+                        placement.dtype());
         int steps = Flags.intOpt(cmd, "steps", 50);
         int w = Flags.intOpt(cmd, "W", 512);
         int h = Flags.intOpt(cmd, "H", 512);
         String sampler = cmd.getOptionValue("sampler", "ddim");
         GenerationRequest request = GenerationRequest.txt2img("a photograph of an astronaut riding a horse")
                 .withSampler(sampler, false).withSize(w, h).withSteps(steps, 7.5f, 42);
-        Txt2ImgBench.Result r = Txt2ImgBench.run(sd, request, Flags.intOpt(cmd, "runs", 2));
-        System.out.println(r.describe(String.format(Locale.ROOT, "txt2img %dx%d, %d %s steps with CFG 7.5, random weights,"
-                + " %s", w, h, steps, sampler, placement.label())));
+        Txt2ImgBench.Result r = Txt2ImgBench.run(load, request, Flags.intOpt(cmd, "runs", 2));
+        System.out.println(r.describe(String.format(Locale.ROOT, "txt2img %dx%d, %d %s steps with CFG 7.5, %s,"
+                + " %s", w, h, steps, sampler, ckpt == null ? "random weights" : ckpt, placement.label())));
+        System.out.println(r.describeStartAndMemory());
         System.out.println(Txt2ImgBench.PEERS);
         return 0;
     }

@@ -16,7 +16,9 @@ import sdj.backend.cpu.Parallel;
 import sdj.backend.cuda.Cuda;
 import sdj.image.Images;
 import sdj.image.PngWriter;
+import sdj.io.StateDicts;
 import sdj.sd.ModelConfigs;
+import sdj.sd.StableDiffusionModel;
 import sdj.sd.clip.ClipTokenizer;
 import sdj.sd.lora.LoraRequest;
 import sdj.sd.pipeline.A1111Parameters;
@@ -116,7 +118,9 @@ abstract class GenerateCommand implements Command {
             return;
         }
         int threads = cmd.hasOption("threads") ? Flags.intOpt(cmd, "threads", Parallel.threads()) : Parallel.threads();
-        String refusal = SizeCheck.refusal(model.configs(), r, vaeTiling(cmd), Files.size(model.checkpoint()),
+        // the weights' share: what the file's tensors take on the heap (fp32 ones are read in place from the map)
+        long weightBytes = StableDiffusionModel.cpuHeapBytesOfWeights(StateDicts.load(model.checkpoint()));
+        String refusal = SizeCheck.refusal(model.configs(), r, vaeTiling(cmd), weightBytes,
                 Runtime.getRuntime().maxMemory(), threads);
         if (refusal != null) {
             throw new UserError(refusal);

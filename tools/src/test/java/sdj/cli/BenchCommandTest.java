@@ -25,6 +25,36 @@ class BenchCommandTest {
         assertRate(4, seconds, Double.parseDouble(m.group(2)), 0.005, "steps/s");
         assertRate(1, seconds, Double.parseDouble(m.group(3)), 0.0005, "images/s");
         assertTrue(run.out().contains(sdj.bench.Txt2ImgBench.PEERS), run.out());
+        assertStartAndMemory(run.out(), false);
+    }
+
+    private static final Pattern START = Pattern.compile("time to first step (\\d+\\.\\d{2}) s \\(load (\\d+\\.\\d{2}) s\\),"
+            + " peak resident memory (\\d+\\.\\d{2}) GiB; weights: (\\d+\\.\\d) MiB read in place from the file,"
+            + " (\\d+\\.\\d) MiB on the heap");
+
+    /**
+     * The load is part of the time to the first step; the peak resident set holds at least a JVM's heap
+     * in use; random weights are heap arrays, an fp32 checkpoint's are read in place.
+     */
+    private static void assertStartAndMemory(String out, boolean fromFile) {
+        Matcher m = START.matcher(out);
+        assertTrue(m.find(), out);
+        assertTrue(Double.parseDouble(m.group(1)) >= Double.parseDouble(m.group(2)), m.group());
+        assertTrue(Double.parseDouble(m.group(3)) >= 0.01, m.group()); // CliRun's JVM: well over 10 MiB resident
+        // sd-tiny's weights (about 65 MiB) are all on one side
+        assertEquals("0.0", fromFile ? m.group(5) : m.group(4), m.group());
+        assertTrue(Double.parseDouble(fromFile ? m.group(4) : m.group(5)) > 1, m.group());
+    }
+
+    @Test
+    void txt2imgWithACheckpointTimesItsLoad() {
+        String ckpt = java.nio.file.Path.of(System.getProperty("sdj.shared", "../../shared"), "testdata", "sd-tiny",
+                "model.ckpt").toString();
+        CliRun run = CliRun.sdj("bench", "txt2img", "--config", "../models/sd-tiny.json", "--ckpt", ckpt, "--vocab",
+                "../models/clip/bpe_simple_vocab_16e6.txt.gz", "--steps", "2", "--W", "64", "--H", "64", "--runs", "1");
+        assertEquals(0, run.status(), run.err());
+        assertTrue(run.out().contains("txt2img 64x64, 2 ddim steps with CFG 7.5, " + ckpt + ", cpu: "), run.out());
+        assertStartAndMemory(run.out(), true);
     }
 
     private static final Pattern TRAIN = Pattern.compile("UNet training step \\(model_channels 32, context 64\\), random"

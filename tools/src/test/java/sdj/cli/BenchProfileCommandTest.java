@@ -19,7 +19,8 @@ class BenchProfileCommandTest {
         CliRun run = CliRun.sdj("bench", "unet-train", "--config", "../models/sd-tiny.json", "--latent", "16", "--batch",
                 "1", "--profile-json", json.toString());
         assertEquals(0, run.status(), run.err());
-        assertTrue(run.out().contains("| op type | calls | time s | share | GFLOP | GFLOP/s | % of peak | GB moved | GB/s |"),
+        assertTrue(run.out().contains("| op type | calls | time s | share | GFLOP | GFLOP/s | % of peak | GB moved | GB/s | MiB"
+                + " allocated |"),
                 run.out());
         assertTrue(run.out().contains("| conv backward |") && run.out().contains("| attention backward |"), run.out());
 

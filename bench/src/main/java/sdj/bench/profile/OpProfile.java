@@ -8,10 +8,12 @@ import java.util.function.Supplier;
 import sdj.tensor.Profiling;
 
 /**
- * Time, FLOPs and bytes of every backend op of one measured piece of work (a UNet forward, a training
+ * Time, FLOPs, bytes moved and heap bytes allocated of every backend op of one measured piece of work (a UNet forward, a training
  * step), per op type and LDM module. {@link #measure} installs a {@link ProfilingBackend} for the
  * duration; ops nested in another op (a backend calling tensor ops inside its kernel) count in the
- * outer op only. Ops are expected to be issued from one thread at a time, as sdj's models do.
+ * outer op only. Ops are expected to be issued from one thread at a time, as sdj's models do; an op's
+ * allocation is what all threads allocated on the heap while it ran (its workers' included), so work
+ * on other threads at the same time would be charged to it too.
  */
 public final class OpProfile {
     /** One (op type, module) cell; module null for ops outside every named module. */
@@ -24,6 +26,7 @@ public final class OpProfile {
         long nanos;
         double flops;
         double bytes;
+        long allocated;
 
         public long calls() {
             return calls;
@@ -40,10 +43,15 @@ public final class OpProfile {
         public double bytes() {
             return bytes;
         }
+
+        public long allocatedBytes() {
+            return allocated;
+        }
     }
 
     private final Map<Key, Cell> cells = new HashMap<>();
     private final ThreadLocal<int[]> depth = ThreadLocal.withInitial(() -> new int[1]);
+    private final ThreadLocal<long[]> allocatedAtStart = ThreadLocal.withInitial(() -> new long[1]);
     private long wallNanos;
 
     /** Runs work with every op profiled; its wall time is the whole the shares are of. */
@@ -67,8 +75,16 @@ public final class OpProfile {
 
     /** Opens an op; returns its start time. */
     long begin() {
-        depth.get()[0]++;
+        if (depth.get()[0]++ == 0) {
+            allocatedAtStart.get()[0] = allocatedBytes();
+        }
         return System.nanoTime();
+    }
+
+    /** Heap bytes allocated so far by all live threads (the caller and the kernel's workers). */
+    static long allocatedBytes() {
+        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())
+                .getTotalThreadAllocatedBytes();
     }
 
     /**
@@ -82,6 +98,7 @@ public final class OpProfile {
         if (d[0] > 0) {
             return;
         }
+        long allocated = allocatedBytes() - allocatedAtStart.get()[0];
         String backwardOf = Profiling.currentBackward();
         String charged = backwardOf == null ? type : OpTypes.backwardOf(backwardOf);
         Key key = new Key(charged, Profiling.currentModule());
@@ -91,6 +108,7 @@ public final class OpProfile {
             c.nanos += nanos;
             c.flops += flops;
             c.bytes += bytes;
+            c.allocated += allocated;
         }
     }
 
@@ -140,6 +158,7 @@ public final class OpProfile {
         long nanos;
         double flops;
         double bytes;
+        long allocated;
 
         Row(String type, String module) {
             this.type = type;
@@ -151,6 +170,7 @@ public final class OpProfile {
             nanos += c.nanos;
             flops += c.flops;
             bytes += c.bytes;
+            allocated += c.allocated;
         }
 
         public String type() {
@@ -175,6 +195,11 @@ public final class OpProfile {
 
         public double bytes() {
             return bytes;
+        }
+
+        /** Heap bytes allocated while the row's ops ran. */
+        public long allocatedBytes() {
+            return allocated;
         }
     }
 }

@@ -27,12 +27,13 @@ public final class ProfileReport {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "profile: %.3f s profiled wall time, %.1f GFLOP counted, fp32 peak %.0f GFLOP/s%n%n",
                 wall, totalFlops() / 1e9, peakGflops));
-        sb.append("| op type | calls | time s | share | GFLOP | GFLOP/s | % of peak | GB moved | GB/s |\n");
-        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        sb.append("| op type | calls | time s | share | GFLOP | GFLOP/s | % of peak | GB moved | GB/s | MiB allocated |\n");
+        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (OpProfile.Row r : profile.byType()) {
-            sb.append(String.format(Locale.ROOT, "| %s | %d | %.3f | %.1f%% | %.2f | %.1f | %.1f%% | %.3f | %.1f |%n", r.type(),
-                    r.calls(), r.seconds(), share(r, wall), r.flops() / 1e9, rate(r), 100 * rate(r) / peakGflops,
-                    r.bytes() / 1e9, r.seconds() > 0 ? r.bytes() / 1e9 / r.seconds() : 0));
+            sb.append(String.format(Locale.ROOT, "| %s | %d | %.3f | %.1f%% | %.2f | %.1f | %.1f%% | %.3f | %.1f | %.1f |%n",
+                    r.type(), r.calls(), r.seconds(), share(r, wall), r.flops() / 1e9, rate(r), 100 * rate(r) / peakGflops,
+                    r.bytes() / 1e9, r.seconds() > 0 ? r.bytes() / 1e9 / r.seconds() : 0,
+                    r.allocatedBytes() / (double) (1 << 20)));
         }
         List<OpProfile.Row> byLayer = profile.byLayer();
         sb.append(String.format(Locale.ROOT, "%nslowest %d of %d (layer, op type) rows:%n%n", Math.min(layers, byLayer.size()),
@@ -72,6 +73,7 @@ public final class ProfileReport {
             m.put("share", share(r, wall) / 100);
             m.put("flops", r.flops());
             m.put("bytes", r.bytes());
+            m.put("allocated_bytes", r.allocatedBytes());
             m.put("fraction_of_peak", rate(r) / peakGflops);
             out.add(m);
         }

@@ -112,6 +112,26 @@ class OpProfileTest {
     }
 
     @Test
+    void eachOpIsChargedTheHeapItAllocatedAtLeastItsOutputArray() {
+        OpProfile profile = new OpProfile();
+        long before = OpProfile.allocatedBytes();
+        profile.measure(() -> {
+            try (var g = Autograd.noGrad()) {
+                unet.forward(x, T, context);
+            }
+        });
+        long total = OpProfile.allocatedBytes() - before;
+        // a conv's output is a fresh float[] of batch·32·16·16 values; a linear's of batch·77·32 (to_k)
+        OpProfile.Cell conv = profile.cells().get(new OpProfile.Key("conv", P + "input_blocks.1.0.in_layers.2"));
+        assertTrue(conv.allocatedBytes() >= 4L * BATCH * 32 * 16 * 16, "conv allocated " + conv.allocatedBytes());
+        String toK = P + "input_blocks.1.1.transformer_blocks.0.attn2.to_k";
+        OpProfile.Cell linear = profile.cells().get(new OpProfile.Key("linear", toK));
+        assertTrue(linear.allocatedBytes() >= 4L * BATCH * TOKENS * 32, "linear allocated " + linear.allocatedBytes());
+        long charged = profile.byType().stream().mapToLong(OpProfile.Row::allocatedBytes).sum();
+        assertTrue(charged <= total, "ops charged " + charged + " bytes of the " + total + " the forward allocated");
+    }
+
+    @Test
     void backwardOpsAreChargedToTheirOpAndLayer() {
         store.parameters().values().forEach(p -> p.requiresGrad(true));
         try {

@@ -52,7 +52,7 @@ final class CpuBinary {
             }
         } else if (vop == VectorMath.ADD && isRowBias(a, b, outShape)) {
             float[] x = a.floats();
-            float[] bias = b.floats();
+            float[] bias = HostWeights.vector(b); // a Linear's or embedding's bias may be read from a mapped file
             int p = bias.length;
             Parallel.range(n / p, 2L * p, (lo, hi) -> VectorMath.addRows(x, bias, out, lo, hi));
         } else if (b.numel() == 1 && Arrays.equals(a.shape(), outShape)) {
@@ -74,10 +74,28 @@ final class CpuBinary {
         return Tensor.of(out, outShape);
     }
 
-    /** b is a bias over a's last dimension: shape [..1.., C] against a of shape [.., C]. */
+    /**
+     * b is a bias over a's trailing dimensions: shape [..1.., D1.., Dk] against a of shape [.., D1.., Dk]
+     * (a Linear's bias over channels, CLIP's position embeddings [N, W] over [B, N, W]).
+     */
     private static boolean isRowBias(Tensor a, Tensor b, int[] outShape) {
         int[] bs = b.shape();
-        return Arrays.equals(a.shape(), outShape) && bs.length > 0 && bs[bs.length - 1] == outShape[outShape.length - 1]
-                && b.numel() == bs[bs.length - 1] && b.numel() > 1;
+        if (!Arrays.equals(a.shape(), outShape) || b.numel() <= 1) {
+            return false;
+        }
+        int lead = 0;
+        while (bs[lead] == 1) {
+            lead++;
+        }
+        int k = bs.length - lead;
+        if (k > outShape.length) {
+            return false;
+        }
+        for (int i = 0; i < k; i++) {
+            if (bs[lead + i] != outShape[outShape.length - k + i]) {
+                return false;
+            }
+        }
+        return true;
     }
 }

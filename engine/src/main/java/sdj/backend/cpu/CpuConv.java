@@ -46,13 +46,13 @@ final class CpuConv {
         int n = xs[0];
         int o = ws[0];
         float[] xv = x.floats();
-        float[] wv = weight.floats();
-        float[] bv = bias == null ? null : bias.floats();
+        Gemm.Operand w = HostWeights.rowMajor(weight, g.rows()); // read in place, also from a mapped checkpoint
+        float[] bv = bias == null ? null : HostWeights.vector(bias);
         int p = g.positions();
         WinogradTiles tiles = ConvAlgorithm.winogradTiles(g, n, g.c, o);
         if (tiles != null) {
-            float[] y = CpuWinograd.conv3x3(tiles, xv, n, g.c, g.h, g.w, wv, o, false, bv);
-            return result(Tensor.of(y, n, o, g.ho, g.wo), x, weight, bias, g, xv, wv, keep);
+            float[] y = CpuWinograd.conv3x3(tiles, xv, n, g.c, g.h, g.w, HostWeights.vector(weight), o, false, bv);
+            return result(Tensor.of(y, n, o, g.ho, g.wo), x, weight, bias, g, xv, w, keep);
         }
         float[] out = new float[n * o * p];
         int inImage = g.c * g.h * g.w;
@@ -60,7 +60,6 @@ final class CpuConv {
         // panels, where the GEMM may transpose the product) go through an im2col matrix.
         boolean patches = !g.isPointwise() && p >= 2 * Gemm.PANEL;
         float[] cols = g.isPointwise() || patches ? null : Scratch.take(g.rows() * p);
-        Gemm.Operand w = Gemm.Operand.rowMajor(wv, 0, g.rows());
         for (int b = 0; b < n; b++) {
             if (patches) {
                 Gemm.sgemm(o, p, g.rows(), w, new ImagePatches(xv, b * inImage, g), out, b * o * p, p, false);
@@ -81,18 +80,19 @@ final class CpuConv {
             }
         }
         Scratch.give(cols);
-        return result(Tensor.of(out, n, o, g.ho, g.wo), x, weight, bias, g, xv, wv, keep);
+        return result(Tensor.of(out, n, o, g.ho, g.wo), x, weight, bias, g, xv, w, keep);
     }
 
     private static Backend.Result result(Tensor y, Tensor x, Tensor weight, Tensor bias, Geometry g, float[] xv,
-            float[] wv, boolean keep) {
+            Gemm.Operand w, boolean keep) {
         if (!keep) {
             return Backend.Result.of(y);
         }
-        return new Backend.Result(y, gy -> backward(gy, x, weight, bias, g, xv, wv));
+        return new Backend.Result(y, gy -> backward(gy, x, weight, bias, g, xv, w));
     }
 
-    private static Tensor[] backward(Tensor gy, Tensor x, Tensor weight, Tensor bias, Geometry g, float[] xv, float[] wv) {
+    private static Tensor[] backward(Tensor gy, Tensor x, Tensor weight, Tensor bias, Geometry g, float[] xv,
+            Gemm.Operand w) {
         int n = x.size(0);
         int o = weight.size(0);
         int p = g.positions();
@@ -104,7 +104,7 @@ final class CpuConv {
         // rotated), so it can take the Winograd path as a whole batch; otherwise it is computed per image below.
         WinogradTiles tiles = x.requiresGrad() ? ConvAlgorithm.winogradTiles(g, n, o, g.c, true) : null;
         if (tiles != null) {
-            gx = CpuWinograd.conv3x3(tiles, gv, n, o, g.h, g.w, wv, g.c, true, null);
+            gx = CpuWinograd.conv3x3(tiles, gv, n, o, g.h, g.w, HostWeights.vector(weight), g.c, true, null);
         }
         boolean colGrad = x.requiresGrad() && tiles == null;
         if (colGrad) {
@@ -115,7 +115,7 @@ final class CpuConv {
         float[] gw = weightTiles == null ? null : WinogradWeightGrad.weightGrad(weightTiles, xv, gv, n, g.c, g.h, g.w, o, 0);
         boolean colWeightGrad = weight.requiresGrad() && weightTiles == null;
         if (colWeightGrad) {
-            gw = new float[wv.length];
+            gw = new float[Math.toIntExact(weight.numel())];
         }
         float[] cols = g.isPointwise() || (!colWeightGrad && !colGrad) ? null : Scratch.take(rows * p);
         for (int b = 0; b < n; b++) {
@@ -132,7 +132,7 @@ final class CpuConv {
                 Gemm.sgemm(o, rows, p, gOut, colT, gw, 0, rows, true);
             }
             if (colGrad) {
-                Gemm.Operand wT = Gemm.Operand.rowMajor(wv, 0, rows).t();
+                Gemm.Operand wT = w.t();
                 if (g.isPointwise()) {
                     Gemm.sgemm(rows, p, o, wT, gOut, gx, b * inImage, p, false);
                 } else {

@@ -12,14 +12,15 @@ final class CpuLookup {
         long[] idx = ids.toLongArray();
         int vocab = weight.size(0);
         int d = weight.size(1);
-        float[] w = weight.floats();
+        // rows are copied from where the table is: the heap, or in place from a mapped checkpoint
+        Tensor w = weight.isContiguous() ? HostWeights.readable(weight) : Tensor.of(weight.toFloatArray(), weight.shape());
         float[] out = new float[idx.length * d];
         for (int i = 0; i < idx.length; i++) {
             if (idx[i] < 0 || idx[i] >= vocab) {
                 throw new IndexOutOfBoundsException("token id " + idx[i] + " outside the embedding table of " + vocab
                         + " rows");
             }
-            System.arraycopy(w, (int) idx[i] * d, out, i * d, d);
+            HostWeights.copyRow(w, idx[i], d, out, i * d);
         }
         int[] ishape = ids.shape();
         int[] oshape = java.util.Arrays.copyOf(ishape, ishape.length + 1);
@@ -30,7 +31,7 @@ final class CpuLookup {
         }
         return new Backend.Result(y, gy -> {
             float[] g = gy.floats();
-            float[] gw = new float[w.length];
+            float[] gw = new float[Math.toIntExact(weight.numel())];
             for (int i = 0; i < idx.length; i++) {
                 int row = (int) idx[i] * d;
                 for (int j = 0; j < d; j++) {

@@ -1,7 +1,6 @@
 package sdj.backend.cpu;
 
 import java.util.Arrays;
-import sdj.tensor.DType;
 import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
 
@@ -19,10 +18,13 @@ final class CpuMatMul {
             return product(x, wt, null);
         }
         // The GEMM adds into output rows that start as the bias: no second output array and pass for "+ b".
-        return product(x, wt, bias.toFloatArray());
+        return product(x, wt, HostWeights.vector(bias));
     }
 
-    /** The raw product plus, when given, rowBias (length n) on every output row. */
+    /**
+     * The raw product plus, when given, rowBias (length n) on every output row. Operands are read in
+     * place, from the heap or (weights of a memory-mapped checkpoint) from their segment.
+     */
     static Tensor product(Tensor a, Tensor b, float[] rowBias) {
         if (b.dim() == 2 && a.dim() > 2) {
             int[] outShape = a.shape();
@@ -30,8 +32,8 @@ final class CpuMatMul {
             Tensor a2 = a.reshape(-1, a.size(-1));
             return product(a2, b, rowBias).reshape(outShape);
         }
-        a = heapF32(a);
-        b = heapF32(b);
+        a = HostWeights.readable(a);
+        b = HostWeights.readable(b);
         int m = a.size(-2);
         int k = a.size(-1);
         int n = b.size(-1);
@@ -52,8 +54,8 @@ final class CpuMatMul {
         Tensor be = b.expand(concat(batchShape, k, n));
         int[] aStrides = ae.strides();
         int[] bStrides = be.strides();
-        float[] ad = a.storage().heapFloats();
-        float[] bd = b.storage().heapFloats();
+        Tensor as = a;
+        Tensor bs = b;
         int r = batchShape.length;
         long flops = 2L * m * n * k;
         Gemm.BatchBody body = i -> {
@@ -66,8 +68,8 @@ final class CpuMatMul {
                 aOff += (long) idx * aStrides[d];
                 bOff += (long) idx * bStrides[d];
             }
-            Gemm.sgemm(m, n, k, new Gemm.Operand(ad, (int) aOff, aStrides[r], aStrides[r + 1]),
-                    new Gemm.Operand(bd, (int) bOff, bStrides[r], bStrides[r + 1]), out, i * m * n, n, rowBias != null);
+            Gemm.sgemm(m, n, k, HostWeights.operand(as, aOff, aStrides[r], aStrides[r + 1]),
+                    HostWeights.operand(bs, bOff, bStrides[r], bStrides[r + 1]), out, i * m * n, n, rowBias != null);
         };
         if (batch > 1 && flops < 50_000_000L) {
             Gemm.batched(batch, flops, body);
@@ -77,11 +79,6 @@ final class CpuMatMul {
             }
         }
         return Tensor.of(out, outShape);
-    }
-
-    /** The tensor itself when it lives in an fp32 heap array (any strides), else a contiguous fp32 copy. */
-    private static Tensor heapF32(Tensor t) {
-        return t.storage().heapFloats() != null && t.dtype() == DType.F32 ? t : Tensor.of(t.toFloatArray(), t.shape());
     }
 
     private static int[] concat(int[] batch, int r, int c) {

@@ -73,8 +73,8 @@ final class CpuNorm {
     private static Backend.Result normalise(Tensor x, int rows, int rowLen, Tensor weight, Tensor bias, float eps,
             int spatial, int channelsPerRow, int groups, boolean keep, boolean silu) {
         float[] xv = x.floats();
-        float[] gamma = weight == null ? null : weight.floats();
-        float[] beta = bias == null ? null : bias.floats();
+        float[] gamma = weight == null ? null : HostWeights.vector(weight);
+        float[] beta = bias == null ? null : HostWeights.vector(bias);
         float[] out = new float[xv.length];
         // x̂ is only needed by the backward; inference does not keep it
         float[] xhat = keep ? new float[xv.length] : null;

@@ -1,5 +1,8 @@
 package sdj.backend.cpu;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -12,7 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
  * (4 rows × 3 vectors = 12 accumulators). Larger tiles (6×2, 8×2, 4×4 vectors) measured 3–10× slower:
  * C2 stops inlining the Vector API calls in the bigger loop body and the vectors get boxed. Operands are addressed by (offset, row stride, column stride), so transposed views
  * cost nothing: the packing absorbs the layout. Short, wide products (the 77-token context
- * projections) split the columns instead.
+ * projections) split the columns instead. An operand may also live in a {@link MemorySegment} (a weight
+ * used in place from a memory-mapped checkpoint): only the packing reads it, so the micro-kernels and
+ * the results are the same as for a heap copy.
  */
 public final class Gemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -29,15 +34,35 @@ public final class Gemm {
     private Gemm() {
     }
 
-    /** A strided matrix operand: element (r, c) lives at data[off + r*rs + c*cs]. */
-    public record Operand(float[] data, int off, int rs, int cs) {
+    /** Little-endian fp32 elements of a segment operand (checkpoint files are little-endian). */
+    static final ValueLayout.OfFloat SEGMENT_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * A strided matrix operand: element (r, c) lives at data[off + r*rs + c*cs], or, when data is null,
+     * at float index off + r*rs + c*cs of the segment.
+     */
+    public record Operand(float[] data, MemorySegment segment, int off, int rs, int cs) {
+        public Operand(float[] data, int off, int rs, int cs) {
+            this(data, null, off, rs, cs);
+        }
+
         public static Operand rowMajor(float[] data, int off, int cols) {
             return new Operand(data, off, cols, 1);
         }
 
+        /** Little-endian fp32 elements read in place from a segment (e.g. a memory-mapped weight). */
+        public static Operand inSegment(MemorySegment segment, int off, int rs, int cs) {
+            return new Operand(null, segment, off, rs, cs);
+        }
+
         /** The same storage read as its transpose. */
         public Operand t() {
-            return new Operand(data, off, cs, rs);
+            return new Operand(data, segment, off, cs, rs);
+        }
+
+        /** Element at float index i of the storage. */
+        float at(int i) {
+            return data != null ? data[i] : segment.getAtIndex(SEGMENT_FLOAT, i);
         }
     }
 
@@ -170,6 +195,8 @@ public final class Gemm {
 
     private static final ThreadLocal<float[]> PACK_A = ThreadLocal.withInitial(() -> new float[MC * KC]);
     private static final ThreadLocal<float[]> PACK_B = ThreadLocal.withInitial(() -> new float[0]);
+    /** One run of up to KC elements along k, copied in bulk out of a segment operand before packing. */
+    private static final ThreadLocal<float[]> SEGMENT_RUN = ThreadLocal.withInitial(() -> new float[KC]);
 
     /**
      * Rows [m0, m1) × packed-B columns [j0, j1) of the block at (jc, pc): packs A per MC rows into
@@ -177,7 +204,7 @@ public final class Gemm {
      */
     private static void macro(int m0, int m1, int j0, int j1, int jc, int pc, int kc, Operand a, float[] pb, float[] c,
             int cOff, int ldc) {
-        if (j1 - j0 <= NR && a.cs == 1) {
+        if (j1 - j0 <= NR && a.cs == 1 && a.data != null) {
             directA(m0, m1, j0, j1, jc, pc, kc, a, pb, c, cOff, ldc);
             return;
         }
@@ -235,6 +262,10 @@ public final class Gemm {
 
     /** Packs A[ic:ic+mc, pc:pc+kc] as MR-row panels, k-major inside a panel, zero-padded rows. */
     private static void packA(Operand a, int ic, int mc, int pc, int kc, float[] dst) {
+        if (a.data == null) {
+            packASegment(a, ic, mc, pc, kc, dst);
+            return;
+        }
         float[] src = a.data;
         for (int ir = 0; ir < mc; ir += MR) {
             int base = ir * kc;
@@ -255,10 +286,58 @@ public final class Gemm {
     }
 
     /**
+     * {@link #packA} reading A from its segment: the same panels. A row contiguous along k (a conv
+     * weight) is copied in bulk into a small buffer first: element-wise segment reads cost ~25% of a
+     * UNet forward's time (each weight is packed once per image and column block).
+     */
+    private static void packASegment(Operand a, int ic, int mc, int pc, int kc, float[] dst) {
+        if (a.cs == 1) {
+            float[] run = SEGMENT_RUN.get();
+            for (int ir = 0; ir < mc; ir += MR) {
+                int base = ir * kc;
+                int rows = Math.min(MR, mc - ir);
+                for (int r = 0; r < MR; r++) {
+                    if (r >= rows) {
+                        for (int p = 0; p < kc; p++) {
+                            dst[base + p * MR + r] = 0f;
+                        }
+                        continue;
+                    }
+                    MemorySegment.copy(a.segment, SEGMENT_FLOAT, 4L * (a.off + (ic + ir + r) * a.rs + pc), run, 0, kc);
+                    for (int p = 0; p < kc; p++) {
+                        dst[base + p * MR + r] = run[p];
+                    }
+                }
+            }
+            return;
+        }
+        for (int ir = 0; ir < mc; ir += MR) {
+            int base = ir * kc;
+            int rows = Math.min(MR, mc - ir);
+            for (int r = 0; r < MR; r++) {
+                if (r >= rows) {
+                    for (int p = 0; p < kc; p++) {
+                        dst[base + p * MR + r] = 0f;
+                    }
+                    continue;
+                }
+                int s = a.off + (ic + ir + r) * a.rs + pc * a.cs;
+                for (int p = 0; p < kc; p++, s += a.cs) {
+                    dst[base + p * MR + r] = a.at(s);
+                }
+            }
+        }
+    }
+
+    /**
      * Packs B[pc:pc+kc, jc+j0:jc+j1] as NR-column panels (j0 a multiple of NR), k-major inside a
      * panel, zero-padded columns; panel jr lands at dst[jr*kc], so threads can pack disjoint panels.
      */
     private static void packB(Operand b, int pc, int kc, int jc, int j0, int nc, float[] dst) {
+        if (b.data == null) {
+            packBSegment(b, pc, kc, jc, j0, nc, dst);
+            return;
+        }
         float[] src = b.data;
         for (int jr = j0; jr < nc; jr += NR) {
             int base = jr * kc;
@@ -293,6 +372,41 @@ public final class Gemm {
                     }
                     for (int j = cols; j < NR; j++) {
                         dst[d + j] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@link #packB} reading B from its segment: the same panels (runs along k or along a row copied in bulk). */
+    private static void packBSegment(Operand b, int pc, int kc, int jc, int j0, int nc, float[] dst) {
+        MemorySegment src = b.segment;
+        for (int jr = j0; jr < nc; jr += NR) {
+            int base = jr * kc;
+            int cols = Math.min(NR, nc - jr);
+            for (int j = cols; j < NR; j++) {
+                for (int p = 0; p < kc; p++) {
+                    dst[base + p * NR + j] = 0f;
+                }
+            }
+            if (b.rs == 1 && b.cs != 1) { // a transposed row-major weight (Wᵀ of a Linear): k is contiguous
+                float[] run = SEGMENT_RUN.get();
+                for (int j = 0; j < cols; j++) {
+                    MemorySegment.copy(src, SEGMENT_FLOAT, 4L * (b.off + pc + (jc + jr + j) * b.cs), run, 0, kc);
+                    for (int p = 0; p < kc; p++) {
+                        dst[base + p * NR + j] = run[p];
+                    }
+                }
+                continue;
+            }
+            for (int p = 0; p < kc; p++) {
+                int d = base + p * NR;
+                int s = b.off + (pc + p) * b.rs + (jc + jr) * b.cs;
+                if (b.cs == 1) {
+                    MemorySegment.copy(src, SEGMENT_FLOAT, 4L * s, dst, d, cols);
+                } else {
+                    for (int j = 0; j < cols; j++) {
+                        dst[d + j] = src.getAtIndex(SEGMENT_FLOAT, s + j * b.cs);
                     }
                 }
             }

@@ -3,6 +3,8 @@ package sdj.backend.cpu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -146,6 +148,43 @@ class GemmTest {
         } finally {
             Parallel.setThreads(saved);
         }
+    }
+
+    @Test
+    void operandsReadFromANativeSegmentGiveTheArraysResultsBitForBit() {
+        // the shapes of sizesCrossingTheCacheBlocks: packed A and B, transposed B (a Linear's Wᵀ), the
+        // transposed product for few columns (the segment operand then becomes A), one column panel
+        // (where an array A is read in place but a segment A is packed)
+        int[][] shapes = {{97, 300, 300}, {300, 97, 33}, {33, 4200, 300}, {300, 17, 40}, {257, 40, 600}, {9, 48, 300},
+            {128, 1000, 200}, {37, 320, 70}};
+        for (int[] sh : shapes) {
+            int m = sh[0];
+            int n = sh[1];
+            int k = sh[2];
+            for (int variant = 0; variant < 4; variant++) {
+                boolean trans = variant % 2 == 1;
+                boolean segmentIsA = variant >= 2;
+                float[] av = random(6, m * k + 4);
+                float[] bv = random(7, k * n + 4);
+                Gemm.Operand a = operand(av, m, k, segmentIsA && trans);
+                Gemm.Operand b = operand(bv, k, n, !segmentIsA && trans);
+                float[] expected = new float[m * n];
+                Gemm.sgemm(m, n, k, a, b, expected, 0, n, false);
+                float[] got = new float[m * n];
+                try (Arena arena = Arena.ofShared()) { // the GEMM's worker threads read it
+                    Gemm.Operand onSegment = inSegment(arena, segmentIsA ? a : b);
+                    Gemm.sgemm(m, n, k, segmentIsA ? onSegment : a, segmentIsA ? b : onSegment, got, 0, n, false);
+                }
+                assertArrayEquals(expected, got, m + "x" + n + "x" + k + " variant " + variant);
+            }
+        }
+    }
+
+    /** The same operand with its array copied into native memory (as a mapped checkpoint's weight). */
+    private static Gemm.Operand inSegment(Arena arena, Gemm.Operand o) {
+        MemorySegment seg = arena.allocate(4L * o.data().length, 4);
+        MemorySegment.copy(o.data(), 0, seg, Gemm.SEGMENT_FLOAT, 0, o.data().length);
+        return Gemm.Operand.inSegment(seg, o.off(), o.rs(), o.cs());
     }
 
     private static float[] product(int m, int n, int k) {
