@@ -47,8 +47,7 @@ public final class EvaluateCommand extends GenerateCommand {
 
     @Override
     public Options options() {
-        Options o = commonOptions();
-        o.getOption("prompt").setRequired(false);
+        Options o = commonOptions(false);
         o.getOption("prompt").setDescription("not used: the prompts come from --caption and the attribute lists");
         o.addOption(Option.builder().longOpt("count").hasArg().argName("N")
                 .desc("images to draw and score (default " + DEFAULT_COUNT + ")").build());

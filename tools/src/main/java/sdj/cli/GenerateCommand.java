@@ -37,8 +37,13 @@ import sdj.tensor.Device;
 abstract class GenerateCommand implements Command {
     /** Flags both commands take. */
     Options commonOptions() {
+        return commonOptions(true);
+    }
+
+    /** As above; {@code promptRequired} false for a command whose prompts come from elsewhere. */
+    Options commonOptions(boolean promptRequired) {
         Options o = new Options();
-        o.addOption(Option.builder().longOpt("prompt").hasArg().required().desc("what to draw").build());
+        o.addOption(Option.builder().longOpt("prompt").hasArg().required(promptRequired).desc("what to draw").build());
         o.addOption(Option.builder().longOpt("negative-prompt").hasArg().desc("what to steer away from (default empty)")
                 .build());
         o.addOption(Option.builder().longOpt("ckpt").hasArg().desc("checkpoint (default " + ModelChoice.SD_V1_4

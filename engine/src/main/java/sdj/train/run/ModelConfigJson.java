@@ -52,6 +52,7 @@ public final class ModelConfigJson {
         m.put("z_channels", v.zChannels());
         m.put("embed_dim", v.embedDim());
         m.put("double_z", v.doubleZ());
+        m.put("norm_num_groups", v.normNumGroups());
         return m;
     }
 
