@@ -61,6 +61,12 @@ public final class EvaluateCommand extends GenerateCommand {
         return o;
     }
 
+    /** The shapes models' size, sampler, steps and scale, whichever shapes model draws. */
+    @Override
+    boolean shapesDefaults(ModelChoice model) {
+        return true;
+    }
+
     @Override
     String defaultOutdir() {
         return null;
@@ -82,8 +88,7 @@ public final class EvaluateCommand extends GenerateCommand {
             throw new UserError(e.getMessage());
         }
         ModelChoice model = ModelChoice.of(cmd);
-        int size = model.embedded() ? ModelChoice.EMBEDDED_SIZE : 512;
-        GenerationRequest base = baseRequest(cmd, model, size, size);
+        GenerationRequest base = baseRequest(cmd, model, ModelChoice.EMBEDDED_SIZE, ModelChoice.EMBEDDED_SIZE);
         StableDiffusion sd = loadModel(cmd, model);
         Path out = cmd.hasOption("outdir") ? Path.of(cmd.getOptionValue("outdir")) : null;
         if (out != null) {

@@ -90,7 +90,7 @@ abstract class GenerateCommand implements Command {
      * sampler, the steps and the guidance scale.
      */
     GenerationRequest baseRequest(CommandLine cmd, ModelChoice model, int defaultW, int defaultH) {
-        boolean own = model.embedded();
+        boolean own = shapesDefaults(model);
         int w = Flags.intOpt(cmd, "W", defaultW);
         int h = Flags.intOpt(cmd, "H", defaultH);
         if (w % 8 != 0 || h % 8 != 0 || w <= 0 || h <= 0) {
@@ -107,6 +107,11 @@ abstract class GenerateCommand implements Command {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
+    }
+
+    /** Whether the embedded model's sampling defaults apply (it draws, or the command is made for such models). */
+    boolean shapesDefaults(ModelChoice model) {
+        return model.embedded();
     }
 
     /** The tiling --vae-tiling asks for, or null. */
