@@ -1,0 +1,42 @@
+package sdj.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import sdj.image.Images;
+import sdj.shapes.ShapeClassifier;
+
+/** The README's first command draws with the embedded model when there is no checkpoint. */
+class EmbeddedModelFirstCommandTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void theFirstCommandDrawsWithTheEmbeddedModelWhenThereIsNoCheckpoint() throws Exception {
+        Assumptions.assumeFalse(Files.exists(Path.of("../models/sd-v1-4.ckpt")), "SD v1.4 is present: it draws instead");
+        String oldRoot = System.getProperty("sdj.root");
+        System.setProperty("sdj.root", "..");
+        try {
+            CliRun r = CliRun.sdj("txt2img", "--prompt", "a red circle on a blue background", "--outdir", tmp.toString());
+            assertEquals(0, r.status(), r.err());
+            assertTrue(r.err().contains("drawing with sdj's own small model models/sdj-shapes.safetensors"), r.err());
+            Path png = Path.of(r.out().strip());
+            BufferedImage image = Images.load(png);
+            assertEquals(64, image.getWidth());
+            // this seed draws a red shape on black: the colour is right, the background is the model's weak point
+            assertEquals("red", ShapeClassifier.classify(image).colour());
+        } finally {
+            if (oldRoot == null) {
+                System.clearProperty("sdj.root");
+            } else {
+                System.setProperty("sdj.root", oldRoot);
+            }
+        }
+    }
+}
