@@ -53,7 +53,9 @@ class Img2ImgTest {
         try (var g = Autograd.noGrad()) {
             roundTrip = sd.model().vae().decode(sd.model().vae().encodeMean(init)).toFloatArray();
         }
-        assertArrayEquals(roundTrip, keptByMask, 1e-5f);
+        // the pipeline scales the latents by the scale factor and back (one rounding each) before decoding, and the
+        // decoder carries that to about 1e-5 of pixels near 1.7; a mask that let the new latents through differs by far more
+        assertArrayEquals(roundTrip, keptByMask, 5e-5f);
     }
 
     @Test
