@@ -20,6 +20,7 @@ import sdj.io.Json;
 import sdj.sd.pipeline.GenerationRequest;
 import sdj.sd.pipeline.StableDiffusion;
 import sdj.shapes.Colour;
+import sdj.shapes.EmbeddedModel;
 import sdj.shapes.Shape;
 import sdj.shapes.ShapeScores;
 import sdj.shapes.ShapesDataset;
@@ -88,7 +89,7 @@ public final class EvaluateCommand extends GenerateCommand {
             throw new UserError(e.getMessage());
         }
         ModelChoice model = ModelChoice.of(cmd);
-        GenerationRequest base = baseRequest(cmd, model, ModelChoice.EMBEDDED_SIZE, ModelChoice.EMBEDDED_SIZE);
+        GenerationRequest base = baseRequest(cmd, model, EmbeddedModel.SIZE, EmbeddedModel.SIZE);
         StableDiffusion sd = loadModel(cmd, model);
         Path out = cmd.hasOption("outdir") ? Path.of(cmd.getOptionValue("outdir")) : null;
         if (out != null) {

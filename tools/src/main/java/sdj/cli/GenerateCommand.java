@@ -27,6 +27,7 @@ import sdj.sd.pipeline.ModelHash;
 import sdj.sd.pipeline.SizeCheck;
 import sdj.sd.pipeline.StableDiffusion;
 import sdj.sd.vae.VaeTiling;
+import sdj.shapes.EmbeddedModel;
 import sdj.tensor.Device;
 
 /**
@@ -98,9 +99,9 @@ abstract class GenerateCommand implements Command {
         }
         try {
             return new GenerationRequest(cmd.getOptionValue("prompt"), cmd.getOptionValue("negative-prompt", ""),
-                    cmd.getOptionValue("sampler", own ? ModelChoice.EMBEDDED_SAMPLER : defaultSampler()),
-                    cmd.hasOption("karras"), Flags.intOpt(cmd, "steps", own ? ModelChoice.EMBEDDED_STEPS : 50),
-                    (float) Flags.doubleOpt(cmd, "scale", own ? ModelChoice.EMBEDDED_SCALE : 7.5),
+                    cmd.getOptionValue("sampler", own ? EmbeddedModel.SAMPLER : defaultSampler()),
+                    cmd.hasOption("karras"), Flags.intOpt(cmd, "steps", own ? EmbeddedModel.STEPS : 50),
+                    (float) Flags.doubleOpt(cmd, "scale", own ? EmbeddedModel.SCALE : 7.5),
                     Flags.longOpt(cmd, "seed", 42), w, h,
                     Flags.intOpt(cmd, "n-samples", 1), Flags.intOpt(cmd, "n-iter", 1), Flags.doubleOpt(cmd, "eta", 0),
                     null, 0.75, null);

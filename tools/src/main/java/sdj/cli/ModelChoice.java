@@ -17,18 +17,12 @@ import sdj.shapes.EmbeddedModel;
 record ModelChoice(Path checkpoint, ModelConfigs configs, boolean embedded) {
     static final String SD_V1_4 = "models/sd-v1-4.ckpt";
     static final String EMBEDDED = EmbeddedModel.FILE;
-    static final String EMBEDDED_CONFIG = EmbeddedModel.CONFIG;
-
-    /** The embedded model's image size (its training resolution), sampler, steps and guidance scale. */
-    static final int EMBEDDED_SIZE = EmbeddedModel.SIZE;
-    static final String EMBEDDED_SAMPLER = EmbeddedModel.SAMPLER;
-    static final int EMBEDDED_STEPS = EmbeddedModel.STEPS;
-    static final double EMBEDDED_SCALE = EmbeddedModel.SCALE;
 
     static ModelChoice of(CommandLine cmd) throws IOException {
         if (cmd.hasOption("ckpt")) {
             Path ckpt = VerifyCommand.existing(cmd.getOptionValue("ckpt"), "--ckpt");
-            return new ModelChoice(ckpt, configs(cmd, ckpt, ModelConfigs.SD_V1), false);
+            return new ModelChoice(ckpt, ModelConfigFiles.forCheckpoint(cmd.getOptionValue("config"), ckpt,
+                    ModelConfigs.SD_V1), false);
         }
         Path root = Path.of(System.getProperty("sdj.root", "."));
         Path sd = root.resolve(SD_V1_4);
@@ -37,17 +31,15 @@ record ModelChoice(Path checkpoint, ModelConfigs configs, boolean embedded) {
         }
         Path own = root.resolve(EMBEDDED);
         if (Files.isRegularFile(own)) {
-            return new ModelChoice(own, configs(cmd, own, ModelConfigFiles.read(root.resolve(EMBEDDED_CONFIG))), true);
+            // the file carries its config; the JSON it was trained from is read only for a file without one
+            ModelConfigs configs = ModelConfigFiles.forCheckpoint(cmd.getOptionValue("config"), own, null);
+            return new ModelChoice(own, configs != null ? configs : ModelConfigFiles.read(root.resolve(EmbeddedModel.CONFIG)),
+                    true);
         }
         throw new UserError("no checkpoint at " + sd + ": put the Stable Diffusion v1.4 weights there (sd-v1-4.ckpt, "
                 + "4.27 GB, the CompVis release on Hugging Face: CompVis/stable-diffusion-v-1-4-original) or pass "
                 + "--ckpt FILE (.ckpt or .safetensors of any SD v1.x model); sdj never downloads weights (and sdj's own "
                 + "small model, " + own + ", is missing too: git checkout it)");
-    }
-
-    /** --config, else the config a .safetensors carries in its metadata, else {@code fallback}. */
-    private static ModelConfigs configs(CommandLine cmd, Path checkpoint, ModelConfigs fallback) throws IOException {
-        return ModelConfigFiles.forCheckpoint(cmd.getOptionValue("config"), checkpoint, fallback);
     }
 
     /** The line that says which model draws and how to use SD v1.4 instead (embedded model only). */

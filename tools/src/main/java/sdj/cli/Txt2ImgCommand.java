@@ -4,6 +4,7 @@ import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
 import sdj.sd.pipeline.GenerationRequest;
 import sdj.sd.pipeline.StableDiffusion;
+import sdj.shapes.EmbeddedModel;
 
 /** `sdj txt2img`: images from a prompt, with CompVis txt2img.py's flags and defaults. */
 public final class Txt2ImgCommand extends GenerateCommand {
@@ -30,7 +31,7 @@ public final class Txt2ImgCommand extends GenerateCommand {
     @Override
     public int run(CommandLine cmd) throws Exception {
         ModelChoice model = ModelChoice.of(cmd);
-        int size = model.embedded() ? ModelChoice.EMBEDDED_SIZE : 512;
+        int size = model.embedded() ? EmbeddedModel.SIZE : 512;
         GenerationRequest r = baseRequest(cmd, model, size, size);
         checkSize(cmd, model, r);
         StableDiffusion sd = loadModel(cmd, model);
