@@ -36,8 +36,9 @@ public final class DreamBoothData {
         inst = decodable(inst, config, warnings, "Instance image folder " + config.instanceDir());
         List<TrainingImage> cls = List.of();
         if (config.classDir() != null) {
-            cls = ImageFolder.list(config.classDir(), "Class image folder").stream()
-                    .map(f -> new TrainingImage(f, config.classPrompt())).toList();
+            // kohya's captioned regularization images: a class image's own caption wins over the class prompt
+            cls = Captions.caption(config.classDir(), ImageFolder.list(config.classDir(), "Class image folder"),
+                    config.classPrompt());
             cls = decodable(cls, config, warnings, "Class image folder " + config.classDir());
         }
         return new DreamBoothData(config, inst, cls, List.copyOf(warnings));

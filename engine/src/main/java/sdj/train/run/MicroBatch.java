@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import sdj.ops.F;
 import sdj.random.TorchGenerator;
 import sdj.sd.StableDiffusionModel;
 import sdj.sd.clip.ClipTokenizer;
@@ -36,8 +37,8 @@ final class MicroBatch {
     private final boolean trainTextEncoder;
     private final double captionDropoutRate;
     /**
-     * VAE moments by the batch's files, when the images are the same every epoch (cacheLatents): the encoder
-     * runs once per batch composition; the posterior is still sampled afresh at every step.
+     * VAE moments by image file, when the images are the same every epoch (cacheLatents): a batch goes through
+     * the encoder only while one of its images has not; the posterior is still sampled afresh at every step.
      */
     private final Map<String, Tensor> momentsCache;
     private int encodes;
@@ -74,10 +75,13 @@ final class MicroBatch {
     }
 
     private Tensor moments(Batch batch) {
-        String key = batch.files().toString();
-        Tensor cached = momentsCache == null ? null : momentsCache.get(key);
-        if (cached != null) {
-            return cached;
+        List<String> keys = batch.files().stream().map(Object::toString).toList();
+        if (momentsCache != null && momentsCache.keySet().containsAll(keys)) {
+            List<Tensor> rows = new ArrayList<>(keys.size());
+            for (String key : keys) {
+                rows.add(momentsCache.get(key));
+            }
+            return rows.size() == 1 ? rows.get(0) : F.cat(rows, 0);
         }
         Tensor moments;
         try (var g = Autograd.noGrad()) { // the VAE is frozen
@@ -85,7 +89,9 @@ final class MicroBatch {
         }
         encodes++;
         if (momentsCache != null) {
-            momentsCache.put(key, moments);
+            for (int i = 0; i < keys.size(); i++) {
+                momentsCache.put(keys.get(i), moments.narrow(0, i, 1).contiguous());
+            }
         }
         return moments;
     }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -66,6 +68,18 @@ class DreamBoothDataTest {
         assertEquals(List.of(inst.resolve("inst01.png"), cls.resolve("cls04.png")), last.files());
         assertEquals(new DataPosition(0, 2), data.next(new DataPosition(0, 1)));
         assertEquals(new DataPosition(1, 0), data.next(new DataPosition(0, 2)));
+    }
+
+    @Test
+    void classImagesWithTheirOwnCaptionsKeepThemAndTheRestGetTheClassPrompt() throws IOException {
+        Path inst = folder("inst", 1, 10);
+        Path cls = folder("cls", 3, 200);
+        Files.writeString(cls.resolve("metadata.jsonl"), "{\"file_name\": \"cls00.png\", \"text\": \"a red circle\"}\n");
+        Files.writeString(cls.resolve("cls01.txt"), "a blue square\n");
+        DreamBoothData data = DreamBoothData.open(DataConfig.of(inst, "sks", 64).withClasses(cls, "a shape")
+                .withOrder(false, 3, 1));
+        assertEquals(List.of("sks", "sks", "sks", "a red circle", "a blue square", "a shape"),
+                data.batch(DataPosition.START).prompts());
     }
 
     @Test
