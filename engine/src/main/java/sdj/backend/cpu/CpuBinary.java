@@ -1,6 +1,7 @@
 package sdj.backend.cpu;
 
 import java.util.Arrays;
+import sdj.tensor.ActivationArena;
 import sdj.tensor.BinaryOp;
 import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
@@ -37,7 +38,7 @@ final class CpuBinary {
     private static Tensor compute(Tensor a, Tensor b, Op op, ArrayOp vop) {
         int[] outShape = Shape.broadcast(a.shape(), b.shape());
         int n = Math.toIntExact(Shape.numel(outShape));
-        float[] out = new float[n];
+        float[] out = ActivationArena.floats(n);
         if (Arrays.equals(a.shape(), outShape) && Arrays.equals(b.shape(), outShape)) {
             float[] x = a.floats();
             float[] z = b.floats();
