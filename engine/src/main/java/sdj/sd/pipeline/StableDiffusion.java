@@ -19,6 +19,7 @@ import sdj.sd.sample.Samplers;
 import sdj.sd.sample.Schedule;
 import sdj.sd.sample.StepHook;
 import sdj.sd.vae.VaeTiling;
+import sdj.tensor.ActivationArena;
 import sdj.tensor.Autograd;
 import sdj.tensor.DType;
 import sdj.tensor.Device;
@@ -127,6 +128,7 @@ public final class StableDiffusion {
                 }
             }
         }
+        ActivationArena.releasePool(); // the recycled activations are not needed between generations
         return out;
     }
 
