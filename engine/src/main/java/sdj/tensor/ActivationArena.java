@@ -157,7 +157,8 @@ public final class ActivationArena {
                 return;
             }
             if (CURRENT.get() != this) {
-                throw new IllegalStateException("activation arena scopes closed out of order: close the innermost first");
+                throw new IllegalStateException(
+                        "activation arena scopes closed out of order: close the innermost first");
             }
             CURRENT.set(parent);
             if (!resultGiven) {

@@ -22,15 +22,17 @@ import sdj.sd.pipeline.GenerationRequest;
 import sdj.sd.pipeline.StableDiffusion;
 import sdj.sd.unet.UNetConfig;
 import sdj.sd.unet.UNetModel;
+import sdj.sd.vae.AutoencoderKL;
+import sdj.sd.vae.VaeConfig;
 import sdj.tensor.ActivationArena;
 import sdj.tensor.ActivationArena.Mode;
 import sdj.tensor.Autograd;
 import sdj.tensor.Tensor;
 
 /**
- * The activation arena changes no bit on sd-tiny: UNet forwards (also with a warm pool), txt2img (CLIP, UNet
- * steps, VAE decode) and a training step's gradients, arena off against check mode (recycling that fills each
- * released array with NaN, so a reader of a recycled buffer would change the result).
+ * The activation arena changes no bit on sd-tiny: UNet forwards and VAE decode/encode (also with a warm pool),
+ * txt2img (CLIP, UNet steps, VAE decode) and a training step's gradients, arena off against check mode
+ * (recycling that fills each released array with NaN, so a reader of a recycled buffer changes the result).
  */
 class ActivationArenaParityTest {
     private Mode before;
@@ -93,6 +95,29 @@ class ActivationArenaParityTest {
         assertTrue(ActivationArena.reusedBytes() > reusedBefore, "the second forward took arrays from the pool");
         assertTrue(warm.allocatedBytes() * 2 < off.allocatedBytes(), "a warm forward allocated "
                 + warm.allocatedBytes() + " bytes, one without the arena " + off.allocatedBytes());
+    }
+
+    @Test
+    void vaeDecodeAndEncodeAreBitIdentical() throws Exception {
+        VaeConfig config = ModelConfigFiles.read(Path.of("../models/sd-tiny.json")).vae();
+        AutoencoderKL vae = new AutoencoderKL(ParameterStore.random(6).root().sub(AutoencoderKL.PREFIX), config);
+        Tensor z = random(4, 1, config.zChannels(), 8, 8);
+        ActivationArena.use(Mode.OFF);
+        float[][] off = decodeAndEncode(vae, z);
+        ActivationArena.use(Mode.CHECK);
+        float[][] cold = decodeAndEncode(vae, z);
+        float[][] warm = decodeAndEncode(vae, z);
+        for (int i = 0; i < 2; i++) {
+            assertArrayEquals(off[i], cold[i]);
+            assertArrayEquals(off[i], warm[i]);
+        }
+    }
+
+    private static float[][] decodeAndEncode(AutoencoderKL vae, Tensor z) {
+        try (var g = Autograd.noGrad()) {
+            Tensor image = vae.decode(z);
+            return new float[][] {image.toFloatArray(), vae.encodeMean(image).toFloatArray()};
+        }
     }
 
     @Test

@@ -50,7 +50,8 @@ final class CpuAttention {
         int h = x.size(1);
         int n = x.size(2);
         int d = x.size(3);
-        return Tensor.of(x.permute(0, 2, 1, 3).copyInto(ActivationArena.floats(Math.toIntExact(x.numel()))), b, n, h * d);
+        float[] merged = x.permute(0, 2, 1, 3).copyInto(ActivationArena.floats(Math.toIntExact(x.numel())));
+        return Tensor.of(merged, b, n, h * d);
     }
 
     private static Backend.Result sdpa(Tensor q, Tensor k, Tensor v, boolean causal, float scale, boolean keep) {

@@ -63,9 +63,9 @@ final class CpuBinary {
                 out[i] = op.apply(x[i], s);
             }
         } else {
-            // broadcast operand(s): expanded views copied out
-            float[] x = a.expand(outShape).toFloatArray();
-            float[] z = b.expand(outShape).toFloatArray();
+            // broadcast operand(s): expanded views copied out (into recycled arrays: they die with this op)
+            float[] x = broadcastValues(a, outShape, n);
+            float[] z = broadcastValues(b, outShape, n);
             Parallel.range(n, 2, (lo, hi) -> {
                 for (int i = lo; i < hi; i++) {
                     out[i] = op.apply(x[i], z[i]);
@@ -73,6 +73,14 @@ final class CpuBinary {
             });
         }
         return Tensor.of(out, outShape);
+    }
+
+    /** t's elements broadcast to outShape in row-major order: t's own array when it already is that. */
+    private static float[] broadcastValues(Tensor t, int[] outShape, int n) {
+        if (Arrays.equals(t.shape(), outShape)) {
+            return t.floats();
+        }
+        return t.expand(outShape).copyInto(ActivationArena.floats(n));
     }
 
     /**
