@@ -17,7 +17,9 @@ import java.util.Set;
  * scope lists them. At close every listed array that the kept result cannot reach (its storage, and
  * through a grad function the inputs it saved) goes back to a pool that later {@link #floats} calls take
  * from; the kept ones move to the enclosing scope, which recycles them once its own result no longer
- * needs them. Only arrays allocated inside the scope are ever recycled, never its inputs.
+ * needs them. Only arrays allocated inside the scope are ever recycled, never its inputs. The one rule for
+ * code inside a scope: whatever it computes that must outlive the scope leaves through {@code keep} (an op
+ * output stashed in a field or a caller's list instead would be recycled under it; check mode shows that).
  *
  * <p>Safe by construction where it matters: a scope records only under no-grad (opened with grad on,
  * as in training, it does nothing, so nothing the tape saves is recycled) and pauses inside an
