@@ -4,7 +4,6 @@ import sdj.nn.Conv2d;
 import sdj.nn.GroupNorm;
 import sdj.nn.Heads;
 import sdj.nn.Params;
-import sdj.tensor.ActivationArena;
 import sdj.tensor.Profiling;
 import sdj.tensor.Tensor;
 
@@ -27,8 +26,8 @@ final class AttnBlock {
     }
 
     Tensor forward(Tensor x) {
-        try (var profiled = Profiling.module(name); var arena = ActivationArena.open()) {
-            return arena.keep(compute(x));
+        try (var profiled = Profiling.module(name)) {
+            return compute(x);
         }
     }
 

@@ -3,7 +3,6 @@ package sdj.sd.vae;
 import sdj.nn.Conv2d;
 import sdj.nn.GroupNorm;
 import sdj.nn.Params;
-import sdj.tensor.ActivationArena;
 import sdj.tensor.Profiling;
 import sdj.tensor.Tensor;
 
@@ -26,10 +25,10 @@ final class ResnetBlock {
     }
 
     Tensor forward(Tensor x) {
-        try (var profiled = Profiling.module(name); var arena = ActivationArena.open()) {
+        try (var profiled = Profiling.module(name)) {
             Tensor h = conv1.forward(norm1.forwardSilu(x));
             h = conv2.forward(norm2.forwardSilu(h));
-            return arena.keep((ninShortcut == null ? x : ninShortcut.forward(x)).add(h));
+            return (ninShortcut == null ? x : ninShortcut.forward(x)).add(h);
         }
     }
 }

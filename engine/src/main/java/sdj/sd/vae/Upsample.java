@@ -3,7 +3,6 @@ package sdj.sd.vae;
 import sdj.nn.Conv2d;
 import sdj.nn.Params;
 import sdj.ops.F;
-import sdj.tensor.ActivationArena;
 import sdj.tensor.Profiling;
 import sdj.tensor.Tensor;
 
@@ -18,8 +17,8 @@ final class Upsample {
     }
 
     Tensor forward(Tensor x) {
-        try (var profiled = Profiling.module(name); var arena = ActivationArena.open()) {
-            return arena.keep(conv.forward(F.upsampleNearest2x(x)));
+        try (var profiled = Profiling.module(name)) {
+            return conv.forward(F.upsampleNearest2x(x));
         }
     }
 }
