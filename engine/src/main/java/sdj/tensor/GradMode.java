@@ -12,6 +12,7 @@ final class GradMode {
 
     private boolean enabled = true;
     private Probe probe; // non-null while probing
+    private int recordingScopes; // open enableGrad and probe scopes: the activation arena pauses inside them
 
     private GradMode() {
     }
@@ -22,6 +23,19 @@ final class GradMode {
 
     boolean enabled() {
         return enabled;
+    }
+
+    /** Whether nothing can be recorded now: grad off and no probe (the activation arena may recycle). */
+    boolean recordsNothing() {
+        return !enabled && probe == null;
+    }
+
+    /**
+     * How many enableGrad or probe scopes are open on this thread. An arena scope opened under no-grad
+     * compares it to tell whether an inner enableGrad may have saved its buffers on a tape.
+     */
+    int recordingScopes() {
+        return recordingScopes;
     }
 
     /** Whether an op on these inputs records now; in a probe it records nothing but takes notes. */
@@ -55,11 +69,16 @@ final class GradMode {
     private Autograd.AutoCloseableScope enter(boolean enable, Probe newProbe) {
         boolean wasEnabled = enabled;
         Probe wasProbe = probe;
+        int wasRecordingScopes = recordingScopes;
         enabled = enable;
         probe = newProbe;
+        if (enable || newProbe != null) {
+            recordingScopes++;
+        }
         return () -> {
             enabled = wasEnabled;
             probe = wasProbe;
+            recordingScopes = wasRecordingScopes;
         };
     }
 

@@ -272,8 +272,16 @@ public final class Tensor {
 
     /** A fresh row-major fp32 copy of the elements. */
     public float[] toFloatArray() {
-        requireHost("toFloatArray()");
-        float[] out = new float[Math.toIntExact(numel())];
+        return copyInto(new float[Math.toIntExact(numel())]);
+    }
+
+    /** Writes the elements in row-major order as fp32 into {@code out} (exactly numel() long); returns it. */
+    public float[] copyInto(float[] out) {
+        requireHost("copyInto()");
+        if (out.length != numel()) {
+            throw new IllegalArgumentException("copyInto() needs an array of " + numel() + " floats for " + this
+                    + ", got " + out.length);
+        }
         if (out.length == 0) {
             return out;
         }

@@ -229,6 +229,9 @@ public final class BenchCommand implements Command {
         UNetBench.Result r = UNetBench.run(config, latent, batch, Flags.intOpt(cmd, "runs", 2), 1, Device.CPU, DType.F32,
                 profile);
         System.out.println(UNetBench.describe(r, Machine.fp32PeakGflops(Parallel.threads())));
+        System.out.printf(Locale.ROOT, "activation arena %s (-Dsdj.arena=on|off|check), its pool %.2f GiB after the forwards%n",
+                sdj.tensor.ActivationArena.mode().name().toLowerCase(Locale.ROOT),
+                sdj.tensor.ActivationArena.pooledBytes() / (double) (1L << 30));
         ProfileFlags.report(cmd, profile, String.format(Locale.ROOT, "unet latent %d batch %d", latent, batch));
     }
 

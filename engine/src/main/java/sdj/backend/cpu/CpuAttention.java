@@ -1,5 +1,6 @@
 package sdj.backend.cpu;
 
+import sdj.tensor.ActivationArena;
 import sdj.tensor.Backend;
 import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
@@ -39,8 +40,9 @@ final class CpuAttention {
     private static Tensor split(Tensor x, int heads) {
         int b = x.size(0);
         int n = x.size(1);
-        return Tensor.of(x.reshape(b, n, heads, x.size(2) / heads).permute(0, 2, 1, 3).toFloatArray(),
-                b, heads, n, x.size(2) / heads);
+        Tensor heads4 = x.reshape(b, n, heads, x.size(2) / heads).permute(0, 2, 1, 3);
+        return Tensor.of(heads4.copyInto(ActivationArena.floats(Math.toIntExact(x.numel()))), b, heads, n,
+                x.size(2) / heads);
     }
 
     private static Tensor merge(Tensor x) {
@@ -48,7 +50,8 @@ final class CpuAttention {
         int h = x.size(1);
         int n = x.size(2);
         int d = x.size(3);
-        return Tensor.of(x.permute(0, 2, 1, 3).toFloatArray(), b, n, h * d);
+        float[] merged = x.permute(0, 2, 1, 3).copyInto(ActivationArena.floats(Math.toIntExact(x.numel())));
+        return Tensor.of(merged, b, n, h * d);
     }
 
     private static Backend.Result sdpa(Tensor q, Tensor k, Tensor v, boolean causal, float scale, boolean keep) {
@@ -59,7 +62,7 @@ final class CpuAttention {
         float[] qv = q.floats();
         float[] kv = k.floats();
         float[] vv = v.floats();
-        float[] out = new float[dm.heads * dm.nq * dm.dv];
+        float[] out = ActivationArena.floats(dm.heads * dm.nq * dm.dv);
         int qBlocks = (dm.nq + BLOCK - 1) / BLOCK;
         Parallel.range(dm.heads * qBlocks, 2L * BLOCK * dm.nk * (dm.d + dm.dv), (t0, t1) -> {
             float[] scores = Scratch.take(BLOCK * dm.nk);

@@ -1,6 +1,7 @@
 package sdj.backend.cpu;
 
 import java.util.Arrays;
+import sdj.tensor.ActivationArena;
 import sdj.tensor.AdamWStep;
 import sdj.tensor.Autograd;
 import sdj.tensor.Backend;
@@ -44,12 +45,14 @@ public final class CpuBackend implements Backend {
     @Override
     public Tensor copy(Tensor t, DType dtype) {
         DType dt = dtype == null ? DType.F32 : dtype;
-        return dt == DType.F32 ? Tensor.of(t.toFloatArray(), t.shape()) : t.to(dt);
+        return dt == DType.F32 ? Tensor.of(t.copyInto(ActivationArena.floats(Math.toIntExact(t.numel()))), t.shape())
+                : t.to(dt);
     }
 
     @Override
     public Tensor zeros(DType dtype, int... shape) {
-        return Tensor.zeros(shape); // CPU results are fp32, whatever the inputs were stored as
+        // CPU results are fp32, whatever the inputs were stored as
+        return Tensor.of(ActivationArena.floats(Math.toIntExact(Shape.numel(shape))), shape);
     }
 
     @Override

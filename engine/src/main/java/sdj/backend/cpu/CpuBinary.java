@@ -1,6 +1,7 @@
 package sdj.backend.cpu;
 
 import java.util.Arrays;
+import sdj.tensor.ActivationArena;
 import sdj.tensor.BinaryOp;
 import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
@@ -37,7 +38,7 @@ final class CpuBinary {
     private static Tensor compute(Tensor a, Tensor b, Op op, ArrayOp vop) {
         int[] outShape = Shape.broadcast(a.shape(), b.shape());
         int n = Math.toIntExact(Shape.numel(outShape));
-        float[] out = new float[n];
+        float[] out = ActivationArena.floats(n);
         if (Arrays.equals(a.shape(), outShape) && Arrays.equals(b.shape(), outShape)) {
             float[] x = a.floats();
             float[] z = b.floats();
@@ -62,9 +63,9 @@ final class CpuBinary {
                 out[i] = op.apply(x[i], s);
             }
         } else {
-            // broadcast operand(s): expanded views copied out
-            float[] x = a.expand(outShape).toFloatArray();
-            float[] z = b.expand(outShape).toFloatArray();
+            // broadcast operand(s): expanded views copied out (into recycled arrays: they die with this op)
+            float[] x = broadcastValues(a, outShape, n);
+            float[] z = broadcastValues(b, outShape, n);
             Parallel.range(n, 2, (lo, hi) -> {
                 for (int i = lo; i < hi; i++) {
                     out[i] = op.apply(x[i], z[i]);
@@ -72,6 +73,14 @@ final class CpuBinary {
             });
         }
         return Tensor.of(out, outShape);
+    }
+
+    /** t's elements broadcast to outShape in row-major order: t's own array when it already is that. */
+    private static float[] broadcastValues(Tensor t, int[] outShape, int n) {
+        if (Arrays.equals(t.shape(), outShape)) {
+            return t.floats();
+        }
+        return t.expand(outShape).copyInto(ActivationArena.floats(n));
     }
 
     /**

@@ -1,5 +1,6 @@
 package sdj.backend.cpu;
 
+import sdj.tensor.ActivationArena;
 import sdj.tensor.Backend;
 import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
@@ -54,7 +55,7 @@ final class CpuConv {
             float[] y = CpuWinograd.conv3x3(tiles, xv, n, g.c, g.h, g.w, HostWeights.vector(weight), o, false, bv);
             return result(Tensor.of(y, n, o, g.ho, g.wo), x, weight, bias, g, xv, w, keep);
         }
-        float[] out = new float[n * o * p];
+        float[] out = ActivationArena.floats(n * o * p);
         int inImage = g.c * g.h * g.w;
         // Wide enough images pack their patches straight into the GEMM's panels; small ones (a few
         // panels, where the GEMM may transpose the product) go through an im2col matrix.

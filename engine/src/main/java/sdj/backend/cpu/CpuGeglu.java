@@ -1,5 +1,6 @@
 package sdj.backend.cpu;
 
+import sdj.tensor.ActivationArena;
 import sdj.tensor.Backend;
 import sdj.tensor.Tensor;
 
@@ -17,7 +18,7 @@ final class CpuGeglu {
         int f = width / 2;
         int rows = Math.toIntExact(x.numel() / width);
         float[] xv = x.floats();
-        float[] out = new float[rows * f];
+        float[] out = ActivationArena.floats(rows * f);
         Parallel.range(rows, 40L * f, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int in = r * width;

@@ -1,5 +1,6 @@
 package sdj.backend.cpu;
 
+import sdj.tensor.ActivationArena;
 import sdj.tensor.Backend;
 import sdj.tensor.Tensor;
 
@@ -48,7 +49,7 @@ final class CpuLookup {
         int h = s[2];
         int w = s[3];
         float[] xv = x.floats();
-        float[] out = new float[planes * 4 * h * w];
+        float[] out = ActivationArena.floats(planes * 4 * h * w);
         for (int p = 0; p < planes; p++) {
             for (int i = 0; i < h; i++) {
                 int src = (p * h + i) * w;

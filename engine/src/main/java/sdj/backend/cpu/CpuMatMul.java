@@ -1,6 +1,7 @@
 package sdj.backend.cpu;
 
 import java.util.Arrays;
+import sdj.tensor.ActivationArena;
 import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
 
@@ -44,7 +45,7 @@ final class CpuMatMul {
         outShape[batchShape.length] = m;
         outShape[batchShape.length + 1] = n;
         int batch = (int) Shape.numel(batchShape);
-        float[] out = new float[Math.toIntExact((long) batch * m * n)];
+        float[] out = ActivationArena.floats(Math.toIntExact((long) batch * m * n));
         if (rowBias != null) {
             for (int row = 0; row < batch * m; row++) {
                 System.arraycopy(rowBias, 0, out, row * n, n);

@@ -5,6 +5,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
+import sdj.tensor.ActivationArena;
 import sdj.tensor.Backend;
 import sdj.tensor.Tensor;
 
@@ -42,7 +43,7 @@ final class CpuNorm {
         }
         // SiLU row by row as the fused pass does, so a checkpoint's recomputation matches its forward bit for bit
         float[] y = norm.out().floats();
-        float[] act = new float[y.length];
+        float[] act = ActivationArena.floats(y.length);
         Parallel.range(rows, rowLen * 8L, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 VectorMath.silu(y, act, r * rowLen, (r + 1) * rowLen);
@@ -75,7 +76,7 @@ final class CpuNorm {
         float[] xv = x.floats();
         float[] gamma = weight == null ? null : HostWeights.vector(weight);
         float[] beta = bias == null ? null : HostWeights.vector(bias);
-        float[] out = new float[xv.length];
+        float[] out = ActivationArena.floats(xv.length);
         // x̂ is only needed by the backward; inference does not keep it
         float[] xhat = keep ? new float[xv.length] : null;
         float[] invStd = new float[rows];

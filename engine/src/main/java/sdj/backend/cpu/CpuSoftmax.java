@@ -1,5 +1,6 @@
 package sdj.backend.cpu;
 
+import sdj.tensor.ActivationArena;
 import sdj.tensor.Backend;
 import sdj.tensor.Tensor;
 
@@ -11,7 +12,7 @@ final class CpuSoftmax {
     static Backend.Result softmax(Tensor x, boolean keep) {
         int d = x.size(-1);
         float[] xv = x.floats();
-        float[] out = new float[xv.length];
+        float[] out = ActivationArena.floats(xv.length);
         int rows = d == 0 ? 0 : xv.length / d;
         Parallel.range(rows, d * 8L, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {

@@ -1,5 +1,6 @@
 package sdj.backend.cpu;
 
+import sdj.tensor.ActivationArena;
 import sdj.tensor.Backend;
 import sdj.tensor.Tensor;
 import sdj.tensor.UnaryOp;
@@ -66,7 +67,7 @@ final class CpuUnary {
 
     private static Backend.Result map(Tensor x, boolean keep, ArrayFn f, Derivative df) {
         float[] in = x.floats();
-        float[] out = new float[in.length];
+        float[] out = ActivationArena.floats(in.length);
         Parallel.range(in.length, 8, (lo, hi) -> f.apply(in, out, lo, hi));
         Tensor y = Tensor.of(out, x.shape());
         if (!keep) {

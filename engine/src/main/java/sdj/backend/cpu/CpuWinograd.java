@@ -46,7 +46,7 @@ final class CpuWinograd {
         int chunk = maxChunk > 0 ? Math.min(wide, maxChunk) : wide;
         float[] v = Scratch.take(a2 * c * chunk);
         float[] prod = Scratch.take(a2 * o * chunk);
-        float[] y = new float[n * o * h * w];
+        float[] y = sdj.tensor.ActivationArena.floats(n * o * h * w);
         WinogradTiling tiling = new WinogradTiling(f, n, h, w, tilesY, tilesX);
         for (int t0 = 0; t0 < tiles; t0 += chunk) {
             int count = Math.min(chunk, tiles - t0);

@@ -151,11 +151,9 @@ final class VectorMath {
             compensation = t.sub(sum).sub(y);
             sum = t;
         }
-        float[] lanes = sum.toArray();
-        float[] lost = compensation.toArray();
         double total = 0;
-        for (int lane = 0; lane < lanes.length; lane++) {
-            total += (double) lanes[lane] - lost[lane];
+        for (int lane = 0; lane < F.length(); lane++) { // lane by lane: toArray() allocated per row
+            total += (double) sum.lane(lane) - compensation.lane(lane);
         }
         for (; i < d; i++) {
             float e = (float) Math.exp((src[base + i] - max) * scale);

@@ -19,6 +19,7 @@ import sdj.sd.sample.Samplers;
 import sdj.sd.sample.Schedule;
 import sdj.sd.sample.StepHook;
 import sdj.sd.vae.VaeTiling;
+import sdj.tensor.ActivationArena;
 import sdj.tensor.Autograd;
 import sdj.tensor.DType;
 import sdj.tensor.Device;
@@ -119,6 +120,8 @@ public final class StableDiffusion {
                 Tensor latents = initLatent == null
                         ? sampler.sample(eps, noise, r.steps(), rng, listener)
                         : fromImage(sampler, options, eps, initLatent, noise, r, rng, listener);
+                // the UNet's recycled activations are not needed by the decode: give them to the GC before it
+                ActivationArena.releasePool();
                 for (int i = 0; i < r.batchSize(); i++) {
                     Tensor z = latents.narrow(0, i, 1).mul(1f / model.configs().scaleFactor());
                     int index = batch * r.batchSize() + i;

@@ -9,6 +9,7 @@ import sdj.nn.LayerNorm;
 import sdj.nn.Linear;
 import sdj.nn.Params;
 import sdj.ops.F;
+import sdj.tensor.ActivationArena;
 import sdj.tensor.Autograd;
 import sdj.tensor.Profiling;
 import sdj.tensor.Tensor;
@@ -94,8 +95,9 @@ final class SpatialTransformer implements TimestepBlock {
         }
 
         Tensor forward(Tensor x, Tensor context) {
-            try (var profiled = Profiling.module(name)) {
-                return checkpointed ? Autograd.checkpoint(in -> compute(in[0], in[1]), x, context) : compute(x, context);
+            try (var profiled = Profiling.module(name); var arena = ActivationArena.open()) {
+                return arena.keep(checkpointed ? Autograd.checkpoint(in -> compute(in[0], in[1]), x, context)
+                        : compute(x, context));
             }
         }
 
@@ -127,14 +129,14 @@ final class SpatialTransformer implements TimestepBlock {
         }
 
         Tensor forward(Tensor x, Tensor context) {
-            try (var profiled = Profiling.module(name)) {
+            try (var profiled = Profiling.module(name); var arena = ActivationArena.open()) {
                 Tensor k = toK.forward(context);
                 Tensor v = toV.forward(context);
                 if (detachStartTokenKeyValue && Autograd.willRecord(k, v)) {
                     k = StartTokenDetach.apply(k);
                     v = StartTokenDetach.apply(v);
                 }
-                return toOut.forward(Heads.attend(toQ.forward(x), k, v, heads, false));
+                return arena.keep(toOut.forward(Heads.attend(toQ.forward(x), k, v, heads, false)));
             }
         }
     }

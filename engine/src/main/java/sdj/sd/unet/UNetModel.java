@@ -10,6 +10,7 @@ import sdj.nn.Linear;
 import sdj.nn.Params;
 import sdj.ops.Join;
 import sdj.ops.Unary;
+import sdj.tensor.ActivationArena;
 import sdj.tensor.Profiling;
 import sdj.tensor.Tensor;
 
@@ -143,8 +144,8 @@ public final class UNetModel {
      * context [B, N, contextDim].
      */
     public Tensor forward(Tensor x, float[] timesteps, Tensor context) {
-        try (var profiled = Profiling.module(name)) {
-            return compute(x, timesteps, context);
+        try (var profiled = Profiling.module(name); var arena = ActivationArena.open()) {
+            return arena.keep(compute(x, timesteps, context));
         }
     }
 
@@ -159,14 +160,20 @@ public final class UNetModel {
         }
         h = run(middleBlock, h, emb, context);
         for (List<TimestepBlock> block : outputBlocks) {
-            h = run(block, Join.cat(List.of(h, skips.pop()), 1), emb, context);
+            Tensor skip = skips.pop();
+            try (var arena = ActivationArena.open()) { // the concatenation is recycled once the block has read it
+                h = arena.keep(run(block, Join.cat(List.of(h, skip), 1), emb, context));
+            }
         }
         return outConv.forward(Unary.silu(outNorm.forward(h)));
     }
 
+    /** Each layer in its own arena scope: only its output outlives it, the rest is reused by the next layer. */
     private static Tensor run(List<TimestepBlock> layers, Tensor h, Tensor emb, Tensor context) {
         for (TimestepBlock layer : layers) {
-            h = layer.forward(h, emb, context);
+            try (var arena = ActivationArena.open()) {
+                h = arena.keep(layer.forward(h, emb, context));
+            }
         }
         return h;
     }

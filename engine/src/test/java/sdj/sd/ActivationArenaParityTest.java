@@ -1,0 +1,184 @@
+package sdj.sd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import sdj.io.TestData;
+import sdj.nn.ParameterStore;
+import sdj.ops.F;
+import sdj.sd.clip.ClipTokenizer;
+import sdj.sd.pipeline.GenerationRequest;
+import sdj.sd.pipeline.StableDiffusion;
+import sdj.sd.unet.UNetConfig;
+import sdj.sd.unet.UNetModel;
+import sdj.sd.vae.AutoencoderKL;
+import sdj.sd.vae.VaeConfig;
+import sdj.tensor.ActivationArena;
+import sdj.tensor.ActivationArena.Mode;
+import sdj.tensor.Autograd;
+import sdj.tensor.Tensor;
+
+/**
+ * The activation arena changes no bit on sd-tiny: UNet forwards and VAE decode/encode (also with a warm pool),
+ * txt2img (CLIP, UNet steps, VAE decode) and a training step's gradients, arena off against check mode
+ * (recycling that fills each released array with NaN, so a reader of a recycled buffer changes the result).
+ */
+class ActivationArenaParityTest {
+    private Mode before;
+
+    @BeforeEach
+    void remember() {
+        before = ActivationArena.mode();
+    }
+
+    @AfterEach
+    void restore() {
+        ActivationArena.use(before);
+    }
+
+    private static Tensor random(long seed, int... shape) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] v = new float[Arrays.stream(shape).reduce(1, (a, b) -> a * b)];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (r.nextDouble() * 2 - 1);
+        }
+        return Tensor.of(v, shape);
+    }
+
+    private static UNetConfig tinyUnet() throws Exception {
+        return ModelConfigFiles.read(Path.of("../models/sd-tiny.json")).unet();
+    }
+
+    private static long threadAllocatedBytes() {
+        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
+    }
+
+    private record Forward(float[] eps, long allocatedBytes) {
+    }
+
+    private static Forward forward(UNetModel unet, Tensor x, Tensor context) {
+        try (var g = Autograd.noGrad()) {
+            long before = threadAllocatedBytes();
+            float[] eps = unet.forward(x, new float[] {10f, 700f}, context).toFloatArray();
+            return new Forward(eps, threadAllocatedBytes() - before);
+        }
+    }
+
+    @Test
+    void unetForwardIsBitIdenticalAndAWarmPoolAllocatesFarLess() throws Exception {
+        UNetConfig config = tinyUnet();
+        UNetModel unet = new UNetModel(ParameterStore.random(5).root().sub(UNetModel.PREFIX), config);
+        Tensor x = random(1, 2, 4, 16, 16);
+        Tensor context = random(2, 2, 7, config.contextDim());
+
+        ActivationArena.use(Mode.OFF);
+        forward(unet, x, context); // creates the lazily initialised weights
+        Forward off = forward(unet, x, context);
+        ActivationArena.use(Mode.CHECK);
+        Forward cold = forward(unet, x, context);
+        long reusedBefore = ActivationArena.reusedBytes();
+        Forward warm = forward(unet, x, context);
+
+        assertArrayEquals(off.eps(), cold.eps());
+        assertArrayEquals(off.eps(), warm.eps());
+        assertTrue(ActivationArena.reusedBytes() > reusedBefore, "the second forward took arrays from the pool");
+        assertTrue(warm.allocatedBytes() * 2 < off.allocatedBytes(), "a warm forward allocated "
+                + warm.allocatedBytes() + " bytes, one without the arena " + off.allocatedBytes());
+    }
+
+    /** The VAE opens no scopes (see StableDiffusion.generate); its ops still allocate through the arena. */
+    @Test
+    void vaeDecodeAndEncodeAreBitIdentical() throws Exception {
+        VaeConfig config = ModelConfigFiles.read(Path.of("../models/sd-tiny.json")).vae();
+        AutoencoderKL vae = new AutoencoderKL(ParameterStore.random(6).root().sub(AutoencoderKL.PREFIX), config);
+        Tensor z = random(4, 1, config.zChannels(), 8, 8);
+        ActivationArena.use(Mode.OFF);
+        float[][] off = decodeAndEncode(vae, z);
+        ActivationArena.use(Mode.CHECK);
+        float[][] cold = decodeAndEncode(vae, z);
+        float[][] warm = decodeAndEncode(vae, z);
+        for (int i = 0; i < 2; i++) {
+            assertArrayEquals(off[i], cold[i]);
+            assertArrayEquals(off[i], warm[i]);
+        }
+    }
+
+    private static float[][] decodeAndEncode(AutoencoderKL vae, Tensor z) {
+        try (var g = Autograd.noGrad()) {
+            Tensor image = vae.decode(z);
+            return new float[][] {image.toFloatArray(), vae.encodeMean(image).toFloatArray()};
+        }
+    }
+
+    @Test
+    void trainingStepGradientsAreBitIdentical() throws Exception {
+        UNetConfig config = tinyUnet();
+        ParameterStore store = ParameterStore.random(5);
+        UNetModel unet = new UNetModel(store.root().sub(UNetModel.PREFIX), config);
+        Map<String, Tensor> trainable = new LinkedHashMap<>(store.parameters());
+        trainable.values().forEach(p -> p.requiresGrad(true));
+        trainable.put("x", random(1, 2, 4, 8, 8).requiresGrad(true));
+        trainable.put("context", random(2, 2, 7, config.contextDim()).requiresGrad(true));
+        Tensor target = random(3, 2, 4, 8, 8);
+
+        ActivationArena.use(Mode.OFF);
+        Map<String, float[]> off = gradients(unet, trainable, target);
+        ActivationArena.use(Mode.CHECK);
+        forward(unet, trainable.get("x").detach(), trainable.get("context").detach()); // a sampling step fills the pool
+        Map<String, float[]> on = gradients(unet, trainable, target);
+        unet.setGradientCheckpointing(true); // recomputation inside backward
+        Map<String, float[]> checkpointed = gradients(unet, trainable, target);
+
+        assertEquals(off.keySet(), on.keySet());
+        for (String name : off.keySet()) {
+            assertArrayEquals(off.get(name), on.get(name), name);
+            assertArrayEquals(off.get(name), checkpointed.get(name), name + " (checkpointed)");
+        }
+    }
+
+    private static Map<String, float[]> gradients(UNetModel unet, Map<String, Tensor> trainable, Tensor target) {
+        trainable.values().forEach(Tensor::zeroGrad);
+        Tensor eps = unet.forward(trainable.get("x"), new float[] {10f, 700f}, trainable.get("context"));
+        Tensor loss = F.mseLoss(eps, target);
+        loss.backward();
+        Map<String, float[]> grads = new LinkedHashMap<>();
+        grads.put("loss", new float[] {loss.item()});
+        trainable.forEach((name, t) -> grads.put(name, t.grad() == null ? null : t.grad().toFloatArray()));
+        return grads;
+    }
+
+    @Test
+    void txt2imgIsBitIdentical() throws Exception {
+        ClipTokenizer tokenizer = ClipTokenizer.load(Path.of("../models/clip/bpe_simple_vocab_16e6.txt.gz"));
+        StableDiffusion sd = StableDiffusion.load(TestData.sdTiny("model.ckpt"),
+                ModelConfigFiles.read(Path.of("../models/sd-tiny.json")), tokenizer);
+        ActivationArena.use(Mode.OFF);
+        float[] off = txt2img(sd);
+        ActivationArena.use(Mode.CHECK);
+        float[] on = txt2img(sd);
+        assertArrayEquals(off, on);
+        assertEquals(0, ActivationArena.pooledBytes(), "the pool is emptied when sampling ends, before the decode");
+    }
+
+    private static float[] txt2img(StableDiffusion sd) {
+        GenerationRequest r = GenerationRequest.txt2img("a photo of a cat").withSampler("ddim", false)
+                .withSize(64, 64).withSteps(4, 7.5f, 11);
+        List<StableDiffusion.GeneratedImage> out = sd.generate(r, new StableDiffusion.Listener() {
+            @Override
+            public void onStep(int step, int total) {
+            }
+        });
+        return out.get(0).pixels().toFloatArray();
+    }
+}
