@@ -60,7 +60,9 @@ public final class DreamBoothMethod implements TrainingMethod {
         this.configs = model.configs();
         this.resolution = config.resolution();
         this.vocabulary = Path.of(config.tokenizerName());
-        this.withConfigMetadata = config.trainDataDir() != null;
+        // a model of other sizes than SD v1 (text-to-image from scratch, or fine-tuned from one) names its sizes
+        this.withConfigMetadata = config.trainDataDir() != null
+                || !ModelConfigJson.metadata(configs).equals(ModelConfigJson.metadata(ModelConfigs.SD_V1));
     }
 
     /** The factory the trainer opens DreamBooth with; missing class images are generated first. */

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import sdj.io.Json;
+import sdj.io.SafeTensors;
 import sdj.io.StateDicts;
 import sdj.io.TestData;
 import sdj.sd.ModelConfigFiles;
@@ -347,6 +348,9 @@ class TrainerTest {
         for (String key : List.of("alphas_cumprod", "first_stage_model.decoder.conv_out.weight")) {
             assertArrayEquals(base.get(key).toFloatArray(), saved.get(key).toFloatArray(), key);
         }
+        // not SD v1's sizes: the file names its own, so `sdj txt2img --ckpt` needs no --config
+        assertEquals(ModelConfigJson.metadata(ModelConfigFiles.read(Path.of(MODEL_CONFIG))), ModelConfigJson.metadata(
+                ModelConfigFiles.fromMetadata(SafeTensors.open(file).metadata(), file.toString())));
         StableDiffusionModel reloaded = StableDiffusionModel.fromStateDict(saved,
                 ModelConfigFiles.read(Path.of(MODEL_CONFIG)), file.toString());
         Map<String, Tensor> params = reloaded.parameters();
