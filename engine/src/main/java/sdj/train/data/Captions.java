@@ -12,13 +12,13 @@ import java.util.Map;
 import sdj.io.Json;
 
 /**
- * The caption of each instance image. Precedence, first match wins:
+ * The caption of each instance or class image. Precedence, first match wins:
  * <ol>
  *   <li>the {@code text} of the image's line in {@code metadata.jsonl} in the image folder (Hugging Face
  *       "imagefolder" layout: one JSON object per line with {@code file_name} relative to the folder and
  *       {@code text});</li>
  *   <li>{@code name.txt} beside {@code name.png} (kohya layout), UTF-8, trimmed;</li>
- *   <li>the fixed instance prompt (diffusers DreamBooth), which so serves as the fallback.</li>
+ *   <li>the fixed instance or class prompt (diffusers DreamBooth), which so serves as the fallback.</li>
  * </ol>
  * An image with none of the three is an error. Per-image captions win over the fixed prompt so that a
  * folder captioned image by image keeps its captions when a prompt is also given.

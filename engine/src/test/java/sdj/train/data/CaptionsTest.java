@@ -50,13 +50,15 @@ class CaptionsTest {
     }
 
     @Test
-    void classImagesAllTakeTheClassPrompt() throws Exception {
+    void classImagesKeepTheirOwnCaptionsAndTheRestTakeTheClassPrompt() throws Exception {
         Path inst = dir.resolve("inst");
         Path cls = dir.resolve("cls");
         TestImages.solid(inst.resolve("a.png"), 64, 0);
         TestImages.solid(cls.resolve("c.png"), 64, 0);
-        Files.writeString(cls.resolve("c.txt"), "ignored: class images use the class prompt");
+        TestImages.solid(cls.resolve("d.png"), 64, 0);
+        Files.writeString(cls.resolve("c.txt"), "a red circle\n");
         DreamBoothData data = DreamBoothData.open(DataConfig.of(inst, "sks dog", 64).withClasses(cls, "a dog"));
-        assertEquals(List.of(new TrainingImage(cls.resolve("c.png"), "a dog")), data.classes());
+        assertEquals(List.of(new TrainingImage(cls.resolve("c.png"), "a red circle"),
+                new TrainingImage(cls.resolve("d.png"), "a dog")), data.classes());
     }
 }
