@@ -18,6 +18,7 @@ import sdj.ops.F;
 import sdj.sd.ModelConfigFiles;
 import sdj.sd.unet.UNetConfig;
 import sdj.sd.unet.UNetModel;
+import sdj.tensor.ActivationArena;
 import sdj.tensor.Autograd;
 import sdj.tensor.Tensor;
 
@@ -115,11 +116,17 @@ class OpProfileTest {
     void eachOpIsChargedTheHeapItAllocatedAtLeastItsOutputArray() {
         OpProfile profile = new OpProfile();
         long before = OpProfile.allocatedBytes();
-        profile.measure(() -> {
-            try (var g = Autograd.noGrad()) {
-                unet.forward(x, T, context);
-            }
-        });
+        // with the arena off every op output is a fresh array (on, a warm pool hands back earlier ones)
+        ActivationArena.Mode previous = ActivationArena.use(ActivationArena.Mode.OFF);
+        try {
+            profile.measure(() -> {
+                try (var g = Autograd.noGrad()) {
+                    unet.forward(x, T, context);
+                }
+            });
+        } finally {
+            ActivationArena.use(previous);
+        }
         long total = OpProfile.allocatedBytes() - before;
         // a conv's output is a fresh float[] of batch·32·16·16 values; a linear's of batch·77·32 (to_k)
         OpProfile.Cell conv = profile.cells().get(new OpProfile.Key("conv", P + "input_blocks.1.0.in_layers.2"));
