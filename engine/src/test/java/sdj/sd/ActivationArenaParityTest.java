@@ -6,17 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import sdj.io.TestData;
 import sdj.nn.ParameterStore;
 import sdj.ops.F;
+import sdj.ops.GradCheck.Rand;
 import sdj.sd.clip.ClipTokenizer;
 import sdj.sd.pipeline.GenerationRequest;
 import sdj.sd.pipeline.StableDiffusion;
@@ -47,15 +46,6 @@ class ActivationArenaParityTest {
         ActivationArena.use(before);
     }
 
-    private static Tensor random(long seed, int... shape) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] v = new float[Arrays.stream(shape).reduce(1, (a, b) -> a * b)];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (float) (r.nextDouble() * 2 - 1);
-        }
-        return Tensor.of(v, shape);
-    }
-
     private static UNetConfig tinyUnet() throws Exception {
         return ModelConfigFiles.read(Path.of("../models/sd-tiny.json")).unet();
     }
@@ -79,8 +69,8 @@ class ActivationArenaParityTest {
     void unetForwardIsBitIdenticalAndAWarmPoolAllocatesFarLess() throws Exception {
         UNetConfig config = tinyUnet();
         UNetModel unet = new UNetModel(ParameterStore.random(5).root().sub(UNetModel.PREFIX), config);
-        Tensor x = random(1, 2, 4, 16, 16);
-        Tensor context = random(2, 2, 7, config.contextDim());
+        Tensor x = Rand.uniform(1, 2, 4, 16, 16);
+        Tensor context = Rand.uniform(2, 2, 7, config.contextDim());
 
         ActivationArena.use(Mode.OFF);
         forward(unet, x, context); // creates the lazily initialised weights
@@ -102,7 +92,7 @@ class ActivationArenaParityTest {
     void vaeDecodeAndEncodeAreBitIdentical() throws Exception {
         VaeConfig config = ModelConfigFiles.read(Path.of("../models/sd-tiny.json")).vae();
         AutoencoderKL vae = new AutoencoderKL(ParameterStore.random(6).root().sub(AutoencoderKL.PREFIX), config);
-        Tensor z = random(4, 1, config.zChannels(), 8, 8);
+        Tensor z = Rand.uniform(4, 1, config.zChannels(), 8, 8);
         ActivationArena.use(Mode.OFF);
         float[][] off = decodeAndEncode(vae, z);
         ActivationArena.use(Mode.CHECK);
@@ -128,9 +118,9 @@ class ActivationArenaParityTest {
         UNetModel unet = new UNetModel(store.root().sub(UNetModel.PREFIX), config);
         Map<String, Tensor> trainable = new LinkedHashMap<>(store.parameters());
         trainable.values().forEach(p -> p.requiresGrad(true));
-        trainable.put("x", random(1, 2, 4, 8, 8).requiresGrad(true));
-        trainable.put("context", random(2, 2, 7, config.contextDim()).requiresGrad(true));
-        Tensor target = random(3, 2, 4, 8, 8);
+        trainable.put("x", Rand.uniform(1, 2, 4, 8, 8).requiresGrad(true));
+        trainable.put("context", Rand.uniform(2, 2, 7, config.contextDim()).requiresGrad(true));
+        Tensor target = Rand.uniform(3, 2, 4, 8, 8);
 
         ActivationArena.use(Mode.OFF);
         Map<String, float[]> off = gradients(unet, trainable, target);
