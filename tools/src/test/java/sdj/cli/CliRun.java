@@ -21,4 +21,19 @@ record CliRun(int status, String out, String err) {
             System.setErr(oldErr);
         }
     }
+
+    /** As {@link #sdj}, with {@code sdj.root} (where ./sdj finds models/) set to {@code root} for the run. */
+    static synchronized CliRun sdjWithRoot(String root, String... args) {
+        String oldRoot = System.getProperty("sdj.root");
+        System.setProperty("sdj.root", root);
+        try {
+            return sdj(args);
+        } finally {
+            if (oldRoot == null) {
+                System.clearProperty("sdj.root");
+            } else {
+                System.setProperty("sdj.root", oldRoot);
+            }
+        }
+    }
 }

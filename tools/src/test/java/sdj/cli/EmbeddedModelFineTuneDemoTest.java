@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,22 +25,6 @@ class EmbeddedModelFineTuneDemoTest {
 
     @TempDir
     Path tmp;
-    private String oldRoot;
-
-    @BeforeEach
-    void fromTheRepositoryRoot() {
-        oldRoot = System.getProperty("sdj.root");
-        System.setProperty("sdj.root", ".."); // the CLIP vocabulary under models/, as ./sdj finds it
-    }
-
-    @AfterEach
-    void restoreRoot() {
-        if (oldRoot == null) {
-            System.clearProperty("sdj.root");
-        } else {
-            System.setProperty("sdj.root", oldRoot);
-        }
-    }
 
     @Test
     void aLoraOnFiveHeartsTeachesNew1AndKeepsTheOldPrompts() {
@@ -67,7 +49,7 @@ class EmbeddedModelFineTuneDemoTest {
     }
 
     private static String run(String... args) {
-        CliRun r = CliRun.sdj(args);
+        CliRun r = CliRun.sdjWithRoot("..", args); // the CLIP vocabulary under models/, as ./sdj finds it
         assertEquals(0, r.status(), String.join(" ", args) + "\n" + r.err());
         return r.out();
     }

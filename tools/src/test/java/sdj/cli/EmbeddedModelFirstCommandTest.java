@@ -21,23 +21,14 @@ class EmbeddedModelFirstCommandTest {
     @Test
     void theFirstCommandDrawsWithTheEmbeddedModelWhenThereIsNoCheckpoint() throws Exception {
         Assumptions.assumeFalse(Files.exists(Path.of("../models/sd-v1-4.ckpt")), "SD v1.4 is present: it draws instead");
-        String oldRoot = System.getProperty("sdj.root");
-        System.setProperty("sdj.root", "..");
-        try {
-            CliRun r = CliRun.sdj("txt2img", "--prompt", "a red circle on a blue background", "--outdir", tmp.toString());
-            assertEquals(0, r.status(), r.err());
-            assertTrue(r.err().contains("drawing with sdj's own small model models/sdj-shapes.safetensors"), r.err());
-            Path png = Path.of(r.out().strip());
-            BufferedImage image = Images.load(png);
-            assertEquals(64, image.getWidth());
-            ShapeAttributes drawn = ShapeClassifier.classify(image);
-            assertEquals(new ShapeAttributes("red", "circle", "blue"), drawn);
-        } finally {
-            if (oldRoot == null) {
-                System.clearProperty("sdj.root");
-            } else {
-                System.setProperty("sdj.root", oldRoot);
-            }
-        }
+        CliRun r = CliRun.sdjWithRoot("..", "txt2img", "--prompt", "a red circle on a blue background", "--outdir",
+                tmp.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.err().contains("drawing with sdj's own small model models/sdj-shapes.safetensors"), r.err());
+        Path png = Path.of(r.out().strip());
+        BufferedImage image = Images.load(png);
+        assertEquals(64, image.getWidth());
+        ShapeAttributes drawn = ShapeClassifier.classify(image);
+        assertEquals(new ShapeAttributes("red", "circle", "blue"), drawn);
     }
 }

@@ -65,19 +65,9 @@ class Txt2ImgCommandTest {
 
     @Test
     void missingCheckpointSaysWhereToPutIt() {
-        String oldRoot = System.getProperty("sdj.root");
-        System.setProperty("sdj.root", tmp.toString());
-        try {
-            CliRun r = CliRun.sdj("txt2img", "--prompt", "x");
-            assertEquals(1, r.status());
-            assertTrue(r.err().contains(tmp.resolve("models/sd-v1-4.ckpt").toString()), r.err());
-            assertTrue(r.err().contains("never downloads"), r.err());
-        } finally {
-            if (oldRoot == null) {
-                System.clearProperty("sdj.root");
-            } else {
-                System.setProperty("sdj.root", oldRoot);
-            }
-        }
+        CliRun r = CliRun.sdjWithRoot(tmp.toString(), "txt2img", "--prompt", "x");
+        assertEquals(1, r.status());
+        assertTrue(r.err().contains(tmp.resolve("models/sd-v1-4.ckpt").toString()), r.err());
+        assertTrue(r.err().contains("never downloads"), r.err());
     }
 }
