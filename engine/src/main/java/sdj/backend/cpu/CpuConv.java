@@ -52,7 +52,7 @@ final class CpuConv {
         int p = g.positions();
         WinogradTiles tiles = ConvAlgorithm.winogradTiles(g, n, g.c, o);
         if (tiles != null) {
-            float[] y = CpuWinograd.conv3x3(tiles, xv, n, g.c, g.h, g.w, HostWeights.vector(weight), o, false, bv);
+            float[] y = CpuWinograd.conv3x3(tiles, xv, n, g.c, g.h, g.w, weight, o, false, bv);
             return result(Tensor.of(y, n, o, g.ho, g.wo), x, weight, bias, g, xv, w, keep);
         }
         float[] out = ActivationArena.floats(n * o * p);
@@ -105,7 +105,7 @@ final class CpuConv {
         // rotated), so it can take the Winograd path as a whole batch; otherwise it is computed per image below.
         WinogradTiles tiles = x.requiresGrad() ? ConvAlgorithm.winogradTiles(g, n, o, g.c, true) : null;
         if (tiles != null) {
-            gx = CpuWinograd.conv3x3(tiles, gv, n, o, g.h, g.w, HostWeights.vector(weight), g.c, true, null);
+            gx = CpuWinograd.conv3x3(tiles, gv, n, o, g.h, g.w, weight, g.c, true, null);
         }
         boolean colGrad = x.requiresGrad() && tiles == null;
         if (colGrad) {

@@ -1,5 +1,7 @@
 package sdj.backend.cpu;
 
+import sdj.tensor.Tensor;
+
 /**
  * 3×3, stride-1, pad-1 convolution by Winograd's F(m×m, 3×3) (see {@link WinogradTiles}): the output is
  * cut into m×m tiles; each tile's α×α input window is transformed (V = Bᵀ d B), every filter is
@@ -26,15 +28,16 @@ final class CpuWinograd {
     /**
      * y[n][o][h][w] = bias[o] + Σ_c Σ_ij x[n][c][h+i−1][w+j−1]·K(o, c, i, j), where K is the filter
      * {@code wt[o][c][i][j]} ({@code wt} of shape [O, C, 3, 3]) or, with {@code transposed}, the data gradient's
-     * filter wt[c][o][2−i][2−j] ({@code wt} of shape [C, O, 3, 3]). Writes into a new array.
+     * filter wt[c][o][2−i][2−j] ({@code wt} of shape [C, O, 3, 3]). The weight is read where it lives (a heap
+     * array or a mapped checkpoint), never copied whole. Writes into a new array.
      */
-    static float[] conv3x3(WinogradTiles f, float[] x, int n, int c, int h, int w, float[] wt, int o,
+    static float[] conv3x3(WinogradTiles f, float[] x, int n, int c, int h, int w, Tensor wt, int o,
             boolean transposed, float[] bias) {
         return conv3x3(f, x, n, c, h, w, wt, o, transposed, bias, 0);
     }
 
     /** As above, with at most {@code maxChunk} tiles per chunk when it is positive (tests cross chunk edges). */
-    static float[] conv3x3(WinogradTiles f, float[] x, int n, int c, int h, int w, float[] wt, int o,
+    static float[] conv3x3(WinogradTiles f, float[] x, int n, int c, int h, int w, Tensor wt, int o,
             boolean transposed, float[] bias, int maxChunk) {
         int a2 = f.alpha * f.alpha;
         float[] u = Scratch.take(a2 * o * c);
@@ -70,13 +73,15 @@ final class CpuWinograd {
      * u[ξ][oc][ic] = (G g Gᵀ)[ξ] of the filter g of output channel oc and input channel ic, for blocks of
      * filters at a time with one filter per vector lane (G·g over the filter's rows, then ·Gᵀ over columns).
      */
-    private static void transformFilters(WinogradTiles f, float[] wt, int o, int c, boolean transposed, float[] u) {
+    private static void transformFilters(WinogradTiles f, Tensor weight, int o, int c, boolean transposed, float[] u) {
+        Tensor wt = weight.isContiguous() ? weight : weight.contiguous();
         int alpha = f.alpha;
         int filters = o * c;
         int blocks = (filters + FILTER_BLOCK - 1) / FILTER_BLOCK;
         Parallel.range(blocks, 40L * alpha * alpha * FILTER_BLOCK, (b0, b1) -> {
             int lanes = FILTER_BLOCK;
             float[] taps = new float[9 * lanes]; // [u][v][filter]
+            float[] raw = new float[9 * lanes]; // the block's filters as stored: [filter][u][v]
             float[] half = new float[alpha * 3 * lanes]; // G g: [i][v][filter]
             float[] full = new float[alpha * alpha * lanes]; // G g Gᵀ: [i][j][filter]
             int[] byTapRow = WinogradTiling.offsets(3, 3 * lanes, 0);
@@ -86,17 +91,20 @@ final class CpuWinograd {
             for (int blk = b0; blk < b1; blk++) {
                 int p0 = blk * lanes;
                 int count = Math.min(lanes, filters - p0);
+                if (!transposed) {
+                    HostWeights.copyRow(wt, blk, 9 * lanes, raw, 0, 9 * count);
+                }
                 for (int q = 0; q < count; q++) {
                     int p = p0 + q;
                     if (transposed) {
                         // the data gradient correlates with the weight of (out = ic, in = oc) rotated by 180°
-                        int from = ((p % c) * o + p / c) * 9 + 8;
+                        HostWeights.copyRow(wt, (long) (p % c) * o + p / c, 9, raw, 0, 9);
                         for (int k = 0; k < 9; k++) {
-                            taps[k * lanes + q] = wt[from - k];
+                            taps[k * lanes + q] = raw[8 - k];
                         }
                     } else {
                         for (int k = 0; k < 9; k++) {
-                            taps[k * lanes + q] = wt[p * 9 + k];
+                            taps[k * lanes + q] = raw[q * 9 + k];
                         }
                     }
                 }

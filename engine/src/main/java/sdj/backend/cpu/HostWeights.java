@@ -43,9 +43,9 @@ final class HostWeights {
     }
 
     /**
-     * The elements of a weight read whole once per call: a small (1-D) weight, or a conv weight for Winograd's
-     * filter transform (which rewrites it per call anyway, as GEMM packing does): its heap array when it is a
-     * whole one, else read from its segment into a transient array.
+     * The elements of a small weight (a bias, a norm's affine, CLIP's position table) read whole once per call: its
+     * heap array when it is a whole one, else read from its segment into a transient array. Matrices and filter
+     * banks are read in place instead: a per-call copy of each is gigabytes a step for a mapped SD v1.
      */
     static float[] vector(Tensor t) {
         if (inSegment(t) && t.isContiguous()) {
@@ -58,12 +58,20 @@ final class HostWeights {
 
     /** Copies {@code n} elements of row {@code row} of a contiguous [rows, n] tensor into dst[dstOff...]. */
     static void copyRow(Tensor t, long row, int n, float[] dst, int dstOff) {
+        copyRow(t, row, n, dst, dstOff, n);
+    }
+
+    /**
+     * Copies the first {@code count} elements of row {@code row} of a contiguous tensor read as [rows, n] into
+     * dst[dstOff...] (the last row may be short).
+     */
+    static void copyRow(Tensor t, long row, int n, float[] dst, int dstOff, int count) {
         long start = t.offset() + row * n;
         float[] heap = t.storage().heapFloats();
         if (heap != null) {
-            System.arraycopy(heap, Math.toIntExact(start), dst, dstOff, n);
+            System.arraycopy(heap, Math.toIntExact(start), dst, dstOff, count);
         } else {
-            MemorySegment.copy(t.storage().segment(), Gemm.SEGMENT_FLOAT, 4 * start, dst, dstOff, n);
+            MemorySegment.copy(t.storage().segment(), Gemm.SEGMENT_FLOAT, 4 * start, dst, dstOff, count);
         }
     }
 }

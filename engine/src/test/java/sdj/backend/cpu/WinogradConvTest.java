@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -12,6 +16,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import sdj.ops.Conv;
 import sdj.ops.GradCheck;
+import sdj.tensor.DType;
+import sdj.tensor.Shape;
+import sdj.tensor.Storage;
 import sdj.tensor.Tensor;
 
 /**
@@ -119,7 +126,8 @@ class WinogradConvTest {
         float[] x = random(1, cs.n * cs.c * cs.h * cs.w);
         float[] w = random(2, cs.o * cs.c * 9);
         float[] b = cs.bias ? random(3, cs.o) : null;
-        float[] y = CpuWinograd.conv3x3(cs.f.tiles, x, cs.n, cs.c, cs.h, cs.w, w, cs.o, false, b, cs.chunk);
+        float[] y = CpuWinograd.conv3x3(cs.f.tiles, x, cs.n, cs.c, cs.h, cs.w, Tensor.of(w, cs.o, cs.c, 3, 3), cs.o, false, b,
+                cs.chunk);
         assertWithinBound(cs, x, w, b, y);
     }
 
@@ -137,8 +145,31 @@ class WinogradConvTest {
                 }
             }
         }
-        float[] y = CpuWinograd.conv3x3(cs.f.tiles, x, cs.n, cs.c, cs.h, cs.w, w, cs.o, true, null, cs.chunk);
+        float[] y = CpuWinograd.conv3x3(cs.f.tiles, x, cs.n, cs.c, cs.h, cs.w, Tensor.of(w, cs.c, cs.o, 3, 3), cs.o, true, null,
+                cs.chunk);
         assertWithinBound(cs, x, rotated, null, y);
+    }
+
+    /** A filter bank read in place from a native segment (a mapped checkpoint) gives the heap array's bits. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void filtersReadFromASegmentGiveTheHeapResultBitForBit(Case cs) {
+        float[] x = random(6, cs.n * cs.c * cs.h * cs.w);
+        float[] w = random(7, cs.o * cs.c * 9);
+        try (Arena arena = Arena.ofShared()) { // shared: the transform runs on the pool's threads
+            MemorySegment seg = arena.allocate(4L * w.length);
+            MemorySegment.copy(w, 0, seg, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0,
+                    w.length);
+            for (boolean transposed : new boolean[] {false, true}) {
+                int[] shape = transposed ? new int[] {cs.c, cs.o, 3, 3} : new int[] {cs.o, cs.c, 3, 3};
+                Tensor mapped = new Tensor(Storage.ofSegment(seg, DType.F32), shape, Shape.contiguousStrides(shape), 0);
+                float[] fromHeap = CpuWinograd.conv3x3(cs.f.tiles, x, cs.n, cs.c, cs.h, cs.w, Tensor.of(w, shape), cs.o,
+                        transposed, null, cs.chunk);
+                float[] fromSegment = CpuWinograd.conv3x3(cs.f.tiles, x, cs.n, cs.c, cs.h, cs.w, mapped, cs.o,
+                        transposed, null, cs.chunk);
+                assertArrayEquals(fromHeap, fromSegment, cs + (transposed ? ", transposed" : ""));
+            }
+        }
     }
 
     /**
