@@ -1,5 +1,9 @@
 package sdj.nn;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -13,6 +17,7 @@ import java.util.function.Predicate;
 import sdj.tensor.DType;
 import sdj.tensor.Device;
 import sdj.tensor.Shape;
+import sdj.tensor.Storage;
 import sdj.tensor.Tensor;
 
 /**
@@ -176,28 +181,31 @@ public final class ParameterStore {
         return null;
     }
 
+    private static final ValueLayout.OfFloat FP32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     /**
      * {@code t} as a parameter on {@code device} in {@code dtype}: a device copy, or on the CPU a
      * contiguous fp32 tensor. The checkpoint's own tensor is kept when it already is one: a heap array,
      * or fp32 bytes in the memory-mapped file (or an inflated zip entry), which the CPU kernels read in
      * place, so the weights are not copied at load. Other dtypes (fp16/bf16 files), strided views and
-     * fp32 data not 4-byte aligned in the file get one fp32 heap copy here.
+     * fp32 data not 4-byte aligned in the file get one fp32 copy here, in native memory rather than on the
+     * heap: the heap a run needs is then its activations', whatever the checkpoint's dtype.
      */
     static Tensor place(Tensor t, Device device, DType dtype) {
         if (device != Device.CPU) {
             return t.to(device, dtype);
         }
         Tensor host = t.to(Device.CPU); // a model moved back from the GPU
-        return usableInPlace(host) ? host : Tensor.of(host.toFloatArray(), host.shape());
+        return usableInPlace(host) ? host : nativeCopy(host);
     }
 
-    /**
-     * The heap bytes a checkpoint tensor takes once it is a CPU parameter: 0 for one used in place
-     * (fp32 in the mapped file, or already a heap array), else its fp32 copy.
-     */
-    public static long cpuHeapBytes(Tensor t) {
-        Tensor host = t.to(Device.CPU);
-        return usableInPlace(host) && host.storage().heapFloats() == null ? 0 : 4 * host.numel();
+    /** An fp32 copy of {@code t} in native memory the GC frees with the tensor. */
+    private static Tensor nativeCopy(Tensor t) {
+        float[] floats = t.toFloatArray();
+        MemorySegment segment = Arena.ofAuto().allocate(4L * floats.length, 64);
+        MemorySegment.copy(floats, 0, segment, FP32, 0, floats.length);
+        int[] shape = t.shape();
+        return new Tensor(Storage.ofSegment(segment, DType.F32), shape, Shape.contiguousStrides(shape), 0);
     }
 
     /** A contiguous fp32 host tensor on the heap, or in a segment at a 4-byte aligned address. */

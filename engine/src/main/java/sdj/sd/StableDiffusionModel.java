@@ -74,25 +74,6 @@ public final class StableDiffusionModel {
     }
 
     /**
-     * The heap the CPU model built from {@code stateDict} needs for its weights: fp32 tensors of the
-     * networks are read in place from the mapped file (0 bytes); fp16/bf16, strided or unaligned ones
-     * become fp32 heap copies. Keys outside the three networks (EMA weights) and integer buffers
-     * (CLIP's position_ids) are never taken.
-     */
-    public static long cpuHeapBytesOfWeights(Map<String, Tensor> stateDict) {
-        long bytes = 0;
-        for (Map.Entry<String, Tensor> e : stateDict.entrySet()) {
-            String k = e.getKey();
-            boolean network = k.startsWith(UNetModel.PREFIX + ".") || k.startsWith(AutoencoderKL.PREFIX + ".")
-                    || k.startsWith(ClipTextModel.PREFIX + ".");
-            if (network && e.getValue().dtype().isFloating()) {
-                bytes += ParameterStore.cpuHeapBytes(e.getValue());
-            }
-        }
-        return bytes;
-    }
-
-    /**
      * This model's weights on {@code device} stored as {@code dtype}, e.g.
      * {@code model.to(Device.CUDA, DType.F16)}: a new model with new parameter handles (the same
      * adapters and trainable names); this one is left as it is. To keep the handles, {@link #moveTo}.
@@ -171,6 +152,30 @@ public final class StableDiffusionModel {
     /** The checkpoint's ᾱ_t buffer, or null when it has none (then the standard schedule applies). */
     public float[] alphasCumprod() {
         return alphasCumprod == null ? null : alphasCumprod.clone();
+    }
+
+    /**
+     * Drops from this process's resident memory the pages of the weights under {@code prefix} (e.g.
+     * {@link UNetModel#PREFIX}) that are read in place from a mapped checkpoint, so a stage that is done
+     * with them (CLIP after the prompt, the UNet before the VAE decode) stops holding them. The file's
+     * pages stay in the page cache: a later read faults them back in without touching the disk. Heap and
+     * device weights are left as they are. Returns the bytes released.
+     */
+    public long releaseMappedPages(String prefix) {
+        long released = 0;
+        for (Map.Entry<String, Tensor> e : store.parameters().entrySet()) {
+            Tensor t = e.getValue();
+            if (!e.getKey().startsWith(prefix + ".") || t.device() != Device.CPU || t.storage().heapFloats() != null) {
+                continue;
+            }
+            java.lang.foreign.MemorySegment segment = t.storage().segment();
+            if (segment != null && segment.isMapped()) {
+                long bytes = t.numel() * t.dtype().byteSize;
+                segment.asSlice(t.offset() * t.dtype().byteSize, bytes).unload();
+                released += bytes;
+            }
+        }
+        return released;
     }
 
     /** Every parameter by its checkpoint name (the current tensors). */

@@ -3,6 +3,7 @@ package sdj.nn;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -52,7 +53,8 @@ class MappedParametersTest {
         Parameter a = store.root().param("a.weight", ParameterStore.Init.FAN_IN, 2, 3);
         Parameter b = store.root().param("b.weight", ParameterStore.Init.FAN_IN, 2, 3);
         assertSame(aligned.storage(), a.tensor().storage(), "the aligned tensor is the parameter itself");
-        assertNotNull(b.tensor().storage().heapFloats(), "the unaligned one is a heap copy");
+        assertNotSame(unaligned.storage(), b.tensor().storage(), "the unaligned one is copied");
+        assertEquals(0, b.tensor().storage().segment().address() % 4, "to an aligned native fp32 array");
         assertArrayEquals(VALUES, b.tensor().toFloatArray());
         assertArrayEquals(VALUES, a.tensor().toFloatArray());
         assertEquals(1, store.fp32CopiesAtLoad());

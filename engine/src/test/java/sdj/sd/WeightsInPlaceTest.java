@@ -42,23 +42,65 @@ class WeightsInPlaceTest {
         assertInPlaceAndIdentical(st);
     }
 
+    /**
+     * An fp16 file's weights are converted once to fp32 at load, into native memory (not the heap, so the
+     * heap a run needs does not depend on the checkpoint's dtype), and give the fp32 file's outputs within
+     * fp16 rounding of the weights.
+     */
     @Test
-    void fp16WeightsAreConvertedOnceToHeapArrays() throws Exception {
-        StableDiffusionModel model = load(TestData.sdTiny("model-fp16.ckpt"));
-        for (Map.Entry<String, Tensor> e : model.parameters().entrySet()) {
-            assertNotNull(e.getValue().storage().heapFloats(), e.getKey() + " is an fp32 heap copy of the fp16 file");
+    void fp16WeightsAreConvertedOnceToFp32OutsideTheHeap() throws Exception {
+        StableDiffusionModel half = load(TestData.sdTiny("model-fp16.ckpt"));
+        Map<String, Tensor> file = StateDicts.load(TestData.sdTiny("model-fp16.ckpt"));
+        for (Map.Entry<String, Tensor> e : half.parameters().entrySet()) {
+            Tensor t = e.getValue();
+            assertEquals(DType.F32, t.dtype(), e.getKey());
+            assertNull(t.storage().heapFloats(), e.getKey() + " is not a heap array");
+            assertTrue(t.storage().segment().isNative() && !t.storage().segment().isMapped(),
+                    e.getKey() + " is a native fp32 copy");
+            assertArrayEquals(file.get(e.getKey()).toFloatArray(), t.toFloatArray(), e.getKey() + " holds the file's values");
         }
-        assertEquals(0, model.store().fp32CopiesAtLoad());
+        assertEquals(0, half.store().fp32CopiesAtLoad());
     }
 
+    /**
+     * Releasing the UNet's mapped pages takes them out of this process's resident file pages (Linux's
+     * RssFile) and changes nothing it computes: the next forward faults them back in and gives the same bits.
+     */
     @Test
-    void theWeightsHeapShareIsNothingForAnFp32FileAndTheFp32CopiesForAnFp16One() throws Exception {
-        assertEquals(0, StableDiffusionModel.cpuHeapBytesOfWeights(StateDicts.load(TestData.sdTiny("model.ckpt"))));
-        Map<String, Tensor> half = StateDicts.load(TestData.sdTiny("model-fp16.ckpt"));
-        long networkElements = load(TestData.sdTiny("model-fp16.ckpt")).parameters().values().stream()
-                .mapToLong(Tensor::numel).sum();
-        // every network tensor of the file is taken (no unused network keys in sd-tiny), each as an fp32 copy
-        assertEquals(4 * networkElements, StableDiffusionModel.cpuHeapBytesOfWeights(half));
+    void releasedUNetPagesLeaveTheResidentSetAndComeBackUnchanged() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/self/status")), "needs Linux's /proc");
+        StableDiffusionModel model = load(TestData.sdTiny("model.ckpt"));
+        Map<String, Tensor> inputs = heapInputs();
+        float[] before = unetOutput(model, inputs);
+        long unetBytes = model.parameters().entrySet().stream()
+                .filter(e -> e.getKey().startsWith(sdj.sd.unet.UNetModel.PREFIX + "."))
+                .mapToLong(e -> 4 * e.getValue().numel()).sum();
+        long residentBefore = residentFileBytes();
+        assertEquals(unetBytes, model.releaseMappedPages(sdj.sd.unet.UNetModel.PREFIX));
+        long dropped = residentBefore - residentFileBytes();
+        // whole pages only: pages shared with the neighbouring CLIP/VAE tensors may go too, a few may stay
+        assertTrue(dropped > unetBytes * 0.9, "resident file pages fell by " + dropped + " bytes for " + unetBytes
+                + " bytes of UNet weights");
+        assertArrayEquals(before, unetOutput(model, inputs), "the UNet after its pages were released");
+        assertEquals(0, load(TestData.sdTiny("model-fp16.ckpt")).releaseMappedPages(sdj.sd.unet.UNetModel.PREFIX),
+                "an fp16 file's weights are heap copies: nothing mapped to release");
+    }
+
+    private static float[] unetOutput(StableDiffusionModel m, Map<String, Tensor> ref) {
+        try (var g = Autograd.noGrad()) {
+            return m.unet().forward(ref.get("unet.x"), ref.get("unet.t").toFloatArray(), ref.get("unet.context"))
+                    .toFloatArray();
+        }
+    }
+
+    /** RssFile of /proc/self/status in bytes. */
+    private static long residentFileBytes() throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("RssFile:")) {
+                return 1024 * Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new IllegalStateException("no RssFile in /proc/self/status");
     }
 
     private void assertInPlaceAndIdentical(Path file) throws Exception {

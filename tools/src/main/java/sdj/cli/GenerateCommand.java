@@ -16,9 +16,7 @@ import sdj.backend.cpu.Parallel;
 import sdj.backend.cuda.Cuda;
 import sdj.image.Images;
 import sdj.image.PngWriter;
-import sdj.io.StateDicts;
 import sdj.sd.ModelConfigs;
-import sdj.sd.StableDiffusionModel;
 import sdj.sd.clip.ClipTokenizer;
 import sdj.sd.lora.LoraRequest;
 import sdj.sd.pipeline.A1111Parameters;
@@ -129,9 +127,8 @@ abstract class GenerateCommand implements Command {
             return;
         }
         int threads = cmd.hasOption("threads") ? Flags.intOpt(cmd, "threads", Parallel.threads()) : Parallel.threads();
-        // the weights' share: what the file's tensors take on the heap (fp32 ones are read in place from the map)
-        long weightBytes = StableDiffusionModel.cpuHeapBytesOfWeights(StateDicts.load(model.checkpoint()));
-        String refusal = SizeCheck.refusal(model.configs(), r, vaeTiling(cmd), weightBytes,
+        // the weights take no heap: fp32 ones are read in place from the map, others copied to native memory
+        String refusal = SizeCheck.refusal(model.configs(), r, vaeTiling(cmd), 0,
                 Runtime.getRuntime().maxMemory(), threads);
         if (refusal != null) {
             throw new UserError(refusal);
@@ -157,7 +154,7 @@ abstract class GenerateCommand implements Command {
         System.err.printf(Locale.ROOT, "loaded %s in %.1f s on %s%n", ckpt, (System.nanoTime() - t0) / 1e9,
                 placement.label());
         LoraLoadFlags.applyTo(sd, loras);
-        return sd.withVaeTiling(vaeTiling(cmd));
+        return sd.withVaeTiling(vaeTiling(cmd)).releasingPages();
     }
 
     /** Runs the request with a progress bar and writes numbered PNGs; prints each path. */

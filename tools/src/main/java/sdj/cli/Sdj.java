@@ -71,8 +71,10 @@ public final class Sdj {
             System.err.println("sdj " + command.name() + ": " + e.getMessage());
             return 1;
         } catch (OutOfMemoryError e) {
-            System.err.println("sdj " + command.name() + ": out of memory (" + e.getMessage() + "). Give the JVM more with "
-                    + "SDJ_JAVA_OPTS=-Xmx20g, or lower --W/--H/--n-samples.");
+            long heapMib = Runtime.getRuntime().maxMemory() >> 20;
+            System.err.println("sdj " + command.name() + ": out of memory (" + e.getMessage() + ") in a heap of " + heapMib
+                    + " MiB. Give the JVM more (e.g. SDJ_HEAP=" + Math.max(4, 2 * ((heapMib + 1023) >> 10)) + "g ./sdj ...),"
+                    + " or lower --W/--H/--n-samples.");
             return 1;
         } catch (Exception e) {
             String msg = e.getMessage() != null ? e.getMessage() : e.toString();

@@ -9,6 +9,7 @@ import sdj.ops.Join;
 import sdj.random.TorchGenerator;
 import sdj.sd.ModelConfigs;
 import sdj.sd.StableDiffusionModel;
+import sdj.sd.clip.ClipTextModel;
 import sdj.sd.clip.ClipTokenizer;
 import sdj.sd.sample.CfgEpsModel;
 import sdj.sd.sample.EpsModel;
@@ -18,6 +19,7 @@ import sdj.sd.sample.SamplerOptions;
 import sdj.sd.sample.Samplers;
 import sdj.sd.sample.Schedule;
 import sdj.sd.sample.StepHook;
+import sdj.sd.unet.UNetModel;
 import sdj.sd.vae.VaeTiling;
 import sdj.tensor.ActivationArena;
 import sdj.tensor.Autograd;
@@ -44,6 +46,8 @@ public final class StableDiffusion {
     private final Schedule schedule;
     /** Null: the VAE works on the whole image. */
     private final VaeTiling vaeTiling;
+    /** Whether each network's mapped weight pages are released once its stage is done (see {@link #releasingPages}). */
+    private final boolean releasePages;
 
     public StableDiffusion(StableDiffusionModel model, ClipTokenizer tokenizer) {
         this.model = model;
@@ -51,18 +55,30 @@ public final class StableDiffusion {
         float[] ac = model.alphasCumprod();
         this.schedule = ac != null ? new Schedule(ac) : Schedule.sdV1();
         this.vaeTiling = null;
+        this.releasePages = false;
     }
 
-    private StableDiffusion(StableDiffusion base, VaeTiling vaeTiling) {
+    private StableDiffusion(StableDiffusion base, VaeTiling vaeTiling, boolean releasePages) {
         this.model = base.model;
         this.text = base.text;
         this.schedule = base.schedule;
         this.vaeTiling = vaeTiling;
+        this.releasePages = releasePages;
     }
 
     /** The same model with the VAE decoding (and encoding) tile by tile, or whole when {@code tiling} is null. */
     public StableDiffusion withVaeTiling(VaeTiling tiling) {
-        return new StableDiffusion(this, tiling);
+        return new StableDiffusion(this, tiling, releasePages);
+    }
+
+    /**
+     * The same model releasing the resident pages of its mapped weights once each stage is done with
+     * them: CLIP's after the prompts are encoded, the UNet's before the VAE decodes (a one-shot command's
+     * memory peak is then the larger stage, not their sum; a second image faults the UNet back in from the
+     * page cache, about a second for SD v1).
+     */
+    public StableDiffusion releasingPages() {
+        return new StableDiffusion(this, vaeTiling, true);
     }
 
     /** Loads a checkpoint (.ckpt or .safetensors) with the given base configs (sizes are detected from the weights). */
@@ -103,6 +119,9 @@ public final class StableDiffusion {
         List<GeneratedImage> out = new ArrayList<>();
         try (var g = Autograd.noGrad()) {
             Tensor[] contexts = text.encodePair(r.prompt(), r.negativePrompt());
+            if (releasePages) {
+                model.releaseMappedPages(ClipTextModel.PREFIX);
+            }
             // Prompts are encoded and latents sampled on the host; the networks run on the model's device.
             Device device = model.device();
             Tensor context = batchContext(contexts[1], contexts[0], r.batchSize()).to(device, model.dtype());
@@ -122,6 +141,9 @@ public final class StableDiffusion {
                         : fromImage(sampler, options, eps, initLatent, noise, r, rng, listener);
                 // the UNet's recycled activations are not needed by the decode: give them to the GC before it
                 ActivationArena.releasePool();
+                if (releasePages) {
+                    model.releaseMappedPages(UNetModel.PREFIX);
+                }
                 for (int i = 0; i < r.batchSize(); i++) {
                     Tensor z = latents.narrow(0, i, 1).mul(1f / model.configs().scaleFactor());
                     int index = batch * r.batchSize() + i;
