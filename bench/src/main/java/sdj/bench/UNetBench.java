@@ -41,6 +41,15 @@ public final class UNetBench {
         if (device != Device.CPU) {
             params = params.placedOn(device, dtype);
         }
+        return run(params, config, latent, batch, runs, device, dtype, profile);
+    }
+
+    /**
+     * With the weights of {@code params}, e.g. a checkpoint's read in place from its memory map (what
+     * txt2img runs) rather than random heap arrays.
+     */
+    public static Result run(ParameterStore params, UNetConfig config, int latent, int batch, int runs, Device device,
+            DType dtype, OpProfile profile) {
         UNetModel unet = new UNetModel(params.root().sub(UNetModel.PREFIX), config);
         Tensor x = Tensor.of(Timing.random(batch * config.inChannels() * latent * latent, 7), batch, config.inChannels(),
                 latent, latent);

@@ -9,10 +9,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * The free list behind {@link ActivationArena}: fp32 arrays handed back by closed scopes, kept by exact
  * length (a tensor wraps its whole array, so a longer one would not do; a UNet step asks for the same
  * few dozen lengths every time). Bounded: an array that would take the pool over its cap is left to
- * the GC, so the pool never holds more than {@code sdj.arena.maxBytes} (default 2 GiB).
+ * the GC, so the pool never holds more than {@code sdj.arena.maxBytes} (default 2 GiB, or half of a smaller heap).
  */
 final class ArenaPool {
-    private static final long MAX_POOLED_BYTES = Long.getLong("sdj.arena.maxBytes", 2L << 30);
+    private static final long MAX_POOLED_BYTES = Long.getLong("sdj.arena.maxBytes",
+            Math.min(2L << 30, Runtime.getRuntime().maxMemory() / 2));
 
     private final ConcurrentHashMap<Integer, ConcurrentLinkedDeque<float[]>> free = new ConcurrentHashMap<>();
     private final AtomicLong pooledBytes = new AtomicLong();

@@ -122,4 +122,26 @@ class ConvTest {
     void gradientsOfInputWeightAndBias(Case cs) {
         GradCheck.check(cs::run, cs.params(10));
     }
+
+    /**
+     * A batch of small images (one GEMM over the batch, the weight read once) gives each image exactly what
+     * convolving it alone gives: 3×3 and strided 3×3 at 8×8 and 5×7, 4 images, with bias.
+     */
+    @Test
+    void aBatchOfSmallImagesIsEachImageConvolvedAlone() {
+        int[][] geometries = {{8, 8, 1, 1}, {5, 7, 1, 1}, {8, 8, 2, 1}};
+        for (int[] geo : geometries) {
+            Tensor x = Rand.uniform(21, 4, 6, geo[0], geo[1]);
+            Tensor w = Rand.uniform(22, 10, 6, 3, 3);
+            Tensor b = Rand.uniform(23, 10);
+            float[] batch = F.conv2d(x, w, b, geo[2], geo[3]).toFloatArray();
+            int per = batch.length / 4;
+            for (int i = 0; i < 4; i++) {
+                float[] alone = F.conv2d(x.narrow(0, i, 1).contiguous(), w, b, geo[2], geo[3]).toFloatArray();
+                float[] ofBatch = java.util.Arrays.copyOfRange(batch, i * per, (i + 1) * per);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(alone, ofBatch,
+                        "image " + i + " of " + java.util.Arrays.toString(geo));
+            }
+        }
+    }
 }

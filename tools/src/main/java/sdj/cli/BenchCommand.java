@@ -15,6 +15,8 @@ import sdj.bench.Txt2ImgBench;
 import sdj.bench.UNetBench;
 import sdj.bench.UNetTrainBench;
 import sdj.bench.VaeBench;
+import sdj.io.StateDicts;
+import sdj.nn.ParameterStore;
 import sdj.sd.ModelConfigs;
 import sdj.sd.StableDiffusionModel;
 import sdj.sd.clip.ClipTokenizer;
@@ -76,8 +78,9 @@ public final class BenchCommand implements Command {
         o.addOption(Option.builder().longOpt("sampler").hasArg().desc("txt2img: sampler (default ddim)").build());
         o.addOption(Option.builder().longOpt("W").hasArg().desc("txt2img: width (default 512)").build());
         o.addOption(Option.builder().longOpt("H").hasArg().desc("txt2img: height (default 512)").build());
-        o.addOption(Option.builder().longOpt("ckpt").hasArg().desc("txt2img: load this checkpoint instead of random"
-                + " weights (the load counts in the time to first step)").build());
+        o.addOption(Option.builder().longOpt("ckpt").hasArg().desc("txt2img, unet: load this checkpoint instead of random"
+                + " weights (fp32 ones read in place from its map; for txt2img the load counts in the time to first step)")
+                .build());
         o.addOption(Option.builder().longOpt("vocab").hasArg().desc("txt2img: CLIP BPE vocabulary (default: found"
                 + " as for txt2img)").build());
         o.addOption(Option.builder().longOpt("seconds").hasArg().desc("minimum timed seconds (default 3)").build());
@@ -223,11 +226,16 @@ public final class BenchCommand implements Command {
         int latent = Flags.intOpt(cmd, "latent", 64);
         int batch = Flags.intOpt(cmd, "batch", 1);
         UNetConfig config = Flags.modelConfigs(cmd).unet();
-        System.out.printf(Locale.ROOT, "UNet (model_channels %d, context %d) random weights, latent %dx%d, batch %d, %d threads%n",
-                config.modelChannels(), config.contextDim(), latent, latent, batch, Parallel.threads());
+        String ckpt = cmd.getOptionValue("ckpt");
+        System.out.printf(Locale.ROOT, "UNet (model_channels %d, context %d) %s, latent %dx%d, batch %d, %d threads%n",
+                config.modelChannels(), config.contextDim(), ckpt == null ? "random weights" : "weights of " + ckpt
+                + " (fp32 read in place from its map)", latent, latent, batch, Parallel.threads());
         var profile = ProfileFlags.requested(cmd);
-        UNetBench.Result r = UNetBench.run(config, latent, batch, Flags.intOpt(cmd, "runs", 2), 1, Device.CPU, DType.F32,
-                profile);
+        int runs = Flags.intOpt(cmd, "runs", 2);
+        UNetBench.Result r = ckpt == null
+                ? UNetBench.run(config, latent, batch, runs, 1, Device.CPU, DType.F32, profile)
+                : UNetBench.run(ParameterStore.fromStateDict(StateDicts.load(VerifyCommand.existing(ckpt, "--ckpt")), ckpt),
+                        config, latent, batch, runs, Device.CPU, DType.F32, profile);
         System.out.println(UNetBench.describe(r, Machine.fp32PeakGflops(Parallel.threads())));
         System.out.printf(Locale.ROOT, "activation arena %s (-Dsdj.arena=on|off|check), its pool %.2f GiB after the forwards%n",
                 sdj.tensor.ActivationArena.mode().name().toLowerCase(Locale.ROOT),

@@ -60,6 +60,10 @@ final class CpuConv {
         // Wide enough images pack their patches straight into the GEMM's panels; small ones (a few
         // panels, where the GEMM may transpose the product) go through an im2col matrix.
         boolean patches = !g.isPointwise() && p >= 2 * Gemm.PANEL;
+        if (!g.isPointwise() && !patches && n > 1) {
+            batchAsOneProduct(xv, n, g, w, o, bv, out);
+            return result(Tensor.of(out, n, o, g.ho, g.wo), x, weight, bias, g, xv, w, keep);
+        }
         float[] cols = g.isPointwise() || patches ? null : Scratch.take(g.rows() * p);
         for (int b = 0; b < n; b++) {
             if (patches) {
@@ -82,6 +86,36 @@ final class CpuConv {
         }
         Scratch.give(cols);
         return result(Tensor.of(out, n, o, g.ho, g.wo), x, weight, bias, g, xv, w, keep);
+    }
+
+    /**
+     * A batch of small images (8×8 latents: a few dozen positions each) as one product over all of them,
+     * W[O, C·kh·kw] · cols[C·kh·kw, N·P]: the weight, megabytes that each image's product would stream
+     * from memory again, is read once. Each output is the same sum in the same order as per image.
+     */
+    private static void batchAsOneProduct(float[] xv, int n, Geometry g, Gemm.Operand w, int o, float[] bv,
+            float[] out) {
+        int p = g.positions();
+        int wide = n * p;
+        int inImage = g.c * g.h * g.w;
+        float[] cols = Scratch.take(g.rows() * wide);
+        for (int b = 0; b < n; b++) {
+            im2col(xv, b * inImage, g, cols, b * p, wide);
+        }
+        float[] product = Scratch.take(o * wide);
+        Gemm.sgemm(o, wide, g.rows(), w, Gemm.Operand.rowMajor(cols, 0, wide), product, 0, wide, false);
+        for (int b = 0; b < n; b++) {
+            for (int oc = 0; oc < o; oc++) {
+                int from = oc * wide + b * p;
+                int to = (b * o + oc) * p;
+                float bb = bv == null ? 0f : bv[oc];
+                for (int i = 0; i < p; i++) {
+                    out[to + i] = product[from + i] + bb;
+                }
+            }
+        }
+        Scratch.give(product);
+        Scratch.give(cols);
     }
 
     private static Backend.Result result(Tensor y, Tensor x, Tensor weight, Tensor bias, Geometry g, float[] xv,
@@ -226,13 +260,18 @@ final class CpuConv {
 
     /** cols[(c·kh + i)·kw + j][oy·wo + ox] = x[c][oy·s + i − padTop][ox·s + j − padLeft] (0 outside). */
     static void im2col(float[] x, int xOff, Geometry g, float[] cols) {
+        im2col(x, xOff, g, cols, 0, g.positions());
+    }
+
+    /** As above into columns [colOff, colOff + P) of a matrix with {@code ld} columns. */
+    static void im2col(float[] x, int xOff, Geometry g, float[] cols, int colOff, int ld) {
         int p = g.positions();
         ImagePatches patches = new ImagePatches(x, xOff, g);
         Parallel.range(g.c, (long) g.kh * g.kw * p, (c0, c1) -> {
             for (int c = c0; c < c1; c++) {
                 for (int i = 0; i < g.kh; i++) {
                     for (int j = 0; j < g.kw; j++) {
-                        int row = ((c * g.kh + i) * g.kw + j) * p;
+                        int row = ((c * g.kh + i) * g.kw + j) * ld + colOff;
                         for (int oy = 0; oy < g.ho; oy++) {
                             patches.copyRow(c, oy * g.stride + i - g.padTop, 0, j, g.wo, cols, row + oy * g.wo);
                         }

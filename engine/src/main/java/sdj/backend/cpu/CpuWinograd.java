@@ -39,26 +39,47 @@ final class CpuWinograd {
     /** As above, with at most {@code maxChunk} tiles per chunk when it is positive (tests cross chunk edges). */
     static float[] conv3x3(WinogradTiles f, float[] x, int n, int c, int h, int w, Tensor wt, int o,
             boolean transposed, float[] bias, int maxChunk) {
+        return conv3x3(f, x, n, c, h, w, wt, o, transposed, bias, maxChunk, 0);
+    }
+
+    /**
+     * As above, with at most {@code maxBlock} output channels per block of transformed filters when it is
+     * positive (tests cross block edges).
+     */
+    static float[] conv3x3(WinogradTiles f, float[] x, int n, int c, int h, int w, Tensor wt, int o,
+            boolean transposed, float[] bias, int maxChunk, int maxBlock) {
         int a2 = f.alpha * f.alpha;
-        float[] u = Scratch.take(a2 * o * c);
-        transformFilters(f, wt, o, c, transposed, u);
         int tilesY = (h + f.m - 1) / f.m;
         int tilesX = (w + f.m - 1) / f.m;
         int tiles = n * tilesY * tilesX;
         int wide = Math.min(tiles, Math.max(MIN_CHUNK_TILES, CHUNK_FLOATS / (a2 * Math.max(c, o))));
         int chunk = maxChunk > 0 ? Math.min(wide, maxChunk) : wide;
+        int block = outputBlock(a2, c, o, maxBlock);
+        boolean oneBlock = block == o;
+        float[] u = Scratch.take(a2 * block * c);
+        if (oneBlock) {
+            transformFilters(f, wt, o, c, 0, o, transposed, u);
+        }
         float[] v = Scratch.take(a2 * c * chunk);
-        float[] prod = Scratch.take(a2 * o * chunk);
+        float[] prod = Scratch.take(a2 * block * chunk);
         float[] y = sdj.tensor.ActivationArena.floats(n * o * h * w);
         WinogradTiling tiling = new WinogradTiling(f, n, h, w, tilesY, tilesX);
         for (int t0 = 0; t0 < tiles; t0 += chunk) {
             int count = Math.min(chunk, tiles - t0);
             int first = t0;
             Parallel.range(c, 4L * a2 * count, (c0, c1) -> tiling.inputs(x, c, c0, c1, first, count, chunk, v));
-            long flopsEach = 2L * o * c * count;
-            Gemm.batched(a2, flopsEach, xi -> Gemm.sgemm(o, count, c, Gemm.Operand.rowMajor(u, xi * o * c, c),
-                    Gemm.Operand.rowMajor(v, xi * c * chunk, chunk), prod, xi * o * chunk, chunk, false));
-            Parallel.range(o, 4L * a2 * count, (o0, o1) -> tiling.outputs(prod, o, o0, o1, first, count, chunk, bias, y));
+            for (int b0 = 0; b0 < o; b0 += block) {
+                int start = b0;
+                int rows = Math.min(block, o - b0);
+                if (!oneBlock) {
+                    transformFilters(f, wt, o, c, start, start + rows, transposed, u);
+                }
+                long flopsEach = 2L * rows * c * count;
+                Gemm.batched(a2, flopsEach, xi -> Gemm.sgemm(rows, count, c, Gemm.Operand.rowMajor(u, xi * rows * c, c),
+                        Gemm.Operand.rowMajor(v, xi * c * chunk, chunk), prod, xi * rows * chunk, chunk, false));
+                Parallel.range(rows, 4L * a2 * count, (o0, o1) -> tiling.outputs(prod, o, start, rows, start + o0,
+                        start + o1, first, count, chunk, bias, y));
+            }
         }
         Scratch.give(prod);
         Scratch.give(v);
@@ -66,24 +87,44 @@ final class CpuWinograd {
         return y;
     }
 
+    /** Floats of transformed filters (U) held at once: 16 MB, so U stays a few MB-sized block for any channel count. */
+    static final int FILTER_FLOATS = 4 << 20;
+
+    /**
+     * Output channels per block of transformed filters: all of them when their U fits {@link #FILTER_FLOATS}, else
+     * blocks of a multiple of 16 channels that do (a 2560→1280 F(2,3) layer's whole U would be 210 MB of scratch).
+     * Blocks re-transform their filters per chunk of tiles, which only large images have several of, where the
+     * transform is a small share of the products.
+     */
+    static int outputBlock(int a2, int c, int o, int maxBlock) {
+        int fits = Math.max(16, FILTER_FLOATS / (a2 * c) / 16 * 16);
+        int block = Math.min(o, fits);
+        return maxBlock > 0 ? Math.min(block, maxBlock) : block;
+    }
+
     /** Filters per block of the filter transform (a multiple of every vector length). */
     static final int FILTER_BLOCK = 256;
 
     /**
-     * u[ξ][oc][ic] = (G g Gᵀ)[ξ] of the filter g of output channel oc and input channel ic, for blocks of
-     * filters at a time with one filter per vector lane (G·g over the filter's rows, then ·Gᵀ over columns).
+     * u[ξ][oc − o0][ic] = (G g Gᵀ)[ξ] of the filter g of output channel oc in [o0, o1) and input channel ic, for
+     * blocks of filters at a time with one filter per vector lane (G·g over the filter's rows, then ·Gᵀ over
+     * columns).
      */
-    private static void transformFilters(WinogradTiles f, Tensor weight, int o, int c, boolean transposed, float[] u) {
+    private static void transformFilters(WinogradTiles f, Tensor weight, int o, int c, int o0, int o1,
+            boolean transposed, float[] u) {
         Tensor wt = weight.isContiguous() ? weight : weight.contiguous();
         int alpha = f.alpha;
-        int filters = o * c;
+        int first = o0 * c;
+        int filters = (o1 - o0) * c;
         int blocks = (filters + FILTER_BLOCK - 1) / FILTER_BLOCK;
         Parallel.range(blocks, 40L * alpha * alpha * FILTER_BLOCK, (b0, b1) -> {
             int lanes = FILTER_BLOCK;
-            float[] taps = new float[9 * lanes]; // [u][v][filter]
-            float[] raw = new float[9 * lanes]; // the block's filters as stored: [filter][u][v]
-            float[] half = new float[alpha * 3 * lanes]; // G g: [i][v][filter]
-            float[] full = new float[alpha * alpha * lanes]; // G g Gᵀ: [i][j][filter]
+            // scratch, not fresh arrays: a layer in blocks of output channels runs this once per block and chunk;
+            // lanes past a short last block hold stale values whose transforms are never copied out
+            float[] taps = Scratch.take(9 * lanes); // [u][v][filter]
+            float[] raw = Scratch.take(9 * lanes); // the block's filters as stored: [filter][u][v]
+            float[] half = Scratch.take(alpha * 3 * lanes); // G g: [i][v][filter]
+            float[] full = Scratch.take(alpha * alpha * lanes); // G g Gᵀ: [i][j][filter]
             int[] byTapRow = WinogradTiling.offsets(3, 3 * lanes, 0);
             int[] byHalfRow = WinogradTiling.offsets(alpha, 3 * lanes, 0);
             int[] byColumn = WinogradTiling.offsets(3, lanes, 0);
@@ -92,13 +133,13 @@ final class CpuWinograd {
                 int p0 = blk * lanes;
                 int count = Math.min(lanes, filters - p0);
                 if (!transposed) {
-                    HostWeights.copyRow(wt, blk, 9 * lanes, raw, 0, 9 * count);
+                    HostWeights.copyRange(wt, 9L * (first + p0), raw, 0, 9 * count);
                 }
                 for (int q = 0; q < count; q++) {
-                    int p = p0 + q;
+                    int p = first + p0 + q;
                     if (transposed) {
                         // the data gradient correlates with the weight of (out = ic, in = oc) rotated by 180°
-                        HostWeights.copyRow(wt, (long) (p % c) * o + p / c, 9, raw, 0, 9);
+                        HostWeights.copyRow(wt, (long) (p % c) * o + p / c, 9, raw, 0);
                         for (int k = 0; k < 9; k++) {
                             taps[k * lanes + q] = raw[8 - k];
                         }
@@ -119,6 +160,10 @@ final class CpuWinograd {
                     System.arraycopy(full, xi * lanes, u, xi * filters + p0, count);
                 }
             }
+            Scratch.give(full);
+            Scratch.give(half);
+            Scratch.give(raw);
+            Scratch.give(taps);
         });
     }
 }

@@ -58,20 +58,17 @@ final class HostWeights {
 
     /** Copies {@code n} elements of row {@code row} of a contiguous [rows, n] tensor into dst[dstOff...]. */
     static void copyRow(Tensor t, long row, int n, float[] dst, int dstOff) {
-        copyRow(t, row, n, dst, dstOff, n);
+        copyRange(t, row * n, dst, dstOff, n);
     }
 
-    /**
-     * Copies the first {@code count} elements of row {@code row} of a contiguous tensor read as [rows, n] into
-     * dst[dstOff...] (the last row may be short).
-     */
-    static void copyRow(Tensor t, long row, int n, float[] dst, int dstOff, int count) {
-        long start = t.offset() + row * n;
+    /** Copies elements [start, start + count) of a contiguous tensor into dst[dstOff...]. */
+    static void copyRange(Tensor t, long start, float[] dst, int dstOff, int count) {
+        long from = t.offset() + start;
         float[] heap = t.storage().heapFloats();
         if (heap != null) {
-            System.arraycopy(heap, Math.toIntExact(start), dst, dstOff, count);
+            System.arraycopy(heap, Math.toIntExact(from), dst, dstOff, count);
         } else {
-            MemorySegment.copy(t.storage().segment(), Gemm.SEGMENT_FLOAT, 4 * start, dst, dstOff, count);
+            MemorySegment.copy(t.storage().segment(), Gemm.SEGMENT_FLOAT, 4 * from, dst, dstOff, count);
         }
     }
 }

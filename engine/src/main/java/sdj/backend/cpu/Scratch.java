@@ -9,11 +9,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * first step these come from the pool instead of the allocator (and are not zeroed again by the JVM).
  *
  * <p>Buffers are kept by power-of-two size class; {@link #take} may return a longer array than asked
- * for, with arbitrary contents. Pooled memory is capped so a one-off huge request is not kept forever.
+ * for, with arbitrary contents. Pooled memory is capped ({@code -Dsdj.scratch.maxBytes}) so a one-off huge
+ * request is not kept forever.
  */
 public final class Scratch {
     private static final int CLASSES = 32;
-    private static final long MAX_POOLED_BYTES = Long.getLong("sdj.scratch.maxBytes", 1L << 30);
+    /** 1 GiB, or an eighth of a smaller heap (the launcher sizes a generation's heap to its need). */
+    private static final long MAX_POOLED_BYTES = Long.getLong("sdj.scratch.maxBytes",
+            Math.min(1L << 30, Runtime.getRuntime().maxMemory() / 8));
     @SuppressWarnings("unchecked")
     private static final ConcurrentLinkedDeque<float[]>[] FREE = new ConcurrentLinkedDeque[CLASSES];
     private static final AtomicLong POOLED_BYTES = new AtomicLong();

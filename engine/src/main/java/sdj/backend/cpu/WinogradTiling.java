@@ -84,8 +84,12 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
         }
     }
 
-    /** y[b][oc] tile pixels = Aᵀ M A + bias for output channels [o0, o1) of the chunk's tiles. */
-    void outputs(float[] prod, int o, int o0, int o1, int first, int count, int ld, float[] bias, float[] y) {
+    /**
+     * y[b][oc] tile pixels = Aᵀ M A + bias for output channels [o0, o1) of the chunk's tiles, where {@code prod}
+     * holds M of channels [blockStart, blockStart + blockRows): M_ξ[oc][t] at (ξ·blockRows + oc − blockStart)·ld + t.
+     */
+    void outputs(float[] prod, int o, int blockStart, int blockRows, int o0, int o1, int first, int count, int ld,
+            float[] bias, float[] y) {
         int m = f.m;
         int alpha = f.alpha;
         int width = width();
@@ -103,7 +107,8 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
                 int lo = Math.max(first, rowStart);
                 int hi = Math.min(end, rowStart + tilesX);
                 for (int xi = 0; xi < alpha * alpha; xi++) {
-                    System.arraycopy(prod, (xi * o + oc) * ld + lo - first, tiles, xi * width + lo - rowStart, hi - lo);
+                    System.arraycopy(prod, (xi * blockRows + oc - blockStart) * ld + lo - first, tiles, xi * width + lo - rowStart,
+                            hi - lo);
                 }
                 for (int j = 0; j < alpha; j++) {
                     output(tiles, j * alpha * width, byLine, rows, j * m * width, byLine, lanes, 0f);

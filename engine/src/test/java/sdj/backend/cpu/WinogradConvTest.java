@@ -57,12 +57,19 @@ class WinogradConvTest {
         return Stream.of(F23, F43);
     }
 
-    /** One shape: images, input channels, output channels, height, width, bias, tiles per chunk (0 = default). */
-    record Case(Matrices f, int n, int c, int o, int h, int w, boolean bias, int chunk) {
+    /**
+     * One shape: images, input channels, output channels, height, width, bias, tiles per chunk and output channels
+     * per block of transformed filters (0 = default).
+     */
+    record Case(Matrices f, int n, int c, int o, int h, int w, boolean bias, int chunk, int block) {
+        Case(Matrices f, int n, int c, int o, int h, int w, boolean bias, int chunk) {
+            this(f, n, c, o, h, w, bias, chunk, 0);
+        }
+
         @Override
         public String toString() {
             return "F(" + f.tiles.m + ",3) n" + n + " c" + c + " o" + o + " " + h + "x" + w + (bias ? " bias" : "")
-                    + (chunk > 0 ? " chunks of " + chunk : "");
+                    + (chunk > 0 ? " chunks of " + chunk : "") + (block > 0 ? " filter blocks of " + block : "");
         }
     }
 
@@ -74,7 +81,9 @@ class WinogradConvTest {
                 new Case(f, 2, 17, 9, 13, 11, true, 5), // chunks that split images and tile rows
                 new Case(f, 1, 2, 3, 1, 1, true, 0), // one pixel: all but the centre tap is padding
                 new Case(f, 2, 4, 5, 2, 3, false, 1),
-                new Case(f, 1, 33, 20, 24, 10, true, 0)));
+                new Case(f, 1, 33, 20, 24, 10, true, 0),
+                new Case(f, 1, 33, 20, 24, 10, true, 0, 7), // filter blocks, one chunk: each block transformed once
+                new Case(f, 2, 17, 9, 13, 11, true, 5, 4))); // blocks and chunks: re-transformed per chunk
     }
 
     /** The exact 1-D identity Aᵀ[(G g) ⊙ (Bᵀ d)] = (Σ_k d[i+k]·g[k])_i, checked for the test's own matrices. */
@@ -127,7 +136,7 @@ class WinogradConvTest {
         float[] w = random(2, cs.o * cs.c * 9);
         float[] b = cs.bias ? random(3, cs.o) : null;
         float[] y = CpuWinograd.conv3x3(cs.f.tiles, x, cs.n, cs.c, cs.h, cs.w, Tensor.of(w, cs.o, cs.c, 3, 3), cs.o, false, b,
-                cs.chunk);
+                cs.chunk, cs.block);
         assertWithinBound(cs, x, w, b, y);
     }
 
@@ -146,7 +155,7 @@ class WinogradConvTest {
             }
         }
         float[] y = CpuWinograd.conv3x3(cs.f.tiles, x, cs.n, cs.c, cs.h, cs.w, Tensor.of(w, cs.c, cs.o, 3, 3), cs.o, true, null,
-                cs.chunk);
+                cs.chunk, cs.block);
         assertWithinBound(cs, x, rotated, null, y);
     }
 
@@ -164,9 +173,9 @@ class WinogradConvTest {
                 int[] shape = transposed ? new int[] {cs.c, cs.o, 3, 3} : new int[] {cs.o, cs.c, 3, 3};
                 Tensor mapped = new Tensor(Storage.ofSegment(seg, DType.F32), shape, Shape.contiguousStrides(shape), 0);
                 float[] fromHeap = CpuWinograd.conv3x3(cs.f.tiles, x, cs.n, cs.c, cs.h, cs.w, Tensor.of(w, shape), cs.o,
-                        transposed, null, cs.chunk);
+                        transposed, null, cs.chunk, cs.block);
                 float[] fromSegment = CpuWinograd.conv3x3(cs.f.tiles, x, cs.n, cs.c, cs.h, cs.w, mapped, cs.o,
-                        transposed, null, cs.chunk);
+                        transposed, null, cs.chunk, cs.block);
                 assertArrayEquals(fromHeap, fromSegment, cs + (transposed ? ", transposed" : ""));
             }
         }
