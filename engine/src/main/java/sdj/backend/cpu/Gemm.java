@@ -125,17 +125,18 @@ public final class Gemm {
         // between packing and multiplying (m = 128, n = 1280: ~190 -> ~235 GFLOP/s on 2 cores).
         int threads = Parallel.threads();
         int rowTiles = (m + MR - 1) / MR;
-        int columnPanels = (Math.min(n, NC) + NR - 1) / NR;
+        int blockColumns = columnBlock(n);
+        int columnPanels = (Math.min(n, blockColumns) + NR - 1) / NR;
         boolean splitM = rowTiles >= 32 * threads || (rowTiles >= 4 * threads && columnPanels < 4 * threads);
         float[] packB = PACK_B.get();
-        int ncMax = Math.min(NC, roundUp(n, NR));
+        int ncMax = roundUp(Math.min(blockColumns, n), NR);
         if (packB.length < KC * ncMax) {
             packB = new float[KC * ncMax];
             PACK_B.set(packB);
         }
         float[] pb = packB;
-        for (int jc = 0; jc < n; jc += NC) {
-            int nc = Math.min(NC, n - jc);
+        for (int jc = 0; jc < n; jc += blockColumns) {
+            int nc = Math.min(blockColumns, n - jc);
             int panels = (nc + NR - 1) / NR;
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
@@ -159,6 +160,14 @@ public final class Gemm {
                 }
             }
         }
+    }
+
+    /**
+     * Columns per block of B: {@link #NC}, or all of them when that is at most an eighth more. Every block
+     * packs A again, so 4096 columns (a 64×64 latent) as 4080 + 16 would pack each weight twice.
+     */
+    private static int columnBlock(int n) {
+        return n <= NC + NC / 8 ? n : NC;
     }
 
     private static void clear(int m, int n, float[] c, int cOff, int ldc) {

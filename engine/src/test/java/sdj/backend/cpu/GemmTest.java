@@ -107,8 +107,10 @@ class GemmTest {
 
     @Test
     void sizesCrossingTheCacheBlocks() {
-        // k > KC = 256, m > MC = 192, n > NC ≈ 4096 (cut to whole register panels)
+        // k > KC = 256, m > MC = 192, n > NC ≈ 4096 (cut to whole register panels; up to NC + NC/8 one block)
         check(97, 300, 300, false, false, false);
+        check(33, 4700, 100, false, false, false); // two column blocks, the second short
+        check(300, 9300, 40, true, false, true); // three column blocks, rows split across threads
         check(300, 97, 33, true, false, true);
         check(33, 4200, 300, false, true, false);
         check(7, 4097, 257, true, true, true);
