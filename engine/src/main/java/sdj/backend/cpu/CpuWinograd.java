@@ -11,7 +11,8 @@ import sdj.tensor.Tensor;
  *
  * <p>The filters are transformed on every call (α²·O·C floats written, ~5–10% of the time on the layers where
  * Winograd is chosen, and what makes small images lose), so a weight updated in place by an optimizer step
- * needs no cache invalidation and no transformed copy of every weight is kept in memory.
+ * needs no cache invalidation and no transformed copy of every weight is kept in memory; a layer whose U would
+ * pass {@link #FILTER_FLOATS} is transformed and multiplied in blocks of output channels.
  *
  * <p>The tiles of all images are numbered together (image, tile row, tile column) and processed in
  * chunks, so the transformed inputs V and products M stay a few MB and the GEMMs stay wide.
@@ -87,7 +88,7 @@ final class CpuWinograd {
         return y;
     }
 
-    /** Floats of transformed filters (U) held at once: 16 MB, so U stays a few MB-sized block for any channel count. */
+    /** Floats of transformed filters (U) held at once: 16 MB whatever the channel counts. */
     static final int FILTER_FLOATS = 4 << 20;
 
     /**
