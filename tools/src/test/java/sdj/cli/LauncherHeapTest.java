@@ -1,0 +1,63 @@
+package sdj.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The launcher's default heap (`./sdj` with SDJ_DRY_RUN=1 prints the flag it would pass): a generation command
+ * gets 2 GiB per 512×512 image, in proportion to --W·--H·--n-samples, within 75% of the machine (at most 20 GiB);
+ * every other command gets that machine share; SDJ_HEAP overrides both.
+ */
+class LauncherHeapTest {
+    private static final Path LAUNCHER = Path.of("..", "sdj").toAbsolutePath().normalize();
+
+    @Test
+    void generationGetsItsImagesNeedAndEverythingElseTheMachinesShare() throws Exception {
+        assumeTrue(Files.isReadable(Path.of("/proc/meminfo")) && Files.isExecutable(Path.of("/bin/bash")),
+                "needs Linux's /proc/meminfo and bash");
+        long machine = machineShareMib();
+        assertEquals("-Xmx" + Math.min(2048, machine) + "m", heapFlag(Map.of(), "txt2img", "--prompt", "a cat"));
+        assertEquals("-Xmx" + Math.min(8192, machine) + "m", heapFlag(Map.of(), "txt2img", "--W", "1024", "--H", "1024"));
+        assertEquals("-Xmx" + Math.min(4608, machine) + "m", heapFlag(Map.of(), "txt2img", "--W=768", "--H=768"));
+        assertEquals("-Xmx" + Math.min(4096, machine) + "m", heapFlag(Map.of(), "img2img", "--n-samples", "2"));
+        assertEquals("-Xmx" + Math.min(2048, machine) + "m", heapFlag(Map.of(), "txt2img", "--W", "256", "--H", "256"),
+                "a small image still gets the 2 GiB floor");
+        assertEquals("-Xmx" + machine + "m", heapFlag(Map.of(), "train", "dreambooth"));
+        assertEquals("-Xmx" + machine + "m", heapFlag(Map.of(), "bench", "unet"));
+        assertEquals("-Xmx3g", heapFlag(Map.of("SDJ_HEAP", "3g"), "txt2img"));
+        assertEquals("", heapFlag(Map.of("SDJ_JAVA_OPTS", "-Xmx5g"), "txt2img"), "SDJ_JAVA_OPTS has the last word");
+    }
+
+    /** 75% of MemTotal in MiB, at most 20480. */
+    private static long machineShareMib() throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+            if (line.startsWith("MemTotal:")) {
+                long kib = Long.parseLong(line.replaceAll("[^0-9]", ""));
+                return Math.min(20480, kib * 3 / 4 / 1024);
+            }
+        }
+        throw new IllegalStateException("no MemTotal in /proc/meminfo");
+    }
+
+    private static String heapFlag(Map<String, String> env, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("/bin/bash", LAUNCHER.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().remove("SDJ_HEAP");
+        pb.environment().remove("SDJ_JAVA_OPTS");
+        pb.environment().put("SDJ_DRY_RUN", "1");
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertEquals(0, p.waitFor(), "launcher output: " + out);
+        return out;
+    }
+}
