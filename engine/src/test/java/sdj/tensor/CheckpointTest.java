@@ -31,12 +31,7 @@ class CheckpointTest {
     private final Function<Tensor[], Tensor> blockFn = in -> block(in[0]);
 
     private static Tensor random(long seed, int... shape) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] v = new float[Math.toIntExact(Shape.numel(shape))];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (float) (r.nextDouble() * 2 - 1);
-        }
-        return Tensor.of(v, shape);
+        return sdj.ops.GradCheck.Rand.uniform(seed, shape);
     }
 
     /** The loss, x's gradient and the parameters' gradients after one backward of {@code loss}. */

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import sdj.nn.ParameterStore;
 import sdj.ops.F;
@@ -20,12 +19,7 @@ import sdj.tensor.Tensor;
 /** Gradient checkpointing of the tiny UNet: the same loss and gradients to the bit, and a smaller tape. */
 class UNetCheckpointingTest {
     private static Tensor random(long seed, int... shape) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] v = new float[Arrays.stream(shape).reduce(1, (a, b) -> a * b)];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (float) (r.nextDouble() * 2 - 1);
-        }
-        return Tensor.of(v, shape);
+        return sdj.ops.GradCheck.Rand.uniform(seed, shape);
     }
 
     /** The loss, the ops on its tape, and the gradient of x, the context and every parameter. */
