@@ -1,9 +1,5 @@
 package sdj.nn;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -181,8 +177,6 @@ public final class ParameterStore {
         return null;
     }
 
-    private static final ValueLayout.OfFloat FP32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
     /**
      * {@code t} as a parameter on {@code device} in {@code dtype}: a device copy, or on the CPU a
      * contiguous fp32 tensor. The checkpoint's own tensor is kept when it already is one: a heap array,
@@ -196,16 +190,11 @@ public final class ParameterStore {
             return t.to(device, dtype);
         }
         Tensor host = t.to(Device.CPU); // a model moved back from the GPU
-        return usableInPlace(host) ? host : nativeCopy(host);
-    }
-
-    /** An fp32 copy of {@code t} in native memory the GC frees with the tensor. */
-    private static Tensor nativeCopy(Tensor t) {
-        float[] floats = t.toFloatArray();
-        MemorySegment segment = Arena.ofAuto().allocate(4L * floats.length, 64);
-        MemorySegment.copy(floats, 0, segment, FP32, 0, floats.length);
-        int[] shape = t.shape();
-        return new Tensor(Storage.ofSegment(segment, DType.F32), shape, Shape.contiguousStrides(shape), 0);
+        if (usableInPlace(host)) {
+            return host;
+        }
+        int[] shape = host.shape();
+        return new Tensor(Storage.ofNativeCopy(host.toFloatArray()), shape, Shape.contiguousStrides(shape), 0);
     }
 
     /** A contiguous fp32 host tensor on the heap, or in a segment at a 4-byte aligned address. */

@@ -165,13 +165,9 @@ public final class StableDiffusionModel {
         long released = 0;
         for (Map.Entry<String, Tensor> e : store.parameters().entrySet()) {
             Tensor t = e.getValue();
-            if (!e.getKey().startsWith(prefix + ".") || t.device() != Device.CPU || t.storage().heapFloats() != null) {
-                continue;
-            }
-            java.lang.foreign.MemorySegment segment = t.storage().segment();
-            if (segment != null && segment.isMapped()) {
+            if (e.getKey().startsWith(prefix + ".") && t.device() == Device.CPU && t.storage().segment().isMapped()) {
                 long bytes = t.numel() * t.dtype().byteSize;
-                segment.asSlice(t.offset() * t.dtype().byteSize, bytes).unload();
+                t.storage().segment().asSlice(t.offset() * t.dtype().byteSize, bytes).unload();
                 released += bytes;
             }
         }

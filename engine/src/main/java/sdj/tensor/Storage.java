@@ -1,5 +1,6 @@
 package sdj.tensor;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -62,6 +63,13 @@ public final class Storage {
                     + dtype + " elements");
         }
         return new Storage(segment, dtype, null);
+    }
+
+    /** An fp32 copy of {@code data} in native memory (off the heap), freed by the GC with the storage. */
+    public static Storage ofNativeCopy(float[] data) {
+        MemorySegment segment = Arena.ofAuto().allocate(4L * data.length, 64);
+        MemorySegment.copy(data, 0, segment, F32, 0, data.length);
+        return new Storage(segment, DType.F32, null);
     }
 
     public static Storage allocate(DType dtype, long elements) {
