@@ -43,8 +43,11 @@ public final class TrainStepBench {
         }
     }
 
-    /** {@code gflop}: 3 × the counted forward of all samples; {@code trainable}: what the method marked. */
-    public record Result(Setup setup, double seconds, double gflop, ParameterStore.TrainableCount trainable,
+    /**
+     * {@code seconds}: the best step, {@code stepSeconds} every timed one in order; {@code gflop}: 3 × the counted
+     * forward of all samples; {@code trainable}: what the method marked.
+     */
+    public record Result(Setup setup, double seconds, double[] stepSeconds, double gflop, ParameterStore.TrainableCount trainable,
             long peakHeapBytes, long allocatedBytesPerStep) {
     }
 
@@ -79,10 +82,12 @@ public final class TrainStepBench {
         System.gc(); // moves the weights and moments to the old generation before the timed steps
         long allocatedBefore = HeapMeter.allocatedBytes();
         double best = Double.MAX_VALUE;
+        double[] steps = new double[s.runs()];
         for (int i = 0; i < s.runs(); i++) {
             long t0 = System.nanoTime();
             step.run();
-            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+            steps[i] = (System.nanoTime() - t0) / 1e9;
+            best = Math.min(best, steps[i]);
         }
         long allocated = (HeapMeter.allocatedBytes() - allocatedBefore) / s.runs();
         if (profile != null) {
@@ -90,7 +95,7 @@ public final class TrainStepBench {
         }
         // backward counted as twice the forward, whatever is frozen; adapters' and optimizer FLOPs not counted
         double gflop = 3 * UNetFlops.count(s.config(), s.latent(), s.method().samples(s.batch())) / 1e9;
-        return new Result(s, best, gflop, count, HeapMeter.peakHeap(), allocated);
+        return new Result(s, best, steps, gflop, count, HeapMeter.peakHeap(), allocated);
     }
 
     /** Latents, noise and a 77-token context of N(0,1)-like values; timesteps spread over [0, 1000). */
@@ -116,10 +121,20 @@ public final class TrainStepBench {
         Setup s = r.setup();
         return String.format(Locale.ROOT, "%.2f s per optimizer step (best of %d after 1 warm-up step; forward, loss,"
                 + " backward, clip to norm %.0f, %s), %.1f GFLOP per step (3 forwards of %s), %.1f GFLOP/s = %.1f%%"
-                + " of fp32 peak, %d trainable tensors = %d parameters, peak heap %.2f GiB, %.2f GiB allocated per step",
+                + " of fp32 peak, %d trainable tensors = %d parameters, peak heap %.2f GiB, %.2f GiB allocated per step;"
+                + " timed steps %s s",
                 r.seconds(), s.runs(), MAX_GRAD_NORM, s.optimizer(), r.gflop(),
                 TrainMethod.samples(s.method().samples(s.batch()), "sample"), rate,
                 100 * rate / peakGflops, r.trainable().tensors(), r.trainable().elements(), HeapMeter.gib(r.peakHeapBytes()),
-                HeapMeter.gib(r.allocatedBytesPerStep()));
+                HeapMeter.gib(r.allocatedBytesPerStep()), stepList(r.stepSeconds()));
+    }
+
+    /** "9.32 8.80 8.75": every timed step, so a slow first one (the heap still growing) shows. */
+    private static String stepList(double[] seconds) {
+        StringBuilder out = new StringBuilder();
+        for (double t : seconds) {
+            out.append(out.isEmpty() ? "" : " ").append(String.format(Locale.ROOT, "%.2f", t));
+        }
+        return out.toString();
     }
 }

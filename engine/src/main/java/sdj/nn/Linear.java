@@ -26,8 +26,9 @@ public final class Linear implements Layer {
 
     public Tensor forward(Tensor x) {
         try (var profiled = Profiling.module(name)) {
-            Tensor y = F.linear(x, weight.tensor(), bias == null ? null : bias.tensor());
-            return adapter == null || adapter.merged() ? y : y.add(adapter.branch(x));
+            Tensor b = bias == null ? null : bias.tensor();
+            return adapter == null || adapter.merged() ? F.linear(x, weight.tensor(), b)
+                    : adapter.linearWithBranch(x, weight.tensor(), b);
         }
     }
 

@@ -79,6 +79,20 @@ public final class LoraAdapter {
      * its own output while unmerged.
      */
     Tensor branch(Tensor x) {
+        Tensor h = scaledHidden(x);
+        return conv == null ? F.linear(h, up.tensor(), null) : ConvGeometry.POINTWISE.apply(h, up.tensor(), null);
+    }
+
+    /**
+     * The adapted Linear's output x·Wᵀ + b + scale·up(down(x)) (dropout as in {@link #branch}) as one sum: the
+     * up projection accumulates into the layer's own product, with no full-size intermediate.
+     */
+    Tensor linearWithBranch(Tensor x, Tensor weight, Tensor bias) {
+        return F.linearSum(x, weight, bias, scaledHidden(x), up.tensor());
+    }
+
+    /** scale·down(x) with dropout at its site: the rank-sized input of the up projection (scaled there, as it is small). */
+    private Tensor scaledHidden(Tensor x) {
         float p = store.training() ? dropout : 0f;
         boolean onInput = dropoutSite == AdapterRule.DropoutSite.INPUT;
         Tensor in = onInput ? F.dropout(x, p, dropoutRandom) : x;
@@ -86,8 +100,7 @@ public final class LoraAdapter {
         if (!onInput) {
             d = F.dropout(d, p, dropoutRandom);
         }
-        Tensor h = conv == null ? F.linear(d, up.tensor(), null) : ConvGeometry.POINTWISE.apply(d, up.tensor(), null);
-        return scale == 1f ? h : h.mul(scale);
+        return scale == 1f ? d : d.mul(scale);
     }
 
     /** ΔW = scale·up·down in the layer weight's shape (on the adapter's device and in its dtype). */

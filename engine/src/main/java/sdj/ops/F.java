@@ -17,6 +17,11 @@ public final class F {
         return MatMul.linear(x, w, b);
     }
 
+    /** x·Wᵀ + b + x2·W2ᵀ as one output (see {@link MatMul#linearSum}). */
+    public static Tensor linearSum(Tensor x, Tensor w, Tensor b, Tensor x2, Tensor w2) {
+        return MatMul.linearSum(x, w, b, x2, w2);
+    }
+
     public static Tensor conv2d(Tensor x, Tensor w, Tensor b, int stride, int padding) {
         return Conv.conv2d(x, w, b, stride, padding);
     }

@@ -1,5 +1,6 @@
 package sdj.ops;
 
+import java.util.Arrays;
 import sdj.tensor.Autograd;
 import sdj.tensor.Backend;
 import sdj.tensor.Backends;
@@ -60,13 +61,45 @@ public final class MatMul {
         Tensor y = backend.linear(x, weight, bias);
         Tensor[] inputs = bias == null ? new Tensor[] {x, weight} : new Tensor[] {x, weight, bias};
         return Autograd.record(y, "linear", inputs, g -> {
-            int out = weight.size(0);
-            Tensor dx = x.requiresGrad() ? Grads.fit(x, g.matmul(weight)) : null;
-            Tensor dw = weight.requiresGrad()
-                    ? Grads.fit(weight, g.reshape(-1, out).transpose(0, 1).matmul(x.reshape(-1, weight.size(1))))
-                    : null;
-            Tensor db = bias != null && bias.requiresGrad() ? Grads.fit(bias, Reduce.sumToShape(g, bias.shape())) : null;
-            return bias == null ? new Tensor[] {dx, dw} : new Tensor[] {dx, dw, db};
+            Tensor[] grads = linearGrads(g, x, weight, bias);
+            return bias == null ? new Tensor[] {grads[0], grads[1]} : grads;
         });
+    }
+
+    /**
+     * y = x·Wᵀ + bias + x2·W2ᵀ in one output array: a layer plus its low-rank adapter's up projection, without
+     * the adapter's full-size intermediate and the pass that adds it. Backward as two linears sharing g.
+     */
+    public static Tensor linearSum(Tensor x, Tensor weight, Tensor bias, Tensor x2, Tensor weight2) {
+        Backend backend = Backends.of("linear", x, weight, bias, x2, weight2);
+        if (weight.dim() != 2 || weight2.dim() != 2 || weight2.size(0) != weight.size(0)
+                || bias != null && (bias.dim() != 1 || bias.size(0) != weight.size(0))) {
+            return linear(x, weight, bias).add(linear(x2, weight2, null));
+        }
+        requireMatmulShapes(x, weight.transpose(0, 1));
+        requireMatmulShapes(x2, weight2.transpose(0, 1));
+        if (!Arrays.equals(Arrays.copyOf(x.shape(), x.dim() - 1), Arrays.copyOf(x2.shape(), x2.dim() - 1))) {
+            throw new IllegalArgumentException("linearSum rows differ: " + Shape.str(x.shape()) + " and "
+                    + Shape.str(x2.shape()));
+        }
+        Tensor y = backend.linearSum(x, weight, bias, x2, weight2);
+        Tensor[] inputs = bias == null ? new Tensor[] {x, weight, x2, weight2} : new Tensor[] {x, weight, x2, weight2, bias};
+        return Autograd.record(y, "linear", inputs, g -> {
+            Tensor[] first = linearGrads(g, x, weight, bias);
+            Tensor[] second = linearGrads(g, x2, weight2, null);
+            Tensor[] grads = {first[0], first[1], second[0], second[1], first[2]};
+            return bias == null ? Arrays.copyOf(grads, 4) : grads;
+        });
+    }
+
+    /** {dx, dW, db} of y = x·Wᵀ + b for the output gradient g (null where no gradient is wanted). */
+    private static Tensor[] linearGrads(Tensor g, Tensor x, Tensor weight, Tensor bias) {
+        int out = weight.size(0);
+        Tensor dx = x.requiresGrad() ? Grads.fit(x, g.matmul(weight)) : null;
+        Tensor dw = weight.requiresGrad()
+                ? Grads.fit(weight, g.reshape(-1, out).transpose(0, 1).matmul(x.reshape(-1, weight.size(1))))
+                : null;
+        Tensor db = bias != null && bias.requiresGrad() ? Grads.fit(bias, Reduce.sumToShape(g, bias.shape())) : null;
+        return new Tensor[] {dx, dw, db};
     }
 }

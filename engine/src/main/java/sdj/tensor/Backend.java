@@ -79,6 +79,9 @@ public interface Backend {
     /** x·Wᵀ + bias (bias [out] or null), W [out, in]. */
     Tensor linear(Tensor x, Tensor weight, Tensor bias);
 
+    /** x·Wᵀ + bias + x2·W2ᵀ into one output (a layer plus its adapter's up projection); bias may be null. */
+    Tensor linearSum(Tensor x, Tensor weight, Tensor bias, Tensor x2, Tensor weight2);
+
     /** 2-D convolution of x [N, C, H, W] with weight [O, C, kh, kw]; padding {top, bottom, left, right}. */
     Result conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int[] padding, boolean keep);
 

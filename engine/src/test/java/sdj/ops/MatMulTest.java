@@ -128,4 +128,39 @@ class MatMulTest {
                 Rand.param(17, 5));
         GradCheck.check(in -> F.linear(in[0], in[1], null), Rand.param(18, 3, 4), Rand.param(19, 5, 4));
     }
+
+    @Test
+    void linearSumIsBothLinearsInOneOutput() {
+        Tensor x = t(shape(1, 2), 1, 2);
+        Tensor w = t(shape(3, 2), 1, 0, 0, 1, 1, 1);
+        Tensor b = t(shape(3), 10, 20, 30);
+        Tensor h = t(shape(1, 1), 4); // a rank-1 hidden state
+        Tensor up = t(shape(3, 1), 1, -1, 0.5f);
+        assertValues(new double[] {15, 18, 35}, shape(1, 3), F.linearSum(x, w, b, h, up), 0);
+        assertValues(new double[] {5, -2, 5}, shape(1, 3), F.linearSum(x, w, null, h, up), 0);
+        Tensor xs = Rand.uniform(21, 2, 37, 24);
+        Tensor ws = Rand.uniform(22, 40, 24);
+        Tensor hs = Rand.uniform(23, 2, 37, 4);
+        Tensor ups = Rand.uniform(24, 40, 4);
+        Tensor bs = Rand.uniform(25, 40);
+        Tensor expected = F.linear(xs, ws, bs).add(F.linear(hs, ups, null));
+        assertValues(toDoubles(expected), expected.shape(), F.linearSum(xs, ws, bs, hs, ups), FP32);
+    }
+
+    @Test
+    void linearSumGradients() {
+        GradCheck.check(in -> F.linearSum(in[0], in[1], in[2], in[3], in[4]), Rand.param(26, 2, 3, 4),
+                Rand.param(27, 5, 4), Rand.param(28, 5), Rand.param(29, 2, 3, 2), Rand.param(30, 5, 2));
+        GradCheck.check(in -> F.linearSum(in[0], in[1], null, in[2], in[3]), Rand.param(31, 3, 4), Rand.param(32, 5, 4),
+                Rand.param(33, 3, 2), Rand.param(34, 5, 2));
+    }
+
+    private static double[] toDoubles(Tensor t) {
+        float[] f = t.toFloatArray();
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
 }

@@ -27,7 +27,8 @@ class BenchTrainCommandTest {
     private static final Pattern RESULT = Pattern.compile("(\\d+\\.\\d{2}) s per optimizer step \\(best of 1 after 1"
             + " warm-up step; forward, loss, backward, clip to norm 1, (adamw|adamw8bit)\\), (\\d+\\.\\d) GFLOP per step \\(3"
             + " forwards of (\\d+) samples?\\), (\\d+\\.\\d) GFLOP/s = \\d+\\.\\d% of fp32 peak, (\\d+) trainable tensors ="
-            + " (\\d+) parameters, peak heap (\\d+\\.\\d{2}) GiB, (\\d+\\.\\d{2}) GiB allocated per step\\R");
+            + " (\\d+) parameters, peak heap (\\d+\\.\\d{2}) GiB, (\\d+\\.\\d{2}) GiB allocated per step; timed steps"
+            + " (\\d+\\.\\d{2}) s\\R");
 
     /** The printed numbers of one run. */
     private record Printed(String header, double seconds, String optimizer, String gflop, int samples, double rate,
@@ -107,6 +108,7 @@ class BenchTrainCommandTest {
         String[] lines = run.out().split("\\R");
         Matcher m = RESULT.matcher(run.out());
         assertTrue(lines.length >= 2 && lines[0].startsWith("train ") && m.find(), run.out());
+        assertEquals(m.group(1), m.group(10), "one timed step: it is the best one");
         return new Printed(lines[0], Double.parseDouble(m.group(1)), m.group(2), m.group(3), Integer.parseInt(m.group(4)),
                 Double.parseDouble(m.group(5)), Integer.parseInt(m.group(6)), Long.parseLong(m.group(7)),
                 Double.parseDouble(m.group(8)), Double.parseDouble(m.group(9)));

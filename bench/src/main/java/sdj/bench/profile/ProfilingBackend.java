@@ -162,6 +162,12 @@ final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public Tensor linearSum(Tensor x, Tensor weight, Tensor bias, Tensor x2, Tensor weight2) {
+        return tensorOp(OpTypes.LINEAR, () -> inner.linearSum(x, weight, bias, x2, weight2),
+                y -> OpCosts.linear(weight, y) + OpCosts.linear(weight2, y), x, weight, bias, x2, weight2);
+    }
+
+    @Override
     public Result conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int[] padding, boolean keep) {
         double[] forward = new double[1];
         double[] outElements = new double[1];

@@ -118,6 +118,13 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public Tensor linearSum(Tensor x, Tensor weight, Tensor bias, Tensor x2, Tensor weight2) {
+        try (var scope = Autograd.noGrad()) {
+            return CpuMatMul.linearSum(x, weight, bias, x2, weight2);
+        }
+    }
+
+    @Override
     public Result conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int[] padding, boolean keep) {
         return CpuConv.conv2d(x, weight, bias, stride, padding, keep);
     }

@@ -22,16 +22,27 @@ final class CpuMatMul {
         return product(x, wt, HostWeights.vector(bias));
     }
 
+    /** x·Wᵀ + bias + x2·W2ᵀ: the second GEMM accumulates into the first one's output array. */
+    static Tensor linearSum(Tensor x, Tensor weight, Tensor bias, Tensor x2, Tensor weight2) {
+        Tensor y = linear(x, weight, bias);
+        return product(x2, weight2.transpose(0, 1), null, y.floats());
+    }
+
     /**
      * The raw product plus, when given, rowBias (length n) on every output row. Operands are read in
      * place, from the heap or (weights of a memory-mapped checkpoint) from their segment.
      */
     static Tensor product(Tensor a, Tensor b, float[] rowBias) {
+        return product(a, b, rowBias, null);
+    }
+
+    /** As {@link #product(Tensor, Tensor, float[])}, or, given addTo (the output's size), a·b added to it in place. */
+    private static Tensor product(Tensor a, Tensor b, float[] rowBias, float[] addTo) {
         if (b.dim() == 2 && a.dim() > 2) {
             int[] outShape = a.shape();
             outShape[outShape.length - 1] = b.size(1);
             Tensor a2 = a.reshape(-1, a.size(-1));
-            return product(a2, b, rowBias).reshape(outShape);
+            return product(a2, b, rowBias, addTo).reshape(outShape);
         }
         a = HostWeights.readable(a);
         b = HostWeights.readable(b);
@@ -45,8 +56,13 @@ final class CpuMatMul {
         outShape[batchShape.length] = m;
         outShape[batchShape.length + 1] = n;
         int batch = (int) Shape.numel(batchShape);
-        float[] out = ActivationArena.floats(Math.toIntExact((long) batch * m * n));
-        if (rowBias != null) {
+        int size = Math.toIntExact((long) batch * m * n);
+        if (addTo != null && addTo.length != size) {
+            throw new IllegalArgumentException("product of " + size + " elements added to an array of " + addTo.length);
+        }
+        float[] out = addTo != null ? addTo : ActivationArena.floats(size);
+        boolean accumulate = rowBias != null || addTo != null;
+        if (rowBias != null && addTo == null) {
             for (int row = 0; row < batch * m; row++) {
                 System.arraycopy(rowBias, 0, out, row * n, n);
             }
@@ -70,7 +86,7 @@ final class CpuMatMul {
                 bOff += (long) idx * bStrides[d];
             }
             Gemm.sgemm(m, n, k, HostWeights.operand(as, aOff, aStrides[r], aStrides[r + 1]),
-                    HostWeights.operand(bs, bOff, bStrides[r], bStrides[r + 1]), out, i * m * n, n, rowBias != null);
+                    HostWeights.operand(bs, bOff, bStrides[r], bStrides[r + 1]), out, i * m * n, n, accumulate);
         };
         if (batch > 1 && flops < 50_000_000L) {
             Gemm.batched(batch, flops, body);

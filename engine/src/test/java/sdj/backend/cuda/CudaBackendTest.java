@@ -119,6 +119,10 @@ class CudaBackendTest {
             assertSame(x[0].matmul(w[0].transpose(0, 1)), x[1].matmul(w[1].transpose(0, 1)), dtype, "matmul by wᵀ");
             Tensor[] y = pair(host(13, 2, 16, 5), dtype);
             assertSame(x[0].matmul(y[0]), x[1].matmul(y[1]), dtype, "batched matmul");
+            Tensor[] h = pair(host(14, 2, 7, 4), dtype);
+            Tensor[] up = pair(host(15, 24, 4), dtype);
+            assertSame(F.linearSum(x[0], w[0], b[0], h[0], up[0]), F.linearSum(x[1], w[1], b[1], h[1], up[1]), dtype,
+                    "linear plus a low-rank term");
         }
     }
 
