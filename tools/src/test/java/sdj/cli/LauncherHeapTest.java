@@ -30,10 +30,18 @@ class LauncherHeapTest {
         assertEquals("-Xmx" + Math.min(4096, machine) + "m", heapFlag(Map.of(), "img2img", "--n-samples", "2"));
         assertEquals("-Xmx" + Math.min(2048, machine) + "m", heapFlag(Map.of(), "txt2img", "--W", "256", "--H", "256"),
                 "a small image still gets the 2 GiB floor");
-        assertEquals("-Xmx" + machine + "m", heapFlag(Map.of(), "train", "dreambooth"));
-        assertEquals("-Xmx" + machine + "m", heapFlag(Map.of(), "bench", "unet"));
+        String trainingPages = hugePagesOnRequest() ? " -XX:+UseTransparentHugePages" : "";
+        assertEquals("-Xmx" + machine + "m" + trainingPages, heapFlag(Map.of(), "train", "dreambooth"));
+        assertEquals("-Xmx" + machine + "m" + trainingPages, heapFlag(Map.of(), "bench", "--latent", "32", "train"));
+        assertEquals("-Xmx" + machine + "m", heapFlag(Map.of(), "bench", "unet"), "inference keeps 4 KB pages");
         assertEquals("-Xmx3g", heapFlag(Map.of("SDJ_HEAP", "3g"), "txt2img"));
         assertEquals("", heapFlag(Map.of("SDJ_JAVA_OPTS", "-Xmx5g"), "txt2img"), "SDJ_JAVA_OPTS has the last word");
+    }
+
+    /** The kernel's transparent huge pages are in "madvise" mode: a process gets them where it asks. */
+    private static boolean hugePagesOnRequest() throws Exception {
+        Path mode = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
+        return Files.isReadable(mode) && Files.readString(mode).contains("[madvise]");
     }
 
     /** 75% of MemTotal in MiB, at most 20480. */
