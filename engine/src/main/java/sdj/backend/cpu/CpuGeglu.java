@@ -7,7 +7,7 @@ import sdj.tensor.Tensor;
 /**
  * GEGLU on the CPU in one pass per row: x [..., 2F] = [value | gate] → value·GELU(gate), read straight
  * from the projection's rows (composed from chunk, gelu and mul it took three F-wide arrays per row).
- * Backward: d value = dy·GELU(gate), d gate = dy·value·GELU'(gate).
+ * Backward: d value = dy·GELU(gate), d gate = dy·value·GELU'(gate), GELU' = Φ + gate·φ, all in vector lanes.
  */
 final class CpuGeglu {
     private CpuGeglu() {
@@ -37,15 +37,13 @@ final class CpuGeglu {
             float[] g = gy.floats();
             float[] gx = new float[xv.length];
             Parallel.range(rows, 60L * f, (r0, r1) -> {
-                float[] gelu = new float[f];
+                float[] cdf = new float[f];
+                float[] pdf = new float[f];
                 for (int r = r0; r < r1; r++) {
                     int in = r * width;
-                    int o = r * f;
-                    VectorMath.gelu(xv, in + f, gelu, 0, f);
-                    for (int j = 0; j < f; j++) {
-                        gx[in + j] = g[o + j] * gelu[j];
-                        gx[in + f + j] = g[o + j] * xv[in + j] * CpuUnary.geluGrad(xv[in + f + j], gelu[j]);
-                    }
+                    VectorMath.normalCdf(xv, in + f, cdf, 0, f);
+                    VectorMath.normalPdf(xv, in + f, pdf, 0, f);
+                    VectorMath.gegluGradRow(xv, in, g, r * f, cdf, pdf, gx, f);
                 }
             });
             return new Tensor[] {Tensor.of(gx, x.shape())};

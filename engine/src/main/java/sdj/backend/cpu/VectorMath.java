@@ -26,6 +26,7 @@ final class VectorMath {
      */
     private static final IntVector INT_SHAPE = IntVector.zero(IntVector.SPECIES_PREFERRED);
     private static final double INV_SQRT_2 = 0.7071067811865476;
+    private static final float INV_SQRT_2PI = 0.39894228f;
 
     private VectorMath() {
     }
@@ -60,6 +61,19 @@ final class VectorMath {
 
     /** out[outOff + j] = GELU(in[inOff + j]) for j < n (a GEGLU gate half into its own output row). */
     static void gelu(float[] in, int inOff, float[] out, int outOff, int n) {
+        geluOrCdf(in, inOff, out, outOff, n, true);
+    }
+
+    /** out[outOff + j] = Φ(in[inOff + j]) = ½·erfc(−x/√2), the normal CDF, as {@link #gelu} computes it. */
+    static void normalCdf(float[] in, int inOff, float[] out, int outOff, int n) {
+        geluOrCdf(in, inOff, out, outOff, n, false);
+    }
+
+    /**
+     * GELU (timesX) or Φ by the split-argument fit described at {@link #gelu}. One loop for both: the fit passed
+     * between methods as a vector boxed it once C2 compiled the callers.
+     */
+    private static void geluOrCdf(float[] in, int inOff, float[] out, int outOff, int n, boolean timesX) {
         int j = 0;
         for (int end = F.loopBound(n); j < end; j += F.length()) {
             FloatVector x = FloatVector.fromArray(F, in, inOff + j);
@@ -80,10 +94,48 @@ final class VectorMath {
             FloatVector erfcAbs = t.mul(expOfSum(squareHi.mul(-0.5f), p.sub(squareLo.mul(0.5f))));
             // erfc(−x/√2) is erfc(|z|) for x < 0 and 2 − erfc(|z|) for x ≥ 0
             FloatVector erfc = erfcAbs.neg().add(2f).blend(erfcAbs, x.lt(0f));
-            x.mul(0.5f).mul(erfc).intoArray(out, outOff + j);
+            (timesX ? x.mul(0.5f).mul(erfc) : erfc.mul(0.5f)).intoArray(out, outOff + j);
         }
         for (; j < n; j++) {
-            out[outOff + j] = CpuUnary.geluOf(in[inOff + j]);
+            float x = in[inOff + j];
+            out[outOff + j] = timesX ? CpuUnary.geluOf(x) : (float) (0.5 * (1 + Erf.erf(x * INV_SQRT_2)));
+        }
+    }
+
+    /** out[outOff + j] = φ(in[inOff + j]) = exp(−x²/2)/√(2π), the normal density (x² split as in {@link #gelu}). */
+    static void normalPdf(float[] in, int inOff, float[] out, int outOff, int n) {
+        int j = 0;
+        for (int end = F.loopBound(n); j < end; j += F.length()) {
+            FloatVector x = FloatVector.fromArray(F, in, inOff + j);
+            FloatVector squareHi = x.mul(x);
+            FloatVector squareLo = x.fma(x, squareHi.neg());
+            expOfSum(squareHi.mul(-0.5f), squareLo.mul(-0.5f)).mul(INV_SQRT_2PI).intoArray(out, outOff + j);
+        }
+        for (; j < n; j++) {
+            float x = in[inOff + j];
+            out[outOff + j] = (float) (Math.exp(-0.5 * x * x) * INV_SQRT_2PI);
+        }
+    }
+
+    /**
+     * GEGLU's backward for one row x = [value | gate] (each n wide, from xOff), given Φ(gate) and φ(gate):
+     * d value = dy·gate·Φ (= dy·GELU(gate)), d gate = dy·value·(Φ + gate·φ), into dx at x's offsets.
+     */
+    static void gegluGradRow(float[] x, int xOff, float[] dy, int dyOff, float[] cdf, float[] pdf, float[] dx, int n) {
+        int gate = xOff + n;
+        int j = 0;
+        for (int end = F.loopBound(n); j < end; j += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, xOff + j);
+            FloatVector z = FloatVector.fromArray(F, x, gate + j);
+            FloatVector g = FloatVector.fromArray(F, dy, dyOff + j);
+            FloatVector c = FloatVector.fromArray(F, cdf, j);
+            g.mul(z.mul(c)).intoArray(dx, xOff + j);
+            g.mul(v).mul(z.fma(FloatVector.fromArray(F, pdf, j), c)).intoArray(dx, gate + j);
+        }
+        for (; j < n; j++) {
+            float z = x[gate + j];
+            dx[xOff + j] = dy[dyOff + j] * (z * cdf[j]);
+            dx[gate + j] = dy[dyOff + j] * x[xOff + j] * (z * pdf[j] + cdf[j]);
         }
     }
 

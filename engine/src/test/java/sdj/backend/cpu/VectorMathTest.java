@@ -56,7 +56,13 @@ class VectorMathTest {
         VectorMath.silu(x, silu, 0, x.length);
         VectorMath.gelu(x, gelu, 0, x.length);
         double sum = VectorMath.expShifted(x, softmax, 0, 1000, 30f, 1f);
+        float[] cdf = new float[x.length];
+        float[] pdf = new float[x.length];
+        VectorMath.normalCdf(x, 0, cdf, 0, x.length);
+        VectorMath.normalPdf(x, 0, pdf, 0, x.length);
         for (int i = 0; i < 3000; i++) {
+            VectorMath.normalCdf(x, 0, new float[x.length], 0, x.length);
+            VectorMath.normalPdf(x, 0, new float[x.length], 0, x.length);
             floatExp(x);
             VectorMath.silu(x, new float[x.length], 0, x.length);
             VectorMath.gelu(x, new float[x.length], 0, x.length);
@@ -72,5 +78,32 @@ class VectorMathTest {
         assertArrayEquals(silu, warmSilu);
         assertArrayEquals(gelu, warmGelu);
         assertArrayEquals(softmax, warmSoftmax);
+        float[] warmCdf = new float[x.length];
+        float[] warmPdf = new float[x.length];
+        VectorMath.normalCdf(x, 0, warmCdf, 0, x.length);
+        VectorMath.normalPdf(x, 0, warmPdf, 0, x.length);
+        assertArrayEquals(cdf, warmCdf);
+        assertArrayEquals(pdf, warmPdf);
+    }
+
+    @Test
+    void normalCdfAndPdfAgreeWithDoublePrecision() {
+        int n = 4001; // x from −20 to 20 in steps of 0.01, and a scalar tail
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (i - 2000) / 100f;
+        }
+        float[] cdf = new float[n];
+        float[] pdf = new float[n];
+        VectorMath.normalCdf(x, 0, cdf, 0, n);
+        VectorMath.normalPdf(x, 0, pdf, 0, n);
+        for (int i = 0; i < n; i++) {
+            double expectedCdf = 0.5 * (1 + Erf.erf(x[i] / Math.sqrt(2)));
+            double expectedPdf = Math.exp(-0.5 * (double) x[i] * x[i]) / Math.sqrt(2 * Math.PI);
+            // the Chebyshev fit's relative error on the tail's erfc plus float rounding; pdf flushes below 2^-125
+            assertEquals(expectedCdf, cdf[i], 5e-7 * Math.min(expectedCdf, 1 - expectedCdf) + 6e-8, "Φ(" + x[i] + ")");
+            assertEquals(expectedPdf, pdf[i], expectedPdf < 0x1p-125 ? 0x1p-125 : 4 * Math.ulp((float) expectedPdf),
+                    "φ(" + x[i] + ")");
+        }
     }
 }
