@@ -30,6 +30,16 @@ public final class Gemm {
     private static final int KC = 256;
     private static final int MC = 192 / MR * MR;
     private static final int NC = 4096 / NR * NR; // whole register panels
+    /**
+     * Column panels up to which A's rows are read in place rather than packed (see {@link #directA}): with
+     * 1 instead of 4, 1280×128×11520 ran at 257 instead of 321 GFLOP/s.
+     */
+    private static final int DIRECT_A_PANELS = 4;
+    /**
+     * Column panels up to which each thread packs B for itself when the rows are split (see sgemm): 1280×128×11520
+     * went from 129 to 257 GFLOP/s; at 12 or more panels the gain was within noise.
+     */
+    private static final int OWN_B_PANELS = 6;
 
     private Gemm() {
     }
@@ -128,13 +138,16 @@ public final class Gemm {
         int blockColumns = columnBlock(n);
         int columnPanels = (Math.min(n, blockColumns) + NR - 1) / NR;
         boolean splitM = rowTiles >= 32 * threads || (rowTiles >= 4 * threads && columnPanels < 4 * threads);
-        float[] packB = PACK_B.get();
         int ncMax = roundUp(Math.min(blockColumns, n), NR);
-        if (packB.length < KC * ncMax) {
-            packB = new float[KC * ncMax];
-            PACK_B.set(packB);
+        if (parallel && splitM && ncMax / NR <= OWN_B_PANELS) {
+            // Few columns and a long k (a conv at 8×8: n = 128, k = 11520): a shared B block would cost two
+            // barriers per KC step, 90 per product, for little work each. Each thread packs all of B (small)
+            // for its own rows instead and runs every k step without waiting for the other.
+            Parallel.perThread(rowTiles, (lo, hi) -> blocks(lo * MR, Math.min(m, hi * MR), n, k, blockColumns, a, b,
+                    packBuffer(ncMax), c, cOff, ldc));
+            return;
         }
-        float[] pb = packB;
+        float[] pb = packBuffer(ncMax);
         for (int jc = 0; jc < n; jc += blockColumns) {
             int nc = Math.min(blockColumns, n - jc);
             int panels = (nc + NR - 1) / NR;
@@ -160,6 +173,29 @@ public final class Gemm {
                 }
             }
         }
+    }
+
+    /** Rows [m0, m1) of C over every (column, k) block of B, packed by this thread alone. */
+    private static void blocks(int m0, int m1, int n, int k, int blockColumns, Operand a, PanelSource b, float[] pb,
+            float[] c, int cOff, int ldc) {
+        for (int jc = 0; jc < n; jc += blockColumns) {
+            int nc = Math.min(blockColumns, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                b.pack(pc, kc, jc, 0, nc, pb);
+                macro(m0, m1, 0, nc, jc, pc, kc, a, pb, c, cOff, ldc);
+            }
+        }
+    }
+
+    /** This thread's B block buffer, grown to KC × ncMax. */
+    private static float[] packBuffer(int ncMax) {
+        float[] packB = PACK_B.get();
+        if (packB.length < KC * ncMax) {
+            packB = new float[KC * ncMax];
+            PACK_B.set(packB);
+        }
+        return packB;
     }
 
     /**
@@ -213,7 +249,7 @@ public final class Gemm {
      */
     private static void macro(int m0, int m1, int j0, int j1, int jc, int pc, int kc, Operand a, float[] pb, float[] c,
             int cOff, int ldc) {
-        if (j1 - j0 <= NR && a.cs == 1 && a.data != null) {
+        if (j1 - j0 <= DIRECT_A_PANELS * NR && a.cs == 1 && a.data != null) {
             directA(m0, m1, j0, j1, jc, pc, kc, a, pb, c, cOff, ldc);
             return;
         }
@@ -230,7 +266,7 @@ public final class Gemm {
                         kernel(kc, pa, ir * kc, pb, jr * kc, c, cIndex, ldc);
                     } else if (mr == MR && nr == 2 * L) {
                         // a last panel of two vectors (n = 320, 1280, ... with NR = 48): no scratch needed
-                        kernel2(kc, pa, ir * kc, pb, jr * kc, c, cIndex, ldc);
+                        kernel2(kc, pa, ir * kc, MR, 1, 2, 3, pb, jr * kc, c, cIndex, ldc);
                     } else if (mr == MR && nr == L) {
                         // a last panel of one vector (n = 64, 1024, 4096, ...: n mod 48 = 16)
                         kernel1(kc, pa, ir * kc, pb, jr * kc, c, cIndex, ldc);
@@ -243,24 +279,30 @@ public final class Gemm {
     }
 
     /**
-     * One column panel (n ≤ NR, e.g. attention's P·V with 40 columns): each row of A meets B once, so
-     * packing it would cost as much as the products. The kernels read A's rows in place instead
-     * (contiguous along k); rows past m1 in a last partial tile repeat row m1 − 1 and are dropped.
+     * Up to {@link #DIRECT_A_PANELS} column panels (attention's P·V with 40 columns, a conv at 8×8 or 4×4 with a
+     * few hundred positions): each row of A meets B only that many times, so packing it would cost about as
+     * much as the products. The kernels read A's rows in place instead (contiguous along k), every panel of
+     * one row tile in turn while its rows are in L1; rows past m1 in a last partial tile repeat row m1 − 1 and
+     * are dropped.
      */
     private static void directA(int m0, int m1, int j0, int j1, int jc, int pc, int kc, Operand a, float[] pb,
             float[] c, int cOff, int ldc) {
-        int nr = j1 - j0;
         for (int ir = m0; ir < m1; ir += MR) {
             int mr = Math.min(MR, m1 - ir);
             int first = a.off + ir * a.rs + pc;
             int r1 = Math.min(1, mr - 1) * a.rs;
             int r2 = Math.min(2, mr - 1) * a.rs;
             int r3 = Math.min(3, mr - 1) * a.rs;
-            int cIndex = cOff + ir * ldc + jc + j0;
-            if (mr == MR && nr == NR) {
-                kernel(kc, a.data, first, 1, r1, r2, r3, pb, j0 * kc, c, cIndex, ldc);
-            } else {
-                edgeKernel(kc, a.data, first, 1, r1, r2, r3, pb, j0 * kc, c, cIndex, ldc, mr, nr);
+            for (int jr = j0; jr < j1; jr += NR) {
+                int nr = Math.min(NR, j1 - jr);
+                int cIndex = cOff + ir * ldc + jc + jr;
+                if (mr == MR && nr == NR) {
+                    kernel(kc, a.data, first, 1, r1, r2, r3, pb, jr * kc, c, cIndex, ldc);
+                } else if (mr == MR && nr == 2 * L) {
+                    kernel2(kc, a.data, first, 1, r1, r2, r3, pb, jr * kc, c, cIndex, ldc);
+                } else {
+                    edgeKernel(kc, a.data, first, 1, r1, r2, r3, pb, jr * kc, c, cIndex, ldc, mr, nr);
+                }
             }
         }
     }
@@ -479,28 +521,29 @@ public final class Gemm {
         FloatVector.fromArray(S, c, i3 + 2 * L).add(c32).intoArray(c, i3 + 2 * L);
     }
 
-    /** The MR×(2·lanes) tile over the first two vectors of a zero-padded last panel. */
-    private static void kernel2(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] c, int cIndex, int ldc) {
+    /** The MR×(2·lanes) tile over the first two vectors of a zero-padded last panel; A as in {@link #kernel}. */
+    private static void kernel2(int kc, float[] pa, int aBase, int aStep, int r1, int r2, int r3, float[] pb, int bBase,
+            float[] c, int cIndex, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         int ai = aBase;
         int bi = bBase;
-        for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
+        for (int p = 0; p < kc; p++, ai += aStep, bi += NR) {
             FloatVector b0 = FloatVector.fromArray(S, pb, bi);
             FloatVector b1 = FloatVector.fromArray(S, pb, bi + L);
             FloatVector a;
             a = FloatVector.broadcast(S, pa[ai]);
             c00 = a.fma(b0, c00);
             c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(S, pa[ai + 1]);
+            a = FloatVector.broadcast(S, pa[ai + r1]);
             c10 = a.fma(b0, c10);
             c11 = a.fma(b1, c11);
-            a = FloatVector.broadcast(S, pa[ai + 2]);
+            a = FloatVector.broadcast(S, pa[ai + r2]);
             c20 = a.fma(b0, c20);
             c21 = a.fma(b1, c21);
-            a = FloatVector.broadcast(S, pa[ai + 3]);
+            a = FloatVector.broadcast(S, pa[ai + r3]);
             c30 = a.fma(b0, c30);
             c31 = a.fma(b1, c31);
         }

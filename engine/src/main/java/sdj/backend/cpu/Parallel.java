@@ -51,6 +51,19 @@ public final class Parallel {
         pool.invoke(new Chunk(body, n, chunks, 0, chunks));
     }
 
+    /**
+     * Runs body over [0, n) in exactly one contiguous chunk per thread (fewer when n is smaller), for work whose
+     * every chunk repeats a setup step (a GEMM's B packing) that more chunks would repeat more often.
+     */
+    public static void perThread(int n, RangeBody body) {
+        int chunks = Math.min(n, pool.getParallelism());
+        if (chunks < 2 || java.util.concurrent.ForkJoinTask.getPool() == pool) {
+            body.run(0, n);
+            return;
+        }
+        pool.invoke(new Chunk(body, n, chunks, 0, chunks));
+    }
+
     private static final class Chunk extends RecursiveAction {
         private final RangeBody body;
         private final int n;

@@ -123,6 +123,10 @@ class GemmTest {
         check(257, 40, 600, false, false, true); // one column panel: A's rows read in place, partial last tile
         check(9, 48, 300, false, true, false); // ... a full panel
         check(128, 1000, 200, false, false, false); // few rows, many panels: split by columns on 2+ threads
+        // a conv at 8×8 (few panels, long k, rows split): each thread packs B for its own rows, A read in place
+        check(300, 128, 600, false, false, false); // panels 48 + 48 + 32 (two vectors)
+        check(301, 130, 520, false, false, true); // ... a partial last panel and row tile, accumulating
+        check(300, 150, 300, true, false, false); // A transposed: packed, B still per thread
     }
 
     @Test
@@ -138,8 +142,10 @@ class GemmTest {
         int saved = Parallel.threads();
         try {
             // rows split; columns split (few rows); few rows and few panels (rows split); narrow; 128 rows
-            // over 1000 columns (columns split: too few rows to share B's packing)
-            int[][] shapes = {{300, 97, 300}, {5, 3000, 300}, {130, 130, 130}, {258, 40, 600}, {128, 1000, 200}};
+            // over 1000 columns (columns split: too few rows to share B's packing); few panels over a long k
+            // (each thread packs B for its own rows)
+            int[][] shapes = {{300, 97, 300}, {5, 3000, 300}, {130, 130, 130}, {258, 40, 600}, {128, 1000, 200},
+                    {600, 128, 700}};
             for (int[] s : shapes) {
                 Parallel.setThreads(1);
                 float[] single = product(s[0], s[1], s[2]);
