@@ -30,15 +30,9 @@ public final class Gemm {
     private static final int KC = 256;
     private static final int MC = 192 / MR * MR;
     private static final int NC = 4096 / NR * NR; // whole register panels
-    /**
-     * Column panels up to which A's rows are read in place rather than packed (see {@link #directA}): with
-     * 1 instead of 4, 1280×128×11520 ran at 257 instead of 321 GFLOP/s.
-     */
+    /** Column panels up to which A's rows are read in place rather than packed (see {@link #directA}). */
     private static final int DIRECT_A_PANELS = 4;
-    /**
-     * Column panels up to which each thread packs B for itself when the rows are split (see sgemm): 1280×128×11520
-     * went from 129 to 257 GFLOP/s; at 12 or more panels the gain was within noise.
-     */
+    /** Column panels up to which each thread packs B for itself when the rows are split (see sgemm). */
     private static final int OWN_B_PANELS = 6;
 
     private Gemm() {

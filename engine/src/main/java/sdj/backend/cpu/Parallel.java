@@ -1,11 +1,8 @@
 package sdj.backend.cpu;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
-
 /**
- * Splits index ranges over the machine's cores with a dedicated ForkJoin pool. Work below a grain
- * size runs on the calling thread, so small tensors pay no scheduling cost.
+ * Splits index ranges over the machine's cores: the calling thread and {@link SpinPool}'s workers. Work
+ * below a grain size runs on the calling thread, so small tensors pay no scheduling cost.
  */
 public final class Parallel {
     @FunctionalInterface
@@ -13,27 +10,23 @@ public final class Parallel {
         void run(int from, int to);
     }
 
-    private static volatile ForkJoinPool pool = newPool(Integer.getInteger("sdj.threads",
+    private static volatile SpinPool pool = new SpinPool(Integer.getInteger("sdj.threads",
             Runtime.getRuntime().availableProcessors()));
 
     private Parallel() {
     }
 
-    private static ForkJoinPool newPool(int threads) {
-        return new ForkJoinPool(Math.max(1, threads));
-    }
-
-    /** Sets the number of worker threads (the CLI's --threads). */
+    /** Sets the number of threads, the caller included (the CLI's --threads). */
     public static synchronized void setThreads(int threads) {
-        if (threads != pool.getParallelism()) {
-            ForkJoinPool old = pool;
-            pool = newPool(threads);
+        if (Math.max(1, threads) != pool.threads()) {
+            SpinPool old = pool;
+            pool = new SpinPool(Math.max(1, threads));
             old.shutdown();
         }
     }
 
     public static int threads() {
-        return pool.getParallelism();
+        return pool.threads();
     }
 
     /**
@@ -41,14 +34,14 @@ public final class Parallel {
      * index, used to decide whether splitting is worth it.
      */
     public static void range(int n, long costPerItem, RangeBody body) {
-        int threads = pool.getParallelism();
+        SpinPool p = pool;
+        int threads = p.threads();
         long total = (long) n * Math.max(1, costPerItem);
-        if (threads == 1 || n < 2 || total < 32_768 || java.util.concurrent.ForkJoinTask.getPool() == pool) {
+        if (threads == 1 || n < 2 || total < 32_768) {
             body.run(0, n);
             return;
         }
-        int chunks = (int) Math.min(n, Math.min(threads * 4L, Math.max(2, total / 16_384)));
-        pool.invoke(new Chunk(body, n, chunks, 0, chunks));
+        p.run(n, (int) Math.min(n, Math.min(threads * 4L, Math.max(2, total / 16_384))), body);
     }
 
     /**
@@ -56,41 +49,7 @@ public final class Parallel {
      * every chunk repeats a setup step (a GEMM's B packing) that more chunks would repeat more often.
      */
     public static void perThread(int n, RangeBody body) {
-        int chunks = Math.min(n, pool.getParallelism());
-        if (chunks < 2 || java.util.concurrent.ForkJoinTask.getPool() == pool) {
-            body.run(0, n);
-            return;
-        }
-        pool.invoke(new Chunk(body, n, chunks, 0, chunks));
-    }
-
-    private static final class Chunk extends RecursiveAction {
-        private final RangeBody body;
-        private final int n;
-        private final int chunks;
-        private final int lo;
-        private final int hi;
-
-        Chunk(RangeBody body, int n, int chunks, int lo, int hi) {
-            this.body = body;
-            this.n = n;
-            this.chunks = chunks;
-            this.lo = lo;
-            this.hi = hi;
-        }
-
-        @Override
-        protected void compute() {
-            if (hi - lo == 1) {
-                int from = (int) ((long) n * lo / chunks);
-                int to = (int) ((long) n * (lo + 1) / chunks);
-                if (from < to) {
-                    body.run(from, to);
-                }
-                return;
-            }
-            int mid = (lo + hi) >>> 1;
-            invokeAll(new Chunk(body, n, chunks, lo, mid), new Chunk(body, n, chunks, mid, hi));
-        }
+        SpinPool p = pool;
+        p.run(n, Math.min(n, p.threads()), body);
     }
 }
