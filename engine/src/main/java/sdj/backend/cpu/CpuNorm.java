@@ -112,34 +112,7 @@ final class CpuNorm {
             float[] gx = x.requiresGrad() ? new float[xv.length] : null;
             double[] gGamma = new double[Math.max(params, beta == null ? 0 : beta.length)];
             double[] gBeta = new double[gGamma.length];
-            for (int r = 0; r < rows; r++) {
-                int base = r * rowLen;
-                int chBase = (r % groups) * channelsPerRow;
-                double meanD = 0;
-                double meanDX = 0;
-                for (int e = 0; e < rowLen; e++) {
-                    int ch = chBase + e / spatial;
-                    float gi = g[base + e];
-                    if (gGamma.length > 0) {
-                        gGamma[ch] += gi * xhat[base + e];
-                        gBeta[ch] += gi;
-                    }
-                    float dxh = gi * (gamma == null ? 1f : gamma[ch]);
-                    meanD += dxh;
-                    meanDX += dxh * xhat[base + e];
-                }
-                if (gx == null) {
-                    continue;
-                }
-                float md = (float) (meanD / rowLen);
-                float mdx = (float) (meanDX / rowLen);
-                float inv = invStd[r];
-                for (int e = 0; e < rowLen; e++) {
-                    int ch = chBase + e / spatial;
-                    float dxh = g[base + e] * (gamma == null ? 1f : gamma[ch]);
-                    gx[base + e] = (dxh - md - xhat[base + e] * mdx) * inv;
-                }
-            }
+            NormBackward.run(g, xhat, invStd, gamma, gx, gGamma, gBeta, rows, rowLen, spatial, channelsPerRow, groups);
             return new Tensor[] {
                 gx == null ? null : Tensor.of(gx, x.shape()),
                 weight == null ? null : Tensor.of(toFloat(gGamma), weight.shape()),
