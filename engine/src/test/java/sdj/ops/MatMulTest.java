@@ -144,7 +144,7 @@ class MatMulTest {
         Tensor ups = Rand.uniform(24, 40, 4);
         Tensor bs = Rand.uniform(25, 40);
         Tensor expected = F.linear(xs, ws, bs).add(F.linear(hs, ups, null));
-        assertValues(toDoubles(expected), expected.shape(), F.linearSum(xs, ws, bs, hs, ups), FP32);
+        assertValues(OpAssert.doubles(expected), expected.shape(), F.linearSum(xs, ws, bs, hs, ups), FP32);
     }
 
     @Test
@@ -153,14 +153,5 @@ class MatMulTest {
                 Rand.param(27, 5, 4), Rand.param(28, 5), Rand.param(29, 2, 3, 2), Rand.param(30, 5, 2));
         GradCheck.check(in -> F.linearSum(in[0], in[1], null, in[2], in[3]), Rand.param(31, 3, 4), Rand.param(32, 5, 4),
                 Rand.param(33, 3, 2), Rand.param(34, 5, 2));
-    }
-
-    private static double[] toDoubles(Tensor t) {
-        float[] f = t.toFloatArray();
-        double[] d = new double[f.length];
-        for (int i = 0; i < f.length; i++) {
-            d[i] = f[i];
-        }
-        return d;
     }
 }
