@@ -53,7 +53,7 @@ public final class MatMul {
         if (weight.dim() != 2) {
             throw new IllegalArgumentException("linear weight must be [out, in], got " + Shape.str(weight.shape()));
         }
-        if (bias != null && (bias.dim() != 1 || bias.size(0) != weight.size(0))) {
+        if (unusualBias(bias, weight)) {
             Tensor y = matmul(x, weight.transpose(0, 1)); // an unusual bias: broadcast by add
             return y.add(bias);
         }
@@ -72,8 +72,7 @@ public final class MatMul {
      */
     public static Tensor linearSum(Tensor x, Tensor weight, Tensor bias, Tensor x2, Tensor weight2) {
         Backend backend = Backends.of("linear", x, weight, bias, x2, weight2);
-        if (weight.dim() != 2 || weight2.dim() != 2 || weight2.size(0) != weight.size(0)
-                || bias != null && (bias.dim() != 1 || bias.size(0) != weight.size(0))) {
+        if (weight.dim() != 2 || weight2.dim() != 2 || weight2.size(0) != weight.size(0) || unusualBias(bias, weight)) {
             return linear(x, weight, bias).add(linear(x2, weight2, null));
         }
         requireMatmulShapes(x, weight.transpose(0, 1));
@@ -90,6 +89,11 @@ public final class MatMul {
             Tensor[] grads = {first[0], first[1], second[0], second[1], first[2]};
             return bias == null ? Arrays.copyOf(grads, 4) : grads;
         });
+    }
+
+    /** A bias other than one value per output feature (broadcast by add instead of folded into the GEMM). */
+    private static boolean unusualBias(Tensor bias, Tensor weight) {
+        return bias != null && (bias.dim() != 1 || bias.size(0) != weight.size(0));
     }
 
     /** {dx, dW, db} of y = x·Wᵀ + b for the output gradient g (null where no gradient is wanted). */

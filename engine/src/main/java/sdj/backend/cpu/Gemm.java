@@ -133,7 +133,11 @@ public final class Gemm {
         int columnPanels = (Math.min(n, blockColumns) + NR - 1) / NR;
         boolean splitM = rowTiles >= 32 * threads || (rowTiles >= 4 * threads && columnPanels < 4 * threads);
         int ncMax = roundUp(Math.min(blockColumns, n), NR);
-        if (parallel && splitM && ncMax / NR <= OWN_B_PANELS) {
+        if (!parallel) {
+            blocks(0, m, n, k, blockColumns, a, b, packBuffer(ncMax), c, cOff, ldc);
+            return;
+        }
+        if (splitM && ncMax / NR <= OWN_B_PANELS) {
             // Few columns and a long k (a conv at 8×8: n = 128, k = 11520): a shared B block would cost two
             // barriers per KC step, 90 per product, for little work each. Each thread packs all of B (small)
             // for its own rows instead and runs every k step without waiting for the other.
@@ -149,10 +153,7 @@ public final class Gemm {
                 int kc = Math.min(KC, k - pc);
                 int jc0 = jc;
                 int pc0 = pc;
-                if (!parallel) {
-                    b.pack(pc0, kc, jc0, 0, nc, pb);
-                    macro(0, m, 0, nc, jc0, pc0, kc, a, pb, c, cOff, ldc);
-                } else if (splitM) {
+                if (splitM) {
                     Parallel.range(panels, 2L * kc * NR, (lo, hi) -> b.pack(pc0, kc, jc0, lo * NR, Math.min(nc, hi * NR), pb));
                     Parallel.range((m + MR - 1) / MR, 2L * MR * nc * kc,
                             (lo, hi) -> macro(lo * MR, Math.min(m, hi * MR), 0, nc, jc0, pc0, kc, a, pb, c, cOff, ldc));
@@ -169,7 +170,7 @@ public final class Gemm {
         }
     }
 
-    /** Rows [m0, m1) of C over every (column, k) block of B, packed by this thread alone. */
+    /** Rows [m0, m1) of C over every (column, k) block of B, packed by this thread alone (serial, or per thread). */
     private static void blocks(int m0, int m1, int n, int k, int blockColumns, Operand a, PanelSource b, float[] pb,
             float[] c, int cOff, int ldc) {
         for (int jc = 0; jc < n; jc += blockColumns) {

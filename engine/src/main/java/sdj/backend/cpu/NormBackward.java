@@ -2,7 +2,7 @@ package sdj.backend.cpu;
 
 /**
  * The closed-form backward of {@link CpuNorm}'s normalisation, rows in parallel: with x̂ the normalised input,
- * dx = (dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))·invStd per row, dx̂ = g·γ, and dγ = Σ g·x̂, dβ = Σ g per channel. Each row
+ * dx = (dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))·invStd per row, dx̂ = g·γ, and dγ = Σ g·x̂, dβ = Σ g per channel. Each
  * block of rows keeps its own channel sums (summed over blocks afterwards, in order), so threads share nothing and
  * the result does not depend on the thread count.
  */
@@ -24,9 +24,9 @@ final class NormBackward {
         double[] blockBeta = params ? new double[blocks * channels] : null;
         Parallel.range(blocks, 8L * rowLen * blockRows, (b0, b1) -> {
             for (int r = b0 * blockRows; r < Math.min(rows, b1 * blockRows); r++) {
-                int sums = r / blockRows * channels + (r % groups) * channelsPerRow;
                 int base = r * rowLen;
                 int chBase = (r % groups) * channelsPerRow;
+                int sums = r / blockRows * channels + chBase;
                 double meanD = 0;
                 double meanDX = 0;
                 for (int cc = 0; cc < channelsPerRow; cc++) {
