@@ -37,7 +37,7 @@ final class CpuUnary {
             case SILU -> map(x, keep, VectorMath::silu, (v, y) -> siluDerivative(v));
             case GELU -> map(x, keep, VectorMath::gelu, CpuUnary::geluGrad);
             case GELU_TANH -> map(x, keep, CpuUnary::geluTanhOf, CpuUnary::geluTanhGrad);
-            case QUICK_GELU -> map(x, keep, v -> v * sigmoidOf(1.702f * v), (v, y) -> {
+            case QUICK_GELU -> map(x, keep, VectorMath::quickGelu, (v, y) -> {
                 float s = sigmoidOf(1.702f * v);
                 return s + 1.702f * v * s * (1f - s);
             });

@@ -33,17 +33,28 @@ final class VectorMath {
 
     /** y = x·σ(x), with σ from exp(−|x|) so nothing overflows for large |x|. */
     static void silu(float[] in, float[] out, int lo, int hi) {
+        timesSigmoid(in, out, lo, hi, 1f);
+    }
+
+    /** CLIP's quick GELU, y = x·σ(1.702·x). */
+    static void quickGelu(float[] in, float[] out, int lo, int hi) {
+        timesSigmoid(in, out, lo, hi, 1.702f);
+    }
+
+    /** y = x·σ(a·x) (a·x is exact for a = 1, so SiLU keeps its bits). */
+    private static void timesSigmoid(float[] in, float[] out, int lo, int hi, float a) {
         int i = lo;
         for (int end = lo + F.loopBound(hi - lo); i < end; i += F.length()) {
             FloatVector x = FloatVector.fromArray(F, in, i);
-            FloatVector e = exp(x.abs().neg());
+            FloatVector ax = x.mul(a);
+            FloatVector e = exp(ax.abs().neg());
             FloatVector onePlus = e.add(1f);
-            // σ(x) = 1/(1+e) for x ≥ 0 and e/(1+e) for x < 0, with e = exp(−|x|)
-            FloatVector num = FloatVector.broadcast(F, 1f).blend(e, x.lt(0f));
+            // σ(z) = 1/(1+e) for z ≥ 0 and e/(1+e) for z < 0, with e = exp(−|z|)
+            FloatVector num = FloatVector.broadcast(F, 1f).blend(e, ax.lt(0f));
             x.mul(num.div(onePlus)).intoArray(out, i);
         }
         for (; i < hi; i++) {
-            out[i] = in[i] * CpuUnary.sigmoidOf(in[i]);
+            out[i] = in[i] * CpuUnary.sigmoidOf(a * in[i]);
         }
     }
 

@@ -51,10 +51,12 @@ class VectorMathTest {
         float[] x = inputs();
         float[] silu = new float[x.length];
         float[] gelu = new float[x.length];
+        float[] quick = new float[x.length];
         float[] softmax = x.clone();
         float[] exp = floatExp(x);
         VectorMath.silu(x, silu, 0, x.length);
         VectorMath.gelu(x, gelu, 0, x.length);
+        VectorMath.quickGelu(x, quick, 0, x.length);
         double sum = VectorMath.expShifted(x, softmax, 0, 1000, 30f, 1f);
         float[] cdf = new float[x.length];
         float[] pdf = new float[x.length];
@@ -66,6 +68,7 @@ class VectorMathTest {
             floatExp(x);
             VectorMath.silu(x, new float[x.length], 0, x.length);
             VectorMath.gelu(x, new float[x.length], 0, x.length);
+            VectorMath.quickGelu(x, new float[x.length], 0, x.length);
             VectorMath.expShifted(x, x.clone(), 0, 1000, 30f, 1f);
         }
         float[] warmSilu = new float[x.length];
@@ -73,6 +76,9 @@ class VectorMathTest {
         float[] warmSoftmax = x.clone();
         VectorMath.silu(x, warmSilu, 0, x.length);
         VectorMath.gelu(x, warmGelu, 0, x.length);
+        float[] warmQuick = new float[x.length];
+        VectorMath.quickGelu(x, warmQuick, 0, x.length);
+        assertArrayEquals(quick, warmQuick);
         assertEquals(sum, VectorMath.expShifted(x, warmSoftmax, 0, 1000, 30f, 1f));
         assertArrayEquals(exp, floatExp(x));
         assertArrayEquals(silu, warmSilu);
@@ -104,6 +110,27 @@ class VectorMathTest {
             assertEquals(expectedCdf, cdf[i], 5e-7 * Math.min(expectedCdf, 1 - expectedCdf) + 6e-8, "Φ(" + x[i] + ")");
             assertEquals(expectedPdf, pdf[i], expectedPdf < 0x1p-125 ? 0x1p-125 : 4 * Math.ulp((float) expectedPdf),
                     "φ(" + x[i] + ")");
+        }
+    }
+
+    @Test
+    void quickGeluAndSiluAgreeWithDoublePrecision() {
+        int n = 4001; // x from −100 to 100 in steps of 0.05, and a scalar tail
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (i - 2000) / 20f;
+        }
+        float[] quick = new float[n];
+        float[] silu = new float[n];
+        VectorMath.quickGelu(x, quick, 0, n);
+        VectorMath.silu(x, silu, 0, n);
+        for (int i = 0; i < n; i++) {
+            double v = x[i];
+            double expectedSilu = v / (1 + Math.exp(-v));
+            // 1.702·x rounded to float first, as CLIP's float32 code has it; exp and the division add a few ulps
+            double q = v / (1 + Math.exp(-(double) (1.702f * x[i])));
+            assertEquals(q, quick[i], 4 * Math.ulp((float) q) + 1e-30, "quickGelu(" + x[i] + ")");
+            assertEquals(expectedSilu, silu[i], 4 * Math.ulp((float) expectedSilu) + 1e-30, "silu(" + x[i] + ")");
         }
     }
 }
