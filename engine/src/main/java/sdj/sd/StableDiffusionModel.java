@@ -1,9 +1,11 @@
 package sdj.sd;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import sdj.nn.AdapterRule;
 import sdj.nn.ParameterStore;
 import sdj.nn.Params;
@@ -162,16 +164,29 @@ public final class StableDiffusionModel {
      * device weights are left as they are. Returns the bytes released.
      */
     public long releaseMappedPages(String prefix) {
-        long released = 0;
+        return forMappedWeights(prefix, MemorySegment::unload);
+    }
+
+    /**
+     * Makes the mapped weights under {@code prefix} resident now, in one sweep: their first reads (the
+     * page faults of a fresh mapping, even when the file is in the page cache) then happen here rather than
+     * inside the network's first kernels. Returns the bytes touched.
+     */
+    public long loadMappedPages(String prefix) {
+        return forMappedWeights(prefix, MemorySegment::load);
+    }
+
+    private long forMappedWeights(String prefix, Consumer<MemorySegment> action) {
+        long bytes = 0;
         for (Map.Entry<String, Tensor> e : store.parameters().entrySet()) {
             Tensor t = e.getValue();
             if (e.getKey().startsWith(prefix + ".") && t.device() == Device.CPU && t.storage().segment().isMapped()) {
-                long bytes = t.numel() * t.dtype().byteSize;
-                t.storage().segment().asSlice(t.offset() * t.dtype().byteSize, bytes).unload();
-                released += bytes;
+                long size = t.numel() * t.dtype().byteSize;
+                action.accept(t.storage().segment().asSlice(t.offset() * t.dtype().byteSize, size));
+                bytes += size;
             }
         }
-        return released;
+        return bytes;
     }
 
     /** Every parameter by its checkpoint name (the current tensors). */

@@ -86,6 +86,29 @@ class WeightsInPlaceTest {
                 "an fp16 file's weights are heap copies: nothing mapped to release");
     }
 
+    /**
+     * Loading CLIP's mapped pages makes them resident before the first prompt reads them (Linux's RssFile
+     * grows by about their size), and releasing them takes them out again.
+     */
+    @Test
+    void clipPagesLoadedUpFrontAreResidentUntilReleased() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/self/status")), "needs Linux's /proc");
+        StableDiffusionModel model = load(TestData.sdTiny("model.ckpt"));
+        String clip = sdj.sd.clip.ClipTextModel.PREFIX;
+        long clipBytes = model.parameters().entrySet().stream().filter(e -> e.getKey().startsWith(clip + "."))
+                .mapToLong(e -> 4 * e.getValue().numel()).sum();
+        model.releaseMappedPages(clip);
+        long residentBefore = residentFileBytes();
+        assertEquals(clipBytes, model.loadMappedPages(clip));
+        long loaded = residentFileBytes() - residentBefore;
+        // whole pages: the neighbouring tensors' shared first and last pages may come in too
+        assertTrue(loaded > clipBytes * 0.9, "resident file pages grew by " + loaded + " bytes for " + clipBytes
+                + " bytes of CLIP weights");
+        model.releaseMappedPages(clip);
+        assertTrue(residentBefore - residentFileBytes() < clipBytes * 0.1, "released again");
+        assertEquals(0, load(TestData.sdTiny("model-fp16.ckpt")).loadMappedPages(clip), "fp16: nothing mapped");
+    }
+
     private static float[] unetOutput(StableDiffusionModel m, Map<String, Tensor> ref) {
         try (var g = Autograd.noGrad()) {
             return m.unet().forward(ref.get("unet.x"), ref.get("unet.t").toFloatArray(), ref.get("unet.context"))

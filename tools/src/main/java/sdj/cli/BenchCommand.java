@@ -198,15 +198,17 @@ public final class BenchCommand implements Command {
     /** Prompt to pixels with random SD v1 weights (or --config's sizes), the peers' seconds-per-image yardstick. */
     private static int benchTxt2Img(CommandLine cmd, DeviceFlags placement) throws Exception {
         ModelConfigs configs = Flags.modelConfigs(cmd);
-        ClipTokenizer tokenizer = ClipTokenizer.load(ClipVocabLocator.locate(cmd.getOptionValue("vocab")));
+        java.nio.file.Path vocab = ClipVocabLocator.locate(cmd.getOptionValue("vocab"));
         if (placement.device() == Device.CUDA) {
             System.out.println("device: " + GpuBenches.describe());
         }
         String ckpt = cmd.getOptionValue("ckpt");
+        // the load as txt2img does it: a checkpoint is opened while the vocabulary is read
         java.util.concurrent.Callable<StableDiffusion> load = ckpt == null
                 ? () -> new StableDiffusion(StableDiffusionModel.random(configs, 1, placement.device(), placement.dtype()),
-                        tokenizer)
-                : () -> StableDiffusion.load(VerifyCommand.existing(ckpt, "--ckpt"), configs, tokenizer, placement.device(),
+                        ClipTokenizer.load(vocab))
+                : () -> StableDiffusion.load(VerifyCommand.existing(ckpt, "--ckpt"), configs,
+                        StableDiffusion.tokenizerInBackground(() -> ClipTokenizer.load(vocab)), placement.device(),
                         placement.dtype());
         int steps = Flags.intOpt(cmd, "steps", 50);
         int w = Flags.intOpt(cmd, "W", 512);

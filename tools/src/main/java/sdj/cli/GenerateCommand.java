@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Future;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -137,6 +138,20 @@ abstract class GenerateCommand implements Command {
 
     /** Loads the chosen model, saying so when it is the embedded one. */
     StableDiffusion loadModel(CommandLine cmd, ModelChoice model) throws IOException {
+        return loadModel(cmd, model, tokenizerInBackground(cmd));
+    }
+
+    /**
+     * The --vocab tokenizer (or the one found as ClipVocabLocator says), read on another thread from now; a
+     * missing vocabulary is reported when the load needs it, after any error in the checkpoint's choice.
+     */
+    static Future<ClipTokenizer> tokenizerInBackground(CommandLine cmd) {
+        String flag = cmd.getOptionValue("vocab");
+        return StableDiffusion.tokenizerInBackground(() -> ClipTokenizer.load(ClipVocabLocator.locate(flag)));
+    }
+
+    /** Loads the chosen model with its personalizations and LoRAs while {@code tokenizer} is read. */
+    StableDiffusion loadModel(CommandLine cmd, ModelChoice model, Future<ClipTokenizer> tokenizer) throws IOException {
         if (cmd.hasOption("threads")) {
             Parallel.setThreads(Flags.intOpt(cmd, "threads", Parallel.threads()));
         }
@@ -146,7 +161,6 @@ abstract class GenerateCommand implements Command {
         if (model.embedded()) {
             System.err.println(model.notice());
         }
-        ClipTokenizer tokenizer = ClipTokenizer.load(ClipVocabLocator.locate(cmd.getOptionValue("vocab")));
         List<LoraRequest> loras = LoraLoadFlags.requests(cmd); // before the load: a bad tag fails fast
         long t0 = System.nanoTime();
         StableDiffusion sd = StableDiffusion.load(ckpt, configs, tokenizer, placement.device(), placement.dtype());

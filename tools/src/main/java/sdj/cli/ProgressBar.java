@@ -2,19 +2,27 @@ package sdj.cli;
 
 import java.io.PrintStream;
 import java.util.Locale;
+import sdj.bench.ProcessClock;
 import sdj.sd.pipeline.StableDiffusion;
 
-/** A one-line sampling progress display on stderr: bar, step count, step rate and ETA. */
+/**
+ * A one-line sampling progress display on stderr: bar, step count, step rate and ETA. Before the first batch's
+ * bar it says when sampling starts, counted from the launch (what a user waits before the first step: start-up,
+ * load, prompt) and from the bar's creation (the prompt's encoding and, for img2img, the init image's).
+ */
 final class ProgressBar implements StableDiffusion.Listener {
     private static final int WIDTH = 30;
     private final PrintStream out;
+    private final long created;
+    private boolean started;
     private long batchStart;
     private String label = "";
     private boolean dirty;
 
     ProgressBar(PrintStream out) {
         this.out = out;
-        this.batchStart = System.nanoTime();
+        this.created = System.nanoTime();
+        this.batchStart = created;
     }
 
     @Override
@@ -24,6 +32,11 @@ final class ProgressBar implements StableDiffusion.Listener {
         }
         label = batches > 1 ? "batch " + batch + "/" + batches + " " : "";
         batchStart = System.nanoTime();
+        if (!started) {
+            out.printf(Locale.ROOT, "sampling starts %.2f s after launch (%.2f s after the load)%n",
+                    ProcessClock.secondsSinceStart(), (batchStart - created) / 1e9);
+            started = true;
+        }
     }
 
     @Override

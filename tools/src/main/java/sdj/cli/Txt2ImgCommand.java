@@ -30,11 +30,12 @@ public final class Txt2ImgCommand extends GenerateCommand {
 
     @Override
     public int run(CommandLine cmd) throws Exception {
+        var tokenizer = tokenizerInBackground(cmd); // beside the checks and the load, from the start
         ModelChoice model = ModelChoice.of(cmd);
         int size = model.embedded() ? EmbeddedModel.SIZE : 512;
         GenerationRequest r = baseRequest(cmd, model, size, size);
         checkSize(cmd, model, r);
-        StableDiffusion sd = loadModel(cmd, model);
+        StableDiffusion sd = loadModel(cmd, model, tokenizer);
         return generateAndSave(sd, r, cmd, model.checkpoint());
     }
 }

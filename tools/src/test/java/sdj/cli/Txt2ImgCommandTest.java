@@ -44,6 +44,12 @@ class Txt2ImgCommandTest {
         assertEquals("a photo of a cat\nSteps: 10, Sampler: DDIM, CFG scale: 7.5, Seed: 42, Size: 128x128, Model hash: "
                 + hash + ", Model: model", params);
         assertTrue(hash.matches("[0-9a-f]{8}"));
+        // when sampling starts, from the launch (the test JVM's start here) and from the end of the load
+        java.util.regex.Matcher start = java.util.regex.Pattern.compile(
+                "\\bloaded .* in \\d+\\.\\d s on cpu\\R+sampling starts (\\d+\\.\\d\\d) s after launch \\((\\d+\\.\\d\\d) s"
+                + " after the load\\)\\R").matcher(first.err());
+        assertTrue(start.find(), first.err());
+        assertTrue(Double.parseDouble(start.group(1)) > Double.parseDouble(start.group(2)), start.group());
 
         CliRun again = generate(tmp.resolve("b"), "42");
         assertEquals(0, again.status(), again.err());

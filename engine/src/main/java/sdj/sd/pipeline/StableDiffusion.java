@@ -4,6 +4,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import sdj.io.StateDicts;
 import sdj.ops.Join;
 import sdj.random.TorchGenerator;
@@ -92,6 +96,49 @@ public final class StableDiffusion {
         var stateDict = StateDicts.load(checkpoint);
         return new StableDiffusion(StableDiffusionModel.fromStateDict(stateDict, configs, checkpoint.toString(), device,
                 dtype), tokenizer);
+    }
+
+    /**
+     * Starts reading a tokenizer's vocabulary on a daemon thread: it takes a few tenths of a second in a fresh
+     * JVM, time a one-shot command can spend opening the checkpoint instead of waiting.
+     */
+    public static Future<ClipTokenizer> tokenizerInBackground(Callable<ClipTokenizer> read) {
+        FutureTask<ClipTokenizer> task = new FutureTask<>(read);
+        Thread.ofPlatform().daemon().name("sdj-tokenizer").start(task);
+        return task;
+    }
+
+    /**
+     * Loads a checkpoint while {@code tokenizer} is read (see {@link #tokenizerInBackground}), then makes CLIP's
+     * mapped weights resident: what a one-shot command waits for before its prompt is encoded. A failure to
+     * read the vocabulary is thrown as it was raised.
+     */
+    public static StableDiffusion load(Path checkpoint, ModelConfigs configs, Future<ClipTokenizer> tokenizer,
+            Device device, DType dtype) throws IOException {
+        StableDiffusionModel model = StableDiffusionModel.fromStateDict(StateDicts.load(checkpoint), configs,
+                checkpoint.toString(), device, dtype);
+        model.loadMappedPages(ClipTextModel.PREFIX);
+        try {
+            return new StableDiffusion(model, tokenizer.get());
+        } catch (ExecutionException e) {
+            throw rethrown(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while the CLIP vocabulary was read");
+        }
+    }
+
+    private static IOException rethrown(Throwable cause) {
+        if (cause instanceof IOException io) {
+            return io;
+        }
+        if (cause instanceof RuntimeException r) {
+            throw r;
+        }
+        if (cause instanceof Error err) {
+            throw err;
+        }
+        return new IOException(cause);
     }
 
     public StableDiffusionModel model() {
