@@ -126,6 +126,32 @@ public final class ActivationArena {
             return grad.recordsNothing() && grad.recordingScopes() == recordingScopesAtOpen;
         }
 
+        /**
+         * Takes over {@code input}'s array from the enclosing scope when that scope allocated it: this scope then
+         * recycles it at close unless its result reaches it. For a chain of layers whose output only the next
+         * layer reads (a decoder's blocks), so each output goes back to the pool once the next layer is done,
+         * not when the whole chain is. Anything else (the caller's tensors, arrays of other scopes) is left
+         * alone. Returns {@code input}.
+         */
+        public Tensor adopt(Tensor input) {
+            float[] heap = input.storage().heapFloats();
+            if (active() && heap != null && parent != null && parent.recordingScopesAtOpen == recordingScopesAtOpen
+                    && removeSame(parent.allocated, heap)) {
+                allocated.add(heap);
+            }
+            return input;
+        }
+
+        private static boolean removeSame(List<float[]> arrays, float[] array) {
+            for (int i = arrays.size() - 1; i >= 0; i--) { // the newest first: a chain adopts its last output
+                if (arrays.get(i) == array) {
+                    arrays.remove(i);
+                    return true;
+                }
+            }
+            return false;
+        }
+
         /** Declares {@code result} (and all it reaches) the scope's output; returns it. Call once per result. */
         public Tensor keep(Tensor result) {
             if (!active()) {

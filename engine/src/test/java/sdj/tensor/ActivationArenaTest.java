@@ -95,6 +95,55 @@ class ActivationArenaTest {
     }
 
     @Test
+    void aChainedLayerRecyclesTheOutputItAdoptedOnceItHasReadIt() {
+        try (var g = Autograd.noGrad()) {
+            Tensor a = a();
+            try (var outer = ActivationArena.open()) {
+                Tensor first;
+                try (var scope = ActivationArena.open()) {
+                    first = scope.keep(a.add(a));
+                }
+                float[] firstArray = first.storage().heapFloats();
+                Tensor second;
+                try (var scope = ActivationArena.open()) {
+                    scope.adopt(first);
+                    assertSame(a, scope.adopt(a), "the caller's input is returned and left alone");
+                    second = scope.keep(first.add(a));
+                }
+                assertArrayEquals(new float[] {3, 6, 9, 12}, second.toFloatArray());
+                try (var scope = ActivationArena.open()) {
+                    assertSame(firstArray, ActivationArena.floats(4), "the adopted output is free once read");
+                    assertNotSame(a.storage().heapFloats(), ActivationArena.floats(4), "the input never is");
+                    scope.keep(a);
+                }
+                outer.keep(second);
+            }
+        }
+    }
+
+    @Test
+    void anAdoptedArrayThatTheResultReachesIsKept() {
+        try (var g = Autograd.noGrad()) {
+            Tensor a = a();
+            try (var outer = ActivationArena.open()) {
+                Tensor first;
+                try (var scope = ActivationArena.open()) {
+                    first = scope.keep(a.add(a));
+                }
+                Tensor view;
+                try (var scope = ActivationArena.open()) {
+                    view = scope.keep(scope.adopt(first).narrow(0, 0, 2));
+                }
+                try (var scope = ActivationArena.open()) {
+                    assertNotSame(first.storage().heapFloats(), ActivationArena.floats(4));
+                    scope.keep(a);
+                }
+                assertArrayEquals(new float[] {2, 4}, outer.keep(view).toFloatArray());
+            }
+        }
+    }
+
+    @Test
     void withGradOnAScopeRecordsNothingSoTheTapeKeepsWhatItSaved() {
         Tensor w = Tensor.of(new float[] {1, 1, 1, 1}, 4).requiresGrad(true);
         Tensor a = a();

@@ -197,6 +197,7 @@ public final class StableDiffusion {
                     Tensor pixels = decode(z.to(device, model.dtype())).to(Device.CPU, DType.F32);
                     out.add(new GeneratedImage(pixels, r.seedOf(index), index));
                 }
+                ActivationArena.releasePool(); // the decoder's recycled activations, 128 MiB each at 512²
             }
         }
         return out;

@@ -5,6 +5,7 @@ import java.util.List;
 import sdj.nn.Conv2d;
 import sdj.nn.GroupNorm;
 import sdj.nn.Params;
+import sdj.tensor.ActivationArena;
 import sdj.tensor.Tensor;
 
 /** VAE decoder: conv_in, mid block, up levels (deepest first) of ResnetBlocks with nearest ×2 + conv upsamples. */
@@ -46,16 +47,21 @@ final class Decoder {
     }
 
     Tensor forward(Tensor z) {
-        Tensor h = midBlock2.forward(midAttn.forward(midBlock1.forward(convIn.forward(z))));
-        for (int level = upBlocks.size() - 1; level >= 0; level--) {
-            for (ResnetBlock b : upBlocks.get(level)) {
-                h = b.forward(h);
+        try (var arena = ActivationArena.open()) {
+            Tensor h = LayerChain.step(convIn::forward, z);
+            h = LayerChain.step(midBlock1::forward, h);
+            h = LayerChain.step(midAttn::forward, h);
+            h = LayerChain.step(midBlock2::forward, h);
+            for (int level = upBlocks.size() - 1; level >= 0; level--) {
+                for (ResnetBlock b : upBlocks.get(level)) {
+                    h = LayerChain.step(b::forward, h);
+                }
+                Upsample up = upsamples.get(level);
+                if (up != null) {
+                    h = LayerChain.step(up::forward, h);
+                }
             }
-            Upsample up = upsamples.get(level);
-            if (up != null) {
-                h = up.forward(h);
-            }
+            return arena.keep(LayerChain.step(x -> convOut.forward(normOut.forwardSilu(x)), h));
         }
-        return convOut.forward(normOut.forwardSilu(h));
     }
 }

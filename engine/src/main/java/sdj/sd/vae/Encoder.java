@@ -5,6 +5,7 @@ import java.util.List;
 import sdj.nn.Conv2d;
 import sdj.nn.GroupNorm;
 import sdj.nn.Params;
+import sdj.tensor.ActivationArena;
 import sdj.tensor.Tensor;
 
 /** VAE encoder: conv_in, down levels of ResnetBlocks with stride-2 downsamples, mid block, norm, conv_out. */
@@ -40,17 +41,21 @@ final class Encoder {
     }
 
     Tensor forward(Tensor x) {
-        Tensor h = convIn.forward(x);
-        for (int level = 0; level < downBlocks.size(); level++) {
-            for (ResnetBlock b : downBlocks.get(level)) {
-                h = b.forward(h);
+        try (var arena = ActivationArena.open()) {
+            Tensor h = LayerChain.step(convIn::forward, x);
+            for (int level = 0; level < downBlocks.size(); level++) {
+                for (ResnetBlock b : downBlocks.get(level)) {
+                    h = LayerChain.step(b::forward, h);
+                }
+                Downsample down = downsamples.get(level);
+                if (down != null) {
+                    h = LayerChain.step(down::forward, h);
+                }
             }
-            Downsample down = downsamples.get(level);
-            if (down != null) {
-                h = down.forward(h);
-            }
+            h = LayerChain.step(midBlock1::forward, h);
+            h = LayerChain.step(midAttn::forward, h);
+            h = LayerChain.step(midBlock2::forward, h);
+            return arena.keep(LayerChain.step(y -> convOut.forward(normOut.forwardSilu(y)), h));
         }
-        h = midBlock2.forward(midAttn.forward(midBlock1.forward(h)));
-        return convOut.forward(normOut.forwardSilu(h));
     }
 }
