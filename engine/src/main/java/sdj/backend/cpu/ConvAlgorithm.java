@@ -55,6 +55,14 @@ final class ConvAlgorithm {
         };
     }
 
+    /**
+     * Whether a forward conv runs on {@link FewOutputConv}: 3×3 stride-1 pad-1 with at most its few outputs, in
+     * auto mode ({@code direct} keeps im2col + GEMM for A/B runs).
+     */
+    static boolean fewOutputs(CpuConv.Geometry g, int outChannels) {
+        return eligible(g) && outChannels <= FewOutputConv.MAX_OUTPUTS && mode().equals("auto");
+    }
+
     /** 3×3, stride 1, one pixel of zero padding on every side (so the output is as large as the input). */
     static boolean eligible(CpuConv.Geometry g) {
         return g.kh() == 3 && g.kw() == 3 && g.stride() == 1 && g.padTop() == 1 && g.padLeft() == 1

@@ -50,6 +50,11 @@ final class CpuConv {
         Gemm.Operand w = HostWeights.rowMajor(weight, g.rows()); // read in place, also from a mapped checkpoint
         float[] bv = bias == null ? null : HostWeights.vector(bias);
         int p = g.positions();
+        if (ConvAlgorithm.fewOutputs(g, o)) {
+            float[] y = ActivationArena.floats(n * o * p);
+            FewOutputConv.conv3x3(xv, n, g.c, g.h, g.w, HostWeights.vector(weight), o, bv, y);
+            return result(Tensor.of(y, n, o, g.ho, g.wo), x, weight, bias, g, xv, w, keep);
+        }
         WinogradTiles tiles = ConvAlgorithm.winogradTiles(g, n, g.c, o);
         if (tiles != null) {
             float[] y = CpuWinograd.conv3x3(tiles, xv, n, g.c, g.h, g.w, weight, o, false, bv);
