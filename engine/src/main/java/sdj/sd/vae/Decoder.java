@@ -58,7 +58,7 @@ final class Decoder {
                 }
                 Upsample up = upsamples.get(level);
                 if (up != null) {
-                    h = LayerChain.step(up::forward, h);
+                    h = LayerChain.resample(up::forward, h);
                 }
             }
             return arena.keep(LayerChain.step(x -> convOut.forward(normOut.forwardSilu(x)), h));

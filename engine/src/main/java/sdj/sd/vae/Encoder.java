@@ -49,7 +49,7 @@ final class Encoder {
                 }
                 Downsample down = downsamples.get(level);
                 if (down != null) {
-                    h = LayerChain.step(down::forward, h);
+                    h = LayerChain.resample(down::forward, h);
                 }
             }
             h = LayerChain.step(midBlock1::forward, h);

@@ -1,5 +1,6 @@
 package sdj.sd.vae;
 
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import sdj.tensor.ActivationArena;
 import sdj.tensor.Tensor;
@@ -20,5 +21,23 @@ final class LayerChain {
             arena.adopt(input);
             return arena.keep(layer.apply(input));
         }
+    }
+
+    /** {@code layer()} in a scope of its own, recycling nothing it did not make (its inputs are still needed). */
+    static Tensor scoped(Supplier<Tensor> layer) {
+        try (var arena = ActivationArena.open()) {
+            return arena.keep(layer.get());
+        }
+    }
+
+    /**
+     * A step that changes the resolution (an up- or downsample): the pooled arrays of the sizes before it are not
+     * asked for again in this pass, so they go to the GC instead of crowding the heap (at 512² the 256² level's
+     * would hold a gigabyte beside the 512² level's own).
+     */
+    static Tensor resample(UnaryOperator<Tensor> layer, Tensor input) {
+        Tensor out = step(layer, input);
+        ActivationArena.releasePool();
+        return out;
     }
 }

@@ -24,11 +24,15 @@ final class ResnetBlock {
         this.ninShortcut = in == out ? null : p.conv2d("nin_shortcut", in, out, 1, 1, 0);
     }
 
+    /**
+     * Each half in its own arena scope, the second and the sum taking over the half before them: at most the
+     * input and three activations are alive at once (six without).
+     */
     Tensor forward(Tensor x) {
         try (var profiled = Profiling.module(name)) {
-            Tensor h = conv1.forward(norm1.forwardSilu(x));
-            h = conv2.forward(norm2.forwardSilu(h));
-            return (ninShortcut == null ? x : ninShortcut.forward(x)).add(h);
+            Tensor h = LayerChain.scoped(() -> conv1.forward(norm1.forwardSilu(x))); // x: still needed for the sum
+            h = LayerChain.step(y -> conv2.forward(norm2.forwardSilu(y)), h);
+            return LayerChain.step(y -> (ninShortcut == null ? x : ninShortcut.forward(x)).add(y), h);
         }
     }
 }
