@@ -94,15 +94,19 @@ class ActivationArenaTest {
         }
     }
 
+    /** a + a as the kept result of a scope of its own: an array of the enclosing scope from then on. */
+    private static Tensor doubledInAScope(Tensor a) {
+        try (var scope = ActivationArena.open()) {
+            return scope.keep(a.add(a));
+        }
+    }
+
     @Test
     void aChainedLayerRecyclesTheOutputItAdoptedOnceItHasReadIt() {
         try (var g = Autograd.noGrad()) {
             Tensor a = a();
             try (var outer = ActivationArena.open()) {
-                Tensor first;
-                try (var scope = ActivationArena.open()) {
-                    first = scope.keep(a.add(a));
-                }
+                Tensor first = doubledInAScope(a);
                 float[] firstArray = first.storage().heapFloats();
                 Tensor second;
                 try (var scope = ActivationArena.open()) {
@@ -126,10 +130,7 @@ class ActivationArenaTest {
         try (var g = Autograd.noGrad()) {
             Tensor a = a();
             try (var outer = ActivationArena.open()) {
-                Tensor first;
-                try (var scope = ActivationArena.open()) {
-                    first = scope.keep(a.add(a));
-                }
+                Tensor first = doubledInAScope(a);
                 Tensor view;
                 try (var scope = ActivationArena.open()) {
                     view = scope.keep(scope.adopt(first).narrow(0, 0, 2));

@@ -18,6 +18,15 @@ class VectorMathTest {
         return out;
     }
 
+    /** n points centred on 0, 1/perUnit apart. */
+    private static float[] ramp(int n, float perUnit) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (i - n / 2) / perUnit;
+        }
+        return x;
+    }
+
     private static float[] inputs() {
         float[] special = {0f, -0f, 1f, -1f, 88.7f, 88.72f, 88.8f, 100f, -86.8f, -87f, -100f, -200f, Float.NEGATIVE_INFINITY,
                 Float.POSITIVE_INFINITY, 1e-8f, -1e-8f, 0.34657359f, -0.34657359f};
@@ -95,10 +104,7 @@ class VectorMathTest {
     @Test
     void normalCdfAndPdfAgreeWithDoublePrecision() {
         int n = 4001; // x from −20 to 20 in steps of 0.01, and a scalar tail
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = (i - 2000) / 100f;
-        }
+        float[] x = ramp(n, 100f);
         float[] cdf = new float[n];
         float[] pdf = new float[n];
         VectorMath.normalCdf(x, 0, cdf, 0, n);
@@ -116,10 +122,7 @@ class VectorMathTest {
     @Test
     void quickGeluAndSiluAgreeWithDoublePrecision() {
         int n = 4001; // x from −100 to 100 in steps of 0.05, and a scalar tail
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = (i - 2000) / 20f;
-        }
+        float[] x = ramp(n, 20f);
         float[] quick = new float[n];
         float[] silu = new float[n];
         VectorMath.quickGelu(x, quick, 0, n);
