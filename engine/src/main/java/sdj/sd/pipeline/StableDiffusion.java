@@ -93,9 +93,13 @@ public final class StableDiffusion {
     /** Loads with every weight converted once to {@code dtype} on {@code device} (e.g. CUDA, F16). */
     public static StableDiffusion load(Path checkpoint, ModelConfigs configs, ClipTokenizer tokenizer, Device device,
             DType dtype) throws IOException {
-        var stateDict = StateDicts.load(checkpoint);
-        return new StableDiffusion(StableDiffusionModel.fromStateDict(stateDict, configs, checkpoint.toString(), device,
-                dtype), tokenizer);
+        return new StableDiffusion(model(checkpoint, configs, device, dtype), tokenizer);
+    }
+
+    private static StableDiffusionModel model(Path checkpoint, ModelConfigs configs, Device device, DType dtype)
+            throws IOException {
+        return StableDiffusionModel.fromStateDict(StateDicts.load(checkpoint), configs, checkpoint.toString(), device,
+                dtype);
     }
 
     /**
@@ -115,8 +119,7 @@ public final class StableDiffusion {
      */
     public static StableDiffusion load(Path checkpoint, ModelConfigs configs, Future<ClipTokenizer> tokenizer,
             Device device, DType dtype) throws IOException {
-        StableDiffusionModel model = StableDiffusionModel.fromStateDict(StateDicts.load(checkpoint), configs,
-                checkpoint.toString(), device, dtype);
+        StableDiffusionModel model = model(checkpoint, configs, device, dtype);
         model.loadMappedPages(ClipTextModel.PREFIX);
         try {
             return new StableDiffusion(model, tokenizer.get());
