@@ -71,7 +71,7 @@ public final class TrainStepBench {
                 : DiffusionLoss.mse(s.batch());
         DiffusionObjective objective = new DiffusionObjective(NoiseSchedule.sdV1(), loss);
         Runnable step = () -> {
-            params.forEach(p -> p.tensor().zeroGrad()); // optimizer.zero_grad(set_to_none=True)
+            params.forEach(p -> p.tensor().clearGradKeepingStorage()); // the next backward writes into them
             objective.forward(unet, batch).loss().backward();
             GradClip.clipGradNorm(params.stream().map(p -> p.tensor().grad()).toList(), MAX_GRAD_NORM);
             optimizerStep.run();

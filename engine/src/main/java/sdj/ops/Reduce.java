@@ -23,6 +23,11 @@ public final class Reduce {
         return sum("sum", x, all, false);
     }
 
+    /** Σ x² over all elements in fp32 squares (a gradient norm's core; not recorded). */
+    public static double sumOfSquares(Tensor x) {
+        return Backends.of("sum_of_squares", x).sumOfSquares(x);
+    }
+
     public static Tensor meanAll(Tensor x) {
         return sumAll(x).mul(1f / x.numel());
     }

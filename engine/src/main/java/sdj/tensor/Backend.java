@@ -71,6 +71,16 @@ public interface Backend {
     /** The fp32 sum over the dims flagged in reduce, shaped outShape. */
     Tensor sum(Tensor x, boolean[] reduce, int[] outShape);
 
+    /**
+     * Σ x² over every element (of x's fp32 values), each square rounded to float32 as {@code x.mul(x)} rounds it,
+     * summed in this backend's sum precision: a gradient norm's core, without materialising the squares.
+     */
+    default double sumOfSquares(Tensor x) {
+        boolean[] all = new boolean[x.dim()];
+        java.util.Arrays.fill(all, true);
+        return sum(binary(BinaryOp.MUL, x, x), all, new int[0]).cpu().item();
+    }
+
     // ------------------------------------------------------------------ products
 
     /** a·b over the last two dims with broadcast batch dims; transposed views are read in place. */

@@ -29,6 +29,8 @@ public final class Tensor {
 
     private boolean requiresGrad;
     private Tensor grad;
+    /** A cleared gradient's storage, kept by {@link #clearGradKeepingStorage()} for the next backward to fill. */
+    private Tensor spareGrad;
     private GradFn gradFn;
 
     public Tensor(Storage storage, int[] shape, int[] strides, long offset) {
@@ -206,6 +208,19 @@ public final class Tensor {
 
     public void zeroGrad() {
         grad = null;
+        spareGrad = null;
+    }
+
+    /**
+     * Clears the gradient as {@link #zeroGrad} does, but keeps its storage: the next backward copies into it and
+     * accumulates in place instead of allocating (a training loop's gigabytes of gradients stop being garbage every
+     * step). Only for a caller that holds no reference to the cleared gradient: it will be overwritten.
+     */
+    public void clearGradKeepingStorage() {
+        if (grad != null && !grad.isCuda() && grad.dtype() == DType.F32 && grad.isContiguous()) {
+            spareGrad = grad;
+        }
+        grad = null;
     }
 
     public void setGrad(Tensor g) {
@@ -221,6 +236,18 @@ public final class Tensor {
     }
 
     void accumulateGrad(Tensor g) {
+        if (spareGrad != null && !g.isCuda() && Arrays.equals(spareGrad.shape, g.shape)) {
+            Backend cpu = Backends.of(Device.CPU);
+            if (grad == null) {
+                cpu.copyInto(g, spareGrad);
+                grad = spareGrad;
+                return;
+            }
+            if (grad == spareGrad) {
+                cpu.addInPlace(grad, g, 1f); // grad + g, as add rounds it
+                return;
+            }
+        }
         Tensor gc = ownCopyOf(g);
         grad = grad == null ? gc : grad.add(gc);
     }

@@ -43,6 +43,19 @@ class InPlaceTest {
     }
 
     @Test
+    void scalingAContiguousSliceTouchesOnlyIt() {
+        float[] data = new float[100_003]; // large enough to be split over threads
+        for (int i = 0; i < data.length; i++) {
+            data[i] = i;
+        }
+        Tensor slice = Tensor.of(data, 100_003).narrow(0, 3, 100_000); // contiguous, offset 3
+        InPlace.mul_(slice, 0.5f);
+        for (int i = 0; i < data.length; i++) {
+            assertEquals(i < 3 ? i : i * 0.5f, data[i], "element " + i);
+        }
+    }
+
+    @Test
     void copyAndZero() {
         float[] data = new float[6];
         Tensor p = Tensor.of(data, 2, 3);

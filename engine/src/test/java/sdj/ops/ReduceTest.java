@@ -26,6 +26,26 @@ class ReduceTest {
     }
 
     @Test
+    void sumOfSquaresIsTheSumOfFloatSquaresWithoutTheirTensor() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(21);
+        float[] v = new float[3 * 70_001]; // chunks of 2^16 and a partial one
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (r.nextGaussian() * Math.pow(10, 3 * r.nextDouble()));
+        }
+        Tensor whole = Tensor.of(v, 3, 70_001);
+        for (Tensor x : new Tensor[] {whole, whole.narrow(0, 1, 2), whole.transpose(0, 1)}) {
+            float[] e = x.toFloatArray();
+            double expected = 0;
+            for (float f : e) {
+                expected += (double) (f * f); // each square rounded to float, as x.mul(x) rounds it
+            }
+            double got = Reduce.sumOfSquares(x);
+            org.junit.jupiter.api.Assertions.assertEquals(expected, got, 1e-13 * expected);
+            org.junit.jupiter.api.Assertions.assertEquals(Reduce.sumAll(x.mul(x)).item(), (float) got);
+        }
+    }
+
+    @Test
     void sumAndMeanOfAll() {
         // Σ = 12·(0+100) + 8·(0+10+20) + 6·(0+1+2+3) = 1200 + 240 + 36
         assertValues(new double[] {1476}, shape(), digits().sum(), EXACT);

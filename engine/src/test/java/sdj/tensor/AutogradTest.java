@@ -27,6 +27,27 @@ class AutogradTest {
     }
 
     @Test
+    void aClearedGradientsStorageIsFilledAgainWithTheSameValues() {
+        Tensor x = leaf(1, 2, 3);
+        Tensor fresh = leaf(1, 2, 3);
+        x.mul(x).sum().backward();
+        Tensor first = x.grad();
+        x.clearGradKeepingStorage();
+        assertNull(x.grad());
+        for (Tensor t : new Tensor[] {x, fresh}) { // two passes accumulate: 2x, then + 3
+            t.mul(x.detach()).mul(2f).sum().backward();
+            t.add(1f).mul(3f).sum().backward();
+        }
+        assertTrue(first == x.grad(), "the kept storage holds the new gradient");
+        assertArrayEquals(fresh.grad().toFloatArray(), x.grad().toFloatArray());
+        assertArrayEquals(new float[] {5, 7, 9}, x.grad().toFloatArray());
+        x.zeroGrad(); // forgets the storage too
+        x.mul(3f).sum().backward();
+        assertFalse(first == x.grad());
+        assertArrayEquals(new float[] {5, 7, 9}, first.toFloatArray(), "the old gradient is no longer written");
+    }
+
+    @Test
     void tensorUsedTwiceGetsTheSumOfBothPaths() {
         Tensor x = leaf(2, -1);
         // y = exp(x)·x + x: dy/dx = exp(x)·(x + 1) + 1

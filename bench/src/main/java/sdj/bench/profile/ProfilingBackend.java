@@ -151,6 +151,14 @@ final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public double sumOfSquares(Tensor x) {
+        double[] out = new double[1];
+        // a multiply and an add per element, reading x once
+        timed(OpTypes.REDUCE, () -> out[0] = inner.sumOfSquares(x), 2 * OpCosts.elements(x), OpCosts.bytes(x));
+        return out[0];
+    }
+
+    @Override
     public Tensor matmul(Tensor a, Tensor b) {
         return tensorOp(OpTypes.MATMUL, () -> inner.matmul(a, b), y -> OpCosts.matmul(a, y), a, b);
     }

@@ -101,6 +101,11 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    @Override
+    public double sumOfSquares(Tensor x) {
+        return CpuReduce.sumOfSquares(x);
+    }
+
     // ------------------------------------------------------------------ products
 
     @Override
@@ -179,6 +184,15 @@ public final class CpuBackend implements Backend {
     @Override
     public void scaleInPlace(Tensor dst, float s) {
         float[] out = heapArrayOf(dst, "mul_");
+        if (dst.isContiguous()) {
+            int base = (int) dst.offset();
+            Parallel.range(Math.toIntExact(dst.numel()), 1, (lo, hi) -> {
+                for (int i = base + lo; i < base + hi; i++) {
+                    out[i] *= s;
+                }
+            });
+            return;
+        }
         forEachOffset(dst, (i, off) -> out[off] *= s);
     }
 

@@ -126,45 +126,21 @@ public final class AdamW8bit {
         float correction2 = (float) Math.sqrt(1f - (float) Math.pow(b2, s.step));
         float stepSize = -lr * correction2 / correction1;
         float epsScaled = correction2 * (float) eps;
-        float[] m = new float[BLOCK_SIZE];
-        float[] v = new float[BLOCK_SIZE];
-        for (int start = 0; start < n; start += BLOCK_SIZE) {
-            int len = Math.min(BLOCK_SIZE, n - start);
-            int block = start / BLOCK_SIZE;
-            for (int j = 0; j < len; j++) {
-                int i = start + j;
-                m[j] = s.m8 == null ? s.m32[i] : SIGNED.value(s.m8[i]) * s.mAbsmax[block];
-                v[j] = s.v8 == null ? s.v32[i] : UNSIGNED.value(s.v8[i]) * s.vAbsmax[block];
-                float gi = g[i];
-                if (!Float.isFinite(gi)) {
-                    continue; // the element keeps its moments and weight
-                }
-                m[j] = m[j] * b1 + (1f - b1) * gi;
-                v[j] = v[j] * b2 + (1f - b2) * gi * gi;
-                float updated = weights[base + i] + stepSize * (m[j] / ((float) Math.sqrt(v[j]) + epsScaled));
-                weights[base + i] = wd > 0 ? updated * (1f - lr * wd) : updated;
-            }
-            store(s, start, len, block, m, v);
-        }
-    }
-
-    /** Writes a block's moments back: as floats, or as bytes scaled by the block's new absmax. */
-    private static void store(State s, int start, int len, int block, float[] m, float[] v) {
-        if (s.m8 == null) {
-            System.arraycopy(m, 0, s.m32, start, len);
-            System.arraycopy(v, 0, s.v32, start, len);
+        float decay = wd > 0 ? 1f - lr * wd : 1f; // bitsandbytes decays after the step
+        if (s.m8 != null) {
+            AdamW8bitBlocks.update(weights, base, g, s.m8, s.mAbsmax, s.v8, s.vAbsmax, SIGNED, UNSIGNED,
+                    new AdamW8bitBlocks.Step(b1, b2, stepSize, epsScaled, decay));
             return;
         }
-        float mMax = 0, vMax = 0;
-        for (int j = 0; j < len; j++) {
-            mMax = Math.max(mMax, Math.abs(m[j]));
-            vMax = Math.max(vMax, Math.abs(v[j]));
-        }
-        s.mAbsmax[block] = mMax;
-        s.vAbsmax[block] = vMax;
-        for (int j = 0; j < len; j++) {
-            s.m8[start + j] = SIGNED.quantize(mMax == 0 ? 0f : m[j] / mMax);
-            s.v8[start + j] = UNSIGNED.quantize(vMax == 0 ? 0f : v[j] / vMax);
+        for (int i = 0; i < n; i++) { // fp32 moments: tensors under the minimum size
+            float gi = g[i];
+            if (!Float.isFinite(gi)) {
+                continue; // the element keeps its moments and weight
+            }
+            s.m32[i] = s.m32[i] * b1 + (1f - b1) * gi;
+            s.v32[i] = s.v32[i] * b2 + (1f - b2) * gi * gi;
+            float updated = weights[base + i] + stepSize * (s.m32[i] / ((float) Math.sqrt(s.v32[i]) + epsScaled));
+            weights[base + i] = updated * decay;
         }
     }
 

@@ -1,6 +1,12 @@
 package sdj.train.optim;
 
 import java.util.Arrays;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * bitsandbytes' 8-bit dynamic quantization map ({@code create_dynamic_map}, 7 exponent bits): 256 sorted float32
@@ -11,10 +17,27 @@ import java.util.Arrays;
 public final class DynamicQuantMap {
     private static final int EXPONENT_BITS = 7;
 
+    /** A bucket keeps 10 of the 23 mantissa bits: it spans ≤ 0.1%, neighbouring code values are ≥ 0.35% apart. */
+    private static final int BUCKET_SHIFT = 13;
+    /** Magnitudes below 2^-32 share one bucket: the smallest code value is ~3e-7, far above. */
+    private static final int LOWEST_KEY = Float.floatToRawIntBits(0x1p-32f) >>> BUCKET_SHIFT;
+    private static final int ONE_BITS = Float.floatToRawIntBits(1f);
+    private static final int KEYS = (ONE_BITS >>> BUCKET_SHIFT) - LOWEST_KEY + 1;
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+
     private final float[] code;
+    /** {@link #below} as ints, for vector gathers. */
+    private final int[] belowInts = new int[2 * KEYS];
+    /** thresholds[k]: the largest float that {@link #quantize} maps to index ≤ k; +∞ at 255. */
+    private final float[] thresholds = new float[256];
+    /** Per bucket of floats (sign, exponent, top 10 mantissa bits): how many thresholds lie below the bucket. */
+    private final byte[] below = new byte[2 * KEYS];
 
     private DynamicQuantMap(float[] code) {
         this.code = code;
+        buildBuckets();
     }
 
     /**
@@ -64,6 +87,110 @@ public final class DynamicQuantMap {
     /** A copy of the 256 code values, ascending. */
     public float[] values() {
         return code.clone();
+    }
+
+    /**
+     * {@link #quantize}, faster for x in [−1, 1] (as an optimizer's moment divided by its block's absmax always is):
+     * the float's bucket tells how many thresholds lie below it, and at most one more threshold lies inside it.
+     */
+    public byte quantizeUnit(float x) {
+        int bits = Float.floatToRawIntBits(x);
+        int magnitude = bits & 0x7fffffff;
+        if (magnitude > ONE_BITS) {
+            return quantize(x); // beyond ±1, or NaN
+        }
+        // no branches on the data (a mispredicted sign or comparison costs more than the rest): the sign bit picks
+        // the table's half, and the sign of threshold − x (never 0 for distinct floats) says whether x is above it
+        int key = Math.max(magnitude >>> BUCKET_SHIFT, LOWEST_KEY) - LOWEST_KEY;
+        int base = below[key + (bits >>> 31) * KEYS] & 0xff;
+        return (byte) (base + (Float.floatToRawIntBits(thresholds[base] - x) >>> 31));
+    }
+
+    /**
+     * out[at + j] = quantizeUnit(x[j]) for j in [0, len), sixteen lanes at a time with table gathers where the
+     * machine's vectors are as wide as its int vectors (indices are gathered from int scratch arrays).
+     */
+    public void quantizeUnits(float[] x, int len, byte[] out, int at, int[] scratch) {
+        int j = 0;
+        if (F.length() == I.length()) {
+            for (int upper = F.loopBound(len); j < upper; j += F.length()) {
+                FloatVector xv = FloatVector.fromArray(F, x, j);
+                IntVector bits = xv.reinterpretAsInts();
+                IntVector magnitude = bits.and(0x7fffffff);
+                VectorMask<Integer> outside = magnitude.compare(VectorOperators.GT, ONE_BITS);
+                if (outside.anyTrue()) {
+                    for (int k = j; k < j + F.length(); k++) {
+                        out[at + k] = quantizeUnit(x[k]);
+                    }
+                    continue;
+                }
+                IntVector key = magnitude.lanewise(VectorOperators.LSHR, BUCKET_SHIFT).max(LOWEST_KEY).sub(LOWEST_KEY)
+                        .add(bits.lanewise(VectorOperators.LSHR, 31).mul(KEYS));
+                key.intoArray(scratch, 0);
+                IntVector base = IntVector.fromArray(I, belowInts, 0, scratch, 0);
+                base.intoArray(scratch, 0);
+                FloatVector threshold = FloatVector.fromArray(F, thresholds, 0, scratch, 0);
+                IntVector above = threshold.sub(xv).reinterpretAsInts().lanewise(VectorOperators.LSHR, 31);
+                base.add(above).convertShape(VectorOperators.I2B, ByteVector.SPECIES_128, 0)
+                        .reinterpretAsBytes().intoArray(out, at + j);
+            }
+        }
+        for (; j < len; j++) {
+            out[at + j] = quantizeUnit(x[j]);
+        }
+    }
+
+    private void buildBuckets() {
+        for (int k = 0; k < 255; k++) {
+            thresholds[k] = largestMappedAtMost(k);
+        }
+        thresholds[255] = Float.POSITIVE_INFINITY;
+        for (int key = 0; key < KEYS; key++) {
+            int lowBits = (key + LOWEST_KEY) << BUCKET_SHIFT;
+            float low = key == 0 ? 0f : Float.intBitsToFloat(lowBits);
+            float high = Float.intBitsToFloat(lowBits | ((1 << BUCKET_SHIFT) - 1));
+            below[key] = (byte) bucketBase(low, high);
+            below[KEYS + key] = (byte) bucketBase(-high, key == 0 ? -0f : -low);
+        }
+        for (int i = 0; i < below.length; i++) {
+            belowInts[i] = below[i] & 0xff;
+        }
+    }
+
+    /** The number of thresholds under lo; more than one threshold inside [lo, hi] would break quantizeUnit. */
+    private int bucketBase(float lo, float hi) {
+        int base = 0;
+        while (thresholds[base] < lo) {
+            base++;
+        }
+        if (thresholds[base] < hi && thresholds[base + 1] < hi) {
+            throw new AssertionError("two code boundaries inside the bucket [" + lo + ", " + hi + "]");
+        }
+        return base;
+    }
+
+    /** The largest float x in [−1, 1] with quantize(x) ≤ k (quantize is monotone). */
+    private float largestMappedAtMost(int k) {
+        int lo = sortable(-1f), hi = sortable(1f); // quantize(−1) = 0 ≤ k < 255 = quantize(1)
+        while (hi - lo > 1) {
+            int mid = lo + (hi - lo) / 2;
+            if ((quantize(unsortable(mid)) & 0xff) <= k) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        return unsortable(lo);
+    }
+
+    /** A float's bits as an int that orders like the float (−0 just below +0). */
+    private static int sortable(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        return bits < 0 ? -(bits & 0x7fffffff) - 1 : bits;
+    }
+
+    private static float unsortable(int i) {
+        return Float.intBitsToFloat(i < 0 ? (-i - 1) | 0x80000000 : i);
     }
 
     /** The byte index of the code value nearest to x (x already divided by its block's absmax, so in [−1, 1]). */

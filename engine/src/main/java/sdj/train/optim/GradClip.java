@@ -58,7 +58,7 @@ public final class GradClip {
     /** ‖g‖₂ in float32. */
     static float norm(Tensor g) {
         Tensor f = g.dtype() == DType.F32 ? g : g.to(g.device(), DType.F32);
-        float sumSq = Reduce.sumAll(f.mul(f)).cpu().item();
+        float sumSq = (float) Reduce.sumOfSquares(f);
         return (float) Math.sqrt(sumSq);
     }
 }

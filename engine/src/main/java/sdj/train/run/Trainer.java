@@ -303,7 +303,7 @@ public final class Trainer {
         if (skipped) {
             skippedSteps++;
         }
-        params.forEach(p -> p.tensor().zeroGrad());
+        params.forEach(p -> p.tensor().clearGradKeepingStorage());
         if (ema != null) {
             ema.step(params); // as diffusers, after every optimizer step (sync_gradients)
         }

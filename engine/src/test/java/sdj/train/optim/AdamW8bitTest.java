@@ -170,6 +170,69 @@ class AdamW8bitTest {
                 + " saved state does not fit (step 3, 5000 bytes with 20 block maxima)", e.getMessage());
     }
 
+    @Test
+    void blocksFollowTheScalarFormulaBitForBit() {
+        int n = 4096 + 256 * 7 + 37; // blocks on both threads and a short last block
+        for (double wd : new double[] {1e-2, 0}) {
+            Parameter p = param("w", n, 5);
+            float[] w = p.tensor().floats().clone();
+            byte[] m8 = new byte[n], v8 = new byte[n];
+            int blocks = (n + AdamW8bit.BLOCK_SIZE - 1) / AdamW8bit.BLOCK_SIZE;
+            float[] mMax = new float[blocks], vMax = new float[blocks];
+            AdamW8bit opt = AdamW8bit.of(List.of(p), LR, wd);
+            SplittableRandom r = new SplittableRandom(13);
+            for (int k = 1; k <= 4; k++) {
+                float[] g = new float[n];
+                for (int i = 0; i < n; i++) {
+                    g[i] = (float) (r.nextGaussian() * Math.pow(10, -4 * r.nextDouble()));
+                }
+                g[17] = Float.NaN;
+                g[n - 2] = Float.POSITIVE_INFINITY;
+                g[300 + k] = 0;
+                p.tensor().setGrad(Tensor.of(g.clone(), n));
+                opt.step();
+                scalarStep(w, g, m8, mMax, v8, vMax, k, (float) LR, (float) wd);
+                assertTrue(Arrays.equals(w, p.tensor().floats()), "weights after update " + k + ", wd " + wd);
+                AdamW8bit.Saved saved = opt.saved(p);
+                assertTrue(Arrays.equals(m8, saved.m8()) && Arrays.equals(v8, saved.v8()), "codes, update " + k);
+                assertTrue(Arrays.equals(mMax, saved.mAbsmax()) && Arrays.equals(vMax, saved.vAbsmax()), "maxima");
+            }
+        }
+    }
+
+    /** bitsandbytes' blockwise update written out one element at a time (the formula AdamW8bit's comment states). */
+    private static void scalarStep(float[] w, float[] g, byte[] m8, float[] mMax, byte[] v8, float[] vMax, int k,
+            float lr, float wd) {
+        DynamicQuantMap signed = DynamicQuantMap.of(true), unsigned = DynamicQuantMap.of(false);
+        float b1 = 0.9f, b2 = 0.999f;
+        float c1 = 1f - (float) Math.pow(b1, k), c2 = (float) Math.sqrt(1f - (float) Math.pow(b2, k));
+        float stepSize = -lr * c2 / c1, eps = c2 * 1e-8f;
+        for (int start = 0; start < g.length; start += AdamW8bit.BLOCK_SIZE) {
+            int len = Math.min(AdamW8bit.BLOCK_SIZE, g.length - start), b = start / AdamW8bit.BLOCK_SIZE;
+            float[] m = new float[len], v = new float[len];
+            float newM = 0, newV = 0;
+            for (int j = 0; j < len; j++) {
+                int i = start + j;
+                m[j] = signed.value(m8[i]) * mMax[b];
+                v[j] = unsigned.value(v8[i]) * vMax[b];
+                if (Float.isFinite(g[i])) {
+                    m[j] = m[j] * b1 + (1f - b1) * g[i];
+                    v[j] = v[j] * b2 + (1f - b2) * g[i] * g[i];
+                    float moved = w[i] + stepSize * (m[j] / ((float) Math.sqrt(v[j]) + eps));
+                    w[i] = wd > 0 ? moved * (1f - lr * wd) : moved;
+                }
+                newM = Math.max(newM, Math.abs(m[j]));
+                newV = Math.max(newV, Math.abs(v[j]));
+            }
+            mMax[b] = newM;
+            vMax[b] = newV;
+            for (int j = 0; j < len; j++) {
+                m8[start + j] = signed.quantize(newM == 0 ? 0f : m[j] / newM);
+                v8[start + j] = unsigned.quantize(newV == 0 ? 0f : v[j] / newV);
+            }
+        }
+    }
+
     private static void stepWith(AdamW8bit opt, Parameter big, Parameter small, float[] g) {
         int n = Math.toIntExact(big.numel());
         big.tensor().setGrad(Tensor.of(Arrays.copyOfRange(g, 0, n), n));
