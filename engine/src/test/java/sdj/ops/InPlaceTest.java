@@ -43,7 +43,7 @@ class InPlaceTest {
     }
 
     @Test
-    void scalingAContiguousSliceTouchesOnlyIt() {
+    void scalingAndCopyingIntoAContiguousSliceTouchOnlyIt() {
         float[] data = new float[100_003]; // large enough to be split over threads
         for (int i = 0; i < data.length; i++) {
             data[i] = i;
@@ -52,6 +52,14 @@ class InPlaceTest {
         InPlace.mul_(slice, 0.5f);
         for (int i = 0; i < data.length; i++) {
             assertEquals(i < 3 ? i : i * 0.5f, data[i], "element " + i);
+        }
+        float[] source = new float[100_000];
+        for (int i = 0; i < source.length; i++) {
+            source[i] = -i;
+        }
+        InPlace.copy_(slice, Tensor.of(source, 100_000));
+        for (int i = 0; i < data.length; i++) {
+            assertEquals(i < 3 ? i : 3 - i, data[i], "copied element " + i);
         }
     }
 

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The launcher's default heap (`./sdj` with SDJ_DRY_RUN=1 prints the flag it would pass): a generation command
  * gets 2 GiB per 512×512 image, in proportion to --W·--H·--n-samples, within 75% of the machine (at most 20 GiB);
- * every other command gets that machine share; SDJ_HEAP overrides both.
+ * every other command gets that machine share; SDJ_HEAP overrides both. Whole-model training also gets its heap
+ * reserved at once and a young generation of an eighth of it, leaving the old generation to the state.
  */
 class LauncherHeapTest {
     private static final Path LAUNCHER = Path.of("..", "sdj").toAbsolutePath().normalize();
@@ -31,8 +32,20 @@ class LauncherHeapTest {
         assertEquals("-Xmx" + Math.min(2048, machine) + "m", heapFlag(Map.of(), "txt2img", "--W", "256", "--H", "256"),
                 "a small image still gets the 2 GiB floor");
         String trainingPages = hugePagesOnRequest() ? " -XX:+UseTransparentHugePages" : "";
-        assertEquals("-Xmx" + machine + "m" + trainingPages, heapFlag(Map.of(), "train", "dreambooth"));
-        assertEquals("-Xmx" + machine + "m" + trainingPages, heapFlag(Map.of(), "bench", "--latent", "32", "train"));
+        // whole-model training: the heap reserved at once, an eighth of it (≥ 1 GiB) young, the rest for the state
+        long young = Math.max(1024, machine / 8);
+        String wholeModel = "-Xmx" + machine + "m -Xms" + machine + "m -XX:NewSize=" + young + "m -XX:MaxNewSize="
+                + young + "m" + trainingPages;
+        assertEquals(wholeModel, heapFlag(Map.of(), "train", "dreambooth"));
+        assertEquals(wholeModel, heapFlag(Map.of(), "bench", "--latent", "32", "train"), "bench train: dreambooth");
+        assertEquals(wholeModel, heapFlag(Map.of(), "bench", "unet-train"));
+        assertEquals("-Xmx" + machine + "m" + trainingPages, heapFlag(Map.of(), "train", "lora"));
+        assertEquals("-Xmx" + machine + "m" + trainingPages, heapFlag(Map.of(), "bench", "train", "--method", "cd"));
+        assertEquals("-Xmx" + machine + "m" + trainingPages, heapFlag(Map.of(), "bench", "train", "--method=lora"));
+        assertEquals("-Xmx12g -Xms12g -XX:NewSize=1536m -XX:MaxNewSize=1536m" + trainingPages,
+                heapFlag(Map.of("SDJ_HEAP", "12g"), "train", "dreambooth"));
+        assertEquals("-Xmx6g -Xms6g -XX:NewSize=1024m -XX:MaxNewSize=1024m" + trainingPages,
+                heapFlag(Map.of("SDJ_HEAP", "6g"), "train", "dreambooth"), "at least 1 GiB young");
         assertEquals("-Xmx" + machine + "m", heapFlag(Map.of(), "bench", "unet"), "inference keeps 4 KB pages");
         assertEquals("-Xmx3g", heapFlag(Map.of("SDJ_HEAP", "3g"), "txt2img"));
         assertEquals("", heapFlag(Map.of("SDJ_JAVA_OPTS", "-Xmx5g"), "txt2img"), "SDJ_JAVA_OPTS has the last word");

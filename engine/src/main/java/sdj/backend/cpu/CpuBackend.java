@@ -59,6 +59,11 @@ public final class CpuBackend implements Backend {
     public void copyInto(Tensor src, Tensor dst) {
         float[] out = heapArrayOf(dst, "copyInto");
         float[] v = src.floats();
+        if (dst.isContiguous()) { // one block (a gradient into its kept storage): in parallel slices
+            int base = (int) dst.offset();
+            Parallel.range(v.length, 1, (lo, hi) -> System.arraycopy(v, lo, out, base + lo, hi - lo));
+            return;
+        }
         int[] strides = dst.strides();
         if (dst.dim() > 0 && strides[dst.dim() - 1] == 1) {
             forEachRow(dst, (i, off, len) -> System.arraycopy(v, i, out, off, len));

@@ -27,13 +27,18 @@ public final class DynamicQuantMap {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
 
+    private static final int LOW_BITS = (1 << BUCKET_SHIFT) - 1;
+
     private final float[] code;
-    /** {@link #below} as ints, for vector gathers. */
-    private final int[] belowInts = new int[2 * KEYS];
     /** thresholds[k]: the largest float that {@link #quantize} maps to index ≤ k; +∞ at 255. */
     private final float[] thresholds = new float[256];
-    /** Per bucket of floats (sign, exponent, top 10 mantissa bits): how many thresholds lie below the bucket. */
-    private final byte[] below = new byte[2 * KEYS];
+    /**
+     * Per bucket of floats (sign, exponent, top 10 mantissa bits; positive buckets first): the number of thresholds
+     * below the bucket in the low 8 bits, and above them the cut: x in the bucket lies above the one threshold inside
+     * it when x's 13 low bits, flipped for a negative x so that they grow with x, exceed the cut ({@link #LOW_BITS}
+     * when no threshold is inside).
+     */
+    private final int[] buckets = new int[2 * KEYS];
 
     private DynamicQuantMap(float[] code) {
         this.code = code;
@@ -99,23 +104,22 @@ public final class DynamicQuantMap {
         if (magnitude > ONE_BITS) {
             return quantize(x); // beyond ±1, or NaN
         }
-        // no branches on the data (a mispredicted sign or comparison costs more than the rest): the sign bit picks
-        // the table's half, and the sign of threshold − x (never 0 for distinct floats) says whether x is above it
+        // no branches on the data (a mispredicted sign or comparison costs more than the rest)
         int key = Math.max(magnitude >>> BUCKET_SHIFT, LOWEST_KEY) - LOWEST_KEY;
-        int base = below[key + (bits >>> 31) * KEYS] & 0xff;
-        return (byte) (base + (Float.floatToRawIntBits(thresholds[base] - x) >>> 31));
+        int bucket = buckets[key + (bits >>> 31) * KEYS];
+        int order = (bits & LOW_BITS) ^ ((bits >> 31) & LOW_BITS);
+        return (byte) ((bucket & 0xff) + (((bucket >>> 8) - order) >>> 31));
     }
 
     /**
-     * out[at + j] = quantizeUnit(x[j]) for j in [0, len), sixteen lanes at a time with table gathers where the
-     * machine's vectors are as wide as its int vectors (indices are gathered from int scratch arrays).
+     * out[at + j] = quantizeUnit(x[j]) for j in [0, len), a vector of lanes at a time with one table gather (its
+     * indices go through scratch, at least one vector of ints long) where float and int vectors have as many lanes.
      */
     public void quantizeUnits(float[] x, int len, byte[] out, int at, int[] scratch) {
         int j = 0;
         if (F.length() == I.length()) {
             for (int upper = F.loopBound(len); j < upper; j += F.length()) {
-                FloatVector xv = FloatVector.fromArray(F, x, j);
-                IntVector bits = xv.reinterpretAsInts();
+                IntVector bits = FloatVector.fromArray(F, x, j).reinterpretAsInts();
                 IntVector magnitude = bits.and(0x7fffffff);
                 VectorMask<Integer> outside = magnitude.compare(VectorOperators.GT, ONE_BITS);
                 if (outside.anyTrue()) {
@@ -124,15 +128,15 @@ public final class DynamicQuantMap {
                     }
                     continue;
                 }
-                IntVector key = magnitude.lanewise(VectorOperators.LSHR, BUCKET_SHIFT).max(LOWEST_KEY).sub(LOWEST_KEY)
-                        .add(bits.lanewise(VectorOperators.LSHR, 31).mul(KEYS));
-                key.intoArray(scratch, 0);
-                IntVector base = IntVector.fromArray(I, belowInts, 0, scratch, 0);
-                base.intoArray(scratch, 0);
-                FloatVector threshold = FloatVector.fromArray(F, thresholds, 0, scratch, 0);
-                IntVector above = threshold.sub(xv).reinterpretAsInts().lanewise(VectorOperators.LSHR, 31);
-                base.add(above).convertShape(VectorOperators.I2B, ByteVector.SPECIES_128, 0)
-                        .reinterpretAsBytes().intoArray(out, at + j);
+                magnitude.lanewise(VectorOperators.LSHR, BUCKET_SHIFT).max(LOWEST_KEY).sub(LOWEST_KEY)
+                        .add(bits.lanewise(VectorOperators.LSHR, 31).mul(KEYS)).intoArray(scratch, 0);
+                IntVector bucket = IntVector.fromArray(I, buckets, 0, scratch, 0);
+                IntVector order = bits.and(LOW_BITS).lanewise(VectorOperators.XOR,
+                        bits.lanewise(VectorOperators.ASHR, 31).and(LOW_BITS));
+                VectorMask<Integer> above = order.compare(VectorOperators.GT, bucket.lanewise(VectorOperators.LSHR, 8));
+                bucket.and(0xff).lanewise(VectorOperators.ADD, 1, above)
+                        .convertShape(VectorOperators.I2B, ByteVector.SPECIES_128, 0).reinterpretAsBytes()
+                        .intoArray(out, at + j);
             }
         }
         for (; j < len; j++) {
@@ -148,13 +152,27 @@ public final class DynamicQuantMap {
         for (int key = 0; key < KEYS; key++) {
             int lowBits = (key + LOWEST_KEY) << BUCKET_SHIFT;
             float low = key == 0 ? 0f : Float.intBitsToFloat(lowBits);
-            float high = Float.intBitsToFloat(lowBits | ((1 << BUCKET_SHIFT) - 1));
-            below[key] = (byte) bucketBase(low, high);
-            below[KEYS + key] = (byte) bucketBase(-high, key == 0 ? -0f : -low);
+            float high = Float.intBitsToFloat(lowBits | LOW_BITS);
+            buckets[key] = bucket(low, high, key == 0);
+            buckets[KEYS + key] = bucket(-high, key == 0 ? -0f : -low, key == 0);
         }
-        for (int i = 0; i < below.length; i++) {
-            belowInts[i] = below[i] & 0xff;
+    }
+
+    /**
+     * The table entry of the bucket [lo, hi]: the thresholds under lo, and the cut of the one inside (the bottom
+     * bucket, which merges every magnitude under 2^-32, must have none).
+     */
+    private int bucket(float lo, float hi, boolean merged) {
+        int base = bucketBase(lo, hi);
+        float inside = thresholds[base];
+        if (!(inside < hi)) {
+            return base | LOW_BITS << 8;
         }
+        if (merged) {
+            throw new AssertionError("a code boundary inside the bottom bucket [" + lo + ", " + hi + "]");
+        }
+        int bits = Float.floatToRawIntBits(inside);
+        return base | ((bits & LOW_BITS) ^ ((bits >> 31) & LOW_BITS)) << 8;
     }
 
     /** The number of thresholds under lo; more than one threshold inside [lo, hi] would break quantizeUnit. */
