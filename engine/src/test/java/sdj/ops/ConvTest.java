@@ -144,4 +144,47 @@ class ConvTest {
             }
         }
     }
+
+    /**
+     * The backward of a batch of small images (one product for the weight gradient over all positions, one for
+     * the data gradient): each image's input gradient is what its own backward gives, and the weight and bias
+     * gradients are the sums of the images' own, within fp32 rounding of the longer sums.
+     */
+    @Test
+    void aBatchOfSmallImagesBackpropagatesAsEachImageAlone() {
+        int[][] geometries = {{5, 7, 1, 1}, {8, 8, 2, 1}};
+        for (int[] geo : geometries) {
+            Tensor x = Rand.uniform(31, 3, 6, geo[0], geo[1]).requiresGrad(true);
+            Tensor w = Rand.uniform(32, 10, 6, 3, 3).requiresGrad(true);
+            Tensor b = Rand.uniform(33, 10).requiresGrad(true);
+            Tensor y = F.conv2d(x, w, b, geo[2], geo[3]);
+            Tensor r = Rand.uniform(34, y.shape());
+            y.mul(r).sum().backward();
+            float[] gx = x.grad().toFloatArray();
+            double[] gw = new double[Math.toIntExact(w.numel())];
+            double[] gb = new double[10];
+            int perImage = gx.length / 3;
+            for (int i = 0; i < 3; i++) {
+                Tensor xi = x.detach().narrow(0, i, 1).contiguous().requiresGrad(true);
+                Tensor wi = w.detach().requiresGrad(true);
+                Tensor bi = b.detach().requiresGrad(true);
+                F.conv2d(xi, wi, bi, geo[2], geo[3]).mul(r.narrow(0, i, 1)).sum().backward();
+                float[] alone = xi.grad().toFloatArray();
+                for (int k = 0; k < alone.length; k++) {
+                    org.junit.jupiter.api.Assertions.assertEquals(alone[k], gx[i * perImage + k], 1e-6f * (1 + Math.abs(alone[k])),
+                            "input gradient " + k + " of image " + i + " at " + java.util.Arrays.toString(geo));
+                }
+                float[] wAlone = wi.grad().toFloatArray();
+                for (int k = 0; k < gw.length; k++) {
+                    gw[k] += wAlone[k];
+                }
+                float[] bAlone = bi.grad().toFloatArray();
+                for (int k = 0; k < 10; k++) {
+                    gb[k] += bAlone[k];
+                }
+            }
+            assertValues(gw, w.shape(), w.grad(), FP32);
+            assertValues(gb, b.shape(), b.grad(), FP32);
+        }
+    }
 }

@@ -157,8 +157,12 @@ final class CpuConv {
         if (colWeightGrad) {
             gw = new float[Math.toIntExact(weight.numel())];
         }
-        float[] cols = g.isPointwise() || (!colWeightGrad && !colGrad) ? null : Scratch.take(rows * p);
-        for (int b = 0; b < n; b++) {
+        boolean batched = (colWeightGrad || colGrad) && !g.isPointwise() && p < 2 * Gemm.PANEL && n > 1;
+        if (batched) {
+            batchBackwardAsOneProduct(xv, gv, n, g, w, o, colWeightGrad ? gw : null, colGrad ? gx : null);
+        }
+        float[] cols = batched || g.isPointwise() || (!colWeightGrad && !colGrad) ? null : Scratch.take(rows * p);
+        for (int b = 0; b < n && !batched; b++) {
             Gemm.Operand gOut = Gemm.Operand.rowMajor(gv, b * o * p, p);
             if (colWeightGrad) {
                 Gemm.Operand colT;
@@ -202,6 +206,41 @@ final class CpuConv {
             gx == null ? null : Tensor.of(gx, x.shape()),
             gw == null ? null : Tensor.of(gw, weight.shape()),
             gb};
+    }
+
+    /**
+     * The backward of {@link #batchAsOneProduct}: with G[O, N·P] the images' output gradients side by side and
+     * cols[C·kh·kw, N·P] their patches, dW = G·colsᵀ (one product over all positions, so the weight gradient is
+     * written once, not once per image) and dcols = Wᵀ·G (the weight read once), scattered back per image.
+     */
+    private static void batchBackwardAsOneProduct(float[] xv, float[] gv, int n, Geometry g, Gemm.Operand w, int o,
+            float[] gw, float[] gx) {
+        int p = g.positions();
+        int wide = n * p;
+        int rows = g.rows();
+        int inImage = g.c * g.h * g.w;
+        float[] gWide = Scratch.take(o * wide);
+        for (int b = 0; b < n; b++) {
+            for (int oc = 0; oc < o; oc++) {
+                System.arraycopy(gv, (b * o + oc) * p, gWide, oc * wide + b * p, p);
+            }
+        }
+        Gemm.Operand gOut = Gemm.Operand.rowMajor(gWide, 0, wide);
+        float[] cols = Scratch.take(rows * wide);
+        if (gw != null) {
+            for (int b = 0; b < n; b++) {
+                im2col(xv, b * inImage, g, cols, b * p, wide);
+            }
+            Gemm.sgemm(o, rows, wide, gOut, Gemm.Operand.rowMajor(cols, 0, wide).t(), gw, 0, rows, false);
+        }
+        if (gx != null) {
+            Gemm.sgemm(rows, wide, o, w.t(), gOut, cols, 0, wide, false);
+            for (int b = 0; b < n; b++) {
+                col2im(cols, b * p, wide, g, gx, b * inImage);
+            }
+        }
+        Scratch.give(cols);
+        Scratch.give(gWide);
     }
 
     /**
@@ -288,12 +327,17 @@ final class CpuConv {
 
     /** The adjoint of im2col: adds each column entry back into the image position it was read from. */
     static void col2im(float[] cols, Geometry g, float[] x, int xOff) {
+        col2im(cols, 0, g.positions(), g, x, xOff);
+    }
+
+    /** As above from columns [colOff, colOff + P) of a matrix with {@code ld} columns. */
+    static void col2im(float[] cols, int colOff, int ld, Geometry g, float[] x, int xOff) {
         int p = g.positions();
         Parallel.range(g.c, (long) g.kh * g.kw * p, (c0, c1) -> {
             for (int c = c0; c < c1; c++) {
                 for (int i = 0; i < g.kh; i++) {
                     for (int j = 0; j < g.kw; j++) {
-                        int row = ((c * g.kh + i) * g.kw + j) * p;
+                        int row = ((c * g.kh + i) * g.kw + j) * ld + colOff;
                         for (int oy = 0; oy < g.ho; oy++) {
                             int iy = oy * g.stride + i - g.padTop;
                             if (iy < 0 || iy >= g.h) {
