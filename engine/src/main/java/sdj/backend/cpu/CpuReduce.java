@@ -1,5 +1,10 @@
 package sdj.backend.cpu;
 
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 import sdj.tensor.Shape;
 import sdj.tensor.Tensor;
 
@@ -32,12 +37,17 @@ final class CpuReduce {
         return Tensor.of(out, outShape);
     }
 
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    /** Floats that widen to one D vector of doubles. */
+    private static final VectorSpecies<Float> HALF = VectorSpecies.of(float.class,
+            VectorShape.forBitSize(D.vectorBitSize() / 2));
+
     /** Elements per partial sum of {@link #sumOfSquares}: fixed, so the result does not depend on the threads. */
     private static final int SQUARES_CHUNK = 1 << 16;
 
     /**
-     * Σ x² with float32 squares accumulated in double: in chunks of 2^16 elements (four interleaved partial sums
-     * each), the chunks' sums added in order.
+     * Σ x² with float32 squares accumulated in double: in chunks of 2^16 elements (in double lanes, two
+     * accumulators), the chunks' sums added in order.
      */
     static double sumOfSquares(Tensor x) {
         float[] v = x.isContiguous() && x.storage().heapFloats() != null ? x.storage().heapFloats() : x.floats();
@@ -47,18 +57,7 @@ final class CpuReduce {
         Parallel.range(partial.length, SQUARES_CHUNK, (lo, hi) -> {
             for (int c = lo; c < hi; c++) {
                 int from = base + c * SQUARES_CHUNK, to = base + Math.min(n, (c + 1) * SQUARES_CHUNK);
-                double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-                int i = from;
-                for (; i + 3 < to; i += 4) {
-                    s0 += v[i] * v[i];
-                    s1 += v[i + 1] * v[i + 1];
-                    s2 += v[i + 2] * v[i + 2];
-                    s3 += v[i + 3] * v[i + 3];
-                }
-                for (; i < to; i++) {
-                    s0 += v[i] * v[i];
-                }
-                partial[c] = (s0 + s1) + (s2 + s3);
+                partial[c] = squares(v, from, to);
             }
         });
         double total = 0;
@@ -66,5 +65,23 @@ final class CpuReduce {
             total += p;
         }
         return total;
+    }
+
+    private static double squares(float[] v, int from, int to) {
+        DoubleVector a = DoubleVector.zero(D);
+        DoubleVector b = DoubleVector.zero(D);
+        int step = HALF.length();
+        int i = from;
+        for (int end = to - 2 * step; i <= end; i += 2 * step) {
+            FloatVector x = FloatVector.fromArray(HALF, v, i);
+            FloatVector y = FloatVector.fromArray(HALF, v, i + step);
+            a = a.add((DoubleVector) x.mul(x).convertShape(VectorOperators.F2D, D, 0));
+            b = b.add((DoubleVector) y.mul(y).convertShape(VectorOperators.F2D, D, 0));
+        }
+        double s = a.add(b).reduceLanes(VectorOperators.ADD);
+        for (; i < to; i++) {
+            s += v[i] * v[i];
+        }
+        return s;
     }
 }
