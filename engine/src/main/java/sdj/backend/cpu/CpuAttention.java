@@ -9,7 +9,8 @@ import sdj.tensor.Tensor;
  * Scaled dot-product attention softmax(q·kᵀ·scale [+ causal mask])·v for q [B, H, Nq, d],
  * k [B, H, Nk, d], v [B, H, Nk, dv]. Queries are processed in blocks of {@link #BLOCK} rows, so only
  * a BLOCK×Nk slice of one head's score matrix exists at a time per thread (4 MiB at 4096 tokens);
- * backward recomputes the probabilities block by block instead of storing them.
+ * backward recomputes the probabilities block by block instead of storing them, from each row's maximum and
+ * 1/Σ kept by the forward (one pass over the scores instead of three).
  */
 final class CpuAttention {
     static final int BLOCK = 256;
@@ -64,14 +65,22 @@ final class CpuAttention {
         float[] vv = v.floats();
         float[] out = ActivationArena.floats(dm.heads * dm.nq * dm.dv);
         int qBlocks = (dm.nq + BLOCK - 1) / BLOCK;
+        // each query row's score maximum and 1/Σ exp, for the backward
+        float[] rowMax = keep ? new float[dm.heads * dm.nq] : null;
+        float[] rowInvSum = keep ? new float[dm.heads * dm.nq] : null;
         Parallel.range(dm.heads * qBlocks, 2L * BLOCK * dm.nk * (dm.d + dm.dv), (t0, t1) -> {
             float[] scores = Scratch.take(BLOCK * dm.nk);
             float[] invSum = new float[BLOCK];
+            float[] max = new float[BLOCK];
             for (int t = t0; t < t1; t++) {
                 int h = t / qBlocks;
                 int q0 = (t % qBlocks) * BLOCK;
                 int rows = Math.min(BLOCK, dm.nq - q0);
-                expScores(dm, qv, kv, h, q0, rows, scores, invSum);
+                expScores(dm, qv, kv, h, q0, rows, scores, invSum, max);
+                if (keep) {
+                    System.arraycopy(max, 0, rowMax, h * dm.nq + q0, rows);
+                    System.arraycopy(invSum, 0, rowInvSum, h * dm.nq + q0, rows);
+                }
                 int outOff = (h * dm.nq + q0) * dm.dv;
                 Gemm.sgemm(rows, dm.dv, dm.nk, Gemm.Operand.rowMajor(scores, 0, dm.nk),
                         Gemm.Operand.rowMajor(vv, h * dm.nk * dm.dv, dm.dv), out, outOff, dm.dv, false);
@@ -85,7 +94,7 @@ final class CpuAttention {
         if (!keep) {
             return Backend.Result.of(y);
         }
-        return new Backend.Result(y, gy -> backward(dm, gy, q, k, v, qv, kv, vv, out));
+        return new Backend.Result(y, gy -> backward(dm, gy, q, k, v, qv, kv, vv, out, rowMax, rowInvSum));
     }
 
     private record Dims(int heads, int nq, int nk, int d, int dv, boolean causal, float scale) {
@@ -93,21 +102,48 @@ final class CpuAttention {
 
     /**
      * scores[rows, nk] = exp(scale·(q·kᵀ − rowmax)) for query rows q0.. of head h, causal-masked if asked,
-     * and invSum[r] = 1 / Σ_j scores[r, j], so that scores[r, j]·invSum[r] is the softmax. The scale is
-     * applied inside the exponential and the division is left to the caller: the nk-long rows are read
-     * twice (max, exp) instead of four times.
+     * max[r] = the row's maximum of q·kᵀ and invSum[r] = 1 / Σ_j scores[r, j], so that scores[r, j]·invSum[r] is
+     * the softmax (a fully masked row: all 0, invSum 0). The scale is applied inside the exponential and the
+     * division is left to the caller: the nk-long rows are read twice (max, exp) instead of four times.
      */
     private static void expScores(Dims dm, float[] qv, float[] kv, int h, int q0, int rows, float[] scores,
-            float[] invSum) {
-        Gemm.sgemm(rows, dm.nk, dm.d, Gemm.Operand.rowMajor(qv, (h * dm.nq + q0) * dm.d, dm.d),
-                Gemm.Operand.rowMajor(kv, h * dm.nk * dm.d, dm.d).t(), scores, 0, dm.nk, false);
+            float[] invSum, float[] max) {
+        rawScores(dm, qv, kv, h, q0, rows, scores);
         for (int r = 0; r < rows; r++) {
             int base = r * dm.nk;
-            if (dm.causal) {
-                int limit = q0 + r; // query i sees keys 0..i (Nq == Nk, checked in sdpa)
-                java.util.Arrays.fill(scores, base + limit + 1, base + dm.nk, Float.NEGATIVE_INFINITY);
+            max[r] = VectorMath.max(scores, base, dm.nk);
+            if (max[r] == Float.NEGATIVE_INFINITY) {
+                java.util.Arrays.fill(scores, base, base + dm.nk, 0f);
+                invSum[r] = 0f;
+            } else {
+                invSum[r] = (float) (1.0 / VectorMath.expShifted(scores, scores, base, dm.nk, max[r], dm.scale));
             }
-            invSum[r] = CpuSoftmax.expRow(scores, scores, base, dm.nk, dm.scale);
+        }
+    }
+
+    /** scores[rows, nk] = q·kᵀ for query rows q0.. of head h, with −∞ where the causal mask hides a key. */
+    private static void rawScores(Dims dm, float[] qv, float[] kv, int h, int q0, int rows, float[] scores) {
+        Gemm.sgemm(rows, dm.nk, dm.d, Gemm.Operand.rowMajor(qv, (h * dm.nq + q0) * dm.d, dm.d),
+                Gemm.Operand.rowMajor(kv, h * dm.nk * dm.d, dm.d).t(), scores, 0, dm.nk, false);
+        if (dm.causal) {
+            for (int r = 0; r < rows; r++) {
+                int limit = q0 + r; // query i sees keys 0..i (Nq == Nk, checked in sdpa)
+                java.util.Arrays.fill(scores, r * dm.nk + limit + 1, (r + 1) * dm.nk, Float.NEGATIVE_INFINITY);
+            }
+        }
+    }
+
+    /** p[rows, nk] = the softmax of query rows q0.. of head h, rebuilt from the forward's row maxima and 1/Σ. */
+    private static void probabilities(Dims dm, float[] qv, float[] kv, int h, int q0, int rows, float[] p,
+            float[] rowMax, float[] rowInvSum) {
+        rawScores(dm, qv, kv, h, q0, rows, p);
+        for (int r = 0; r < rows; r++) {
+            int row = h * dm.nq + q0 + r;
+            if (rowMax[row] == Float.NEGATIVE_INFINITY) {
+                java.util.Arrays.fill(p, r * dm.nk, (r + 1) * dm.nk, 0f);
+            } else {
+                VectorMath.expShiftedTimes(p, p, r * dm.nk, dm.nk, rowMax[row], dm.scale, rowInvSum[row]);
+            }
         }
     }
 
@@ -123,7 +159,7 @@ final class CpuAttention {
     }
 
     private static Tensor[] backward(Dims dm, Tensor gy, Tensor q, Tensor k, Tensor v, float[] qv, float[] kv, float[] vv,
-            float[] out) {
+            float[] out, float[] rowMax, float[] rowInvSum) {
         float[] g = gy.floats();
         float[] gq = new float[qv.length];
         float[] gk = new float[kv.length];
@@ -131,12 +167,10 @@ final class CpuAttention {
         Parallel.range(dm.heads, 4L * dm.nq * dm.nk * (dm.d + dm.dv), (h0, h1) -> {
             float[] p = Scratch.take(BLOCK * dm.nk);
             float[] dp = Scratch.take(BLOCK * dm.nk);
-            float[] invSum = new float[BLOCK];
             for (int h = h0; h < h1; h++) {
                 for (int q0 = 0; q0 < dm.nq; q0 += BLOCK) {
                     int rows = Math.min(BLOCK, dm.nq - q0);
-                    expScores(dm, qv, kv, h, q0, rows, p, invSum);
-                    scaleRows(p, 0, rows, dm.nk, invSum); // the backward needs the probabilities themselves
+                    probabilities(dm, qv, kv, h, q0, rows, p, rowMax, rowInvSum);
                     int gOff = (h * dm.nq + q0) * dm.dv;
                     Gemm.Operand gOut = Gemm.Operand.rowMajor(g, gOff, dm.dv);
                     // dV += Pᵀ·dO

@@ -226,6 +226,20 @@ final class VectorMath {
         return total;
     }
 
+    /**
+     * dst[i] = exp((src[i] − max)·scale)·factor over [base, base+d): {@link #expShifted}'s exponentials, each
+     * multiplied by factor (a softmax row rebuilt from its saved maximum and 1/Σ, in one pass).
+     */
+    static void expShiftedTimes(float[] src, float[] dst, int base, int d, float max, float scale, float factor) {
+        int i = 0;
+        for (int end = F.loopBound(d); i < end; i += F.length()) {
+            exp(FloatVector.fromArray(F, src, base + i).sub(max).mul(scale)).mul(factor).intoArray(dst, base + i);
+        }
+        for (; i < d; i++) {
+            dst[base + i] = (float) Math.exp((src[base + i] - max) * scale) * factor;
+        }
+    }
+
     /** The largest of src[base, base+d). */
     static float max(float[] src, int base, int d) {
         FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
