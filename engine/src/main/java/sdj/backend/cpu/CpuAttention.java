@@ -167,15 +167,18 @@ final class CpuAttention {
         Parallel.range(dm.heads, 4L * dm.nq * dm.nk * (dm.d + dm.dv), (h0, h1) -> {
             float[] p = Scratch.take(BLOCK * dm.nk);
             float[] dp = Scratch.take(BLOCK * dm.nk);
+            // dVᵀ and dKᵀ [d, nk]: accumulated as dOᵀ·P and Qᵀ·dS, so the big block is read in its own row-major
+            // layout (not packed as a transpose), then transposed once per head
+            float[] gvT = Scratch.take(dm.dv * dm.nk);
+            float[] gkT = Scratch.take(dm.d * dm.nk);
             for (int h = h0; h < h1; h++) {
                 for (int q0 = 0; q0 < dm.nq; q0 += BLOCK) {
                     int rows = Math.min(BLOCK, dm.nq - q0);
                     probabilities(dm, qv, kv, h, q0, rows, p, rowMax, rowInvSum);
                     int gOff = (h * dm.nq + q0) * dm.dv;
                     Gemm.Operand gOut = Gemm.Operand.rowMajor(g, gOff, dm.dv);
-                    // dV += Pᵀ·dO
-                    Gemm.sgemm(dm.nk, dm.dv, rows, Gemm.Operand.rowMajor(p, 0, dm.nk).t(), gOut, gv, h * dm.nk * dm.dv,
-                            dm.dv, true);
+                    // dVᵀ += dOᵀ·P
+                    Gemm.sgemm(dm.dv, dm.nk, rows, gOut.t(), Gemm.Operand.rowMajor(p, 0, dm.nk), gvT, 0, dm.nk, q0 > 0);
                     // dP = dO·Vᵀ ; dS = P ∘ (dP − rowsum(dO ∘ O)) · scale
                     Gemm.sgemm(rows, dm.nk, dm.dv, gOut, Gemm.Operand.rowMajor(vv, h * dm.nk * dm.dv, dm.dv).t(), dp, 0,
                             dm.nk, false);
@@ -191,16 +194,29 @@ final class CpuAttention {
                         }
                     }
                     Gemm.Operand ds = Gemm.Operand.rowMajor(dp, 0, dm.nk);
-                    // dQ = dS·K ; dK += dSᵀ·Q
-                    Gemm.sgemm(rows, dm.d, dm.nk, ds, Gemm.Operand.rowMajor(kv, h * dm.nk * dm.d, dm.d), gq,
-                            (h * dm.nq + q0) * dm.d, dm.d, false);
-                    Gemm.sgemm(dm.nk, dm.d, rows, ds.t(), Gemm.Operand.rowMajor(qv, (h * dm.nq + q0) * dm.d, dm.d), gk,
-                            h * dm.nk * dm.d, dm.d, true);
+                    int qOff = (h * dm.nq + q0) * dm.d;
+                    // dQ = dS·K ; dKᵀ += Qᵀ·dS
+                    Gemm.sgemm(rows, dm.d, dm.nk, ds, Gemm.Operand.rowMajor(kv, h * dm.nk * dm.d, dm.d), gq, qOff, dm.d,
+                            false);
+                    Gemm.sgemm(dm.d, dm.nk, rows, Gemm.Operand.rowMajor(qv, qOff, dm.d).t(), ds, gkT, 0, dm.nk, q0 > 0);
                 }
+                transposeInto(gvT, dm.dv, dm.nk, gv, h * dm.nk * dm.dv);
+                transposeInto(gkT, dm.d, dm.nk, gk, h * dm.nk * dm.d);
             }
             Scratch.give(p);
             Scratch.give(dp);
+            Scratch.give(gvT);
+            Scratch.give(gkT);
         });
         return new Tensor[] {Tensor.of(gq, q.shape()), Tensor.of(gk, k.shape()), Tensor.of(gv, v.shape())};
+    }
+
+    /** dst[off + j·rows + i] = src[i·cols + j]: a [rows, cols] matrix written as its [cols, rows] transpose. */
+    private static void transposeInto(float[] src, int rows, int cols, float[] dst, int off) {
+        for (int j = 0; j < cols; j++) {
+            for (int i = 0; i < rows; i++) {
+                dst[off + j * rows + i] = src[i * cols + j];
+            }
+        }
     }
 }
