@@ -212,9 +212,8 @@ public final class Tensor {
     }
 
     /**
-     * Clears the gradient as {@link #zeroGrad} does, but keeps its storage: the next backward copies into it and
-     * accumulates in place instead of allocating (a training loop's gigabytes of gradients stop being garbage every
-     * step). Only for a caller that holds no reference to the cleared gradient: it will be overwritten.
+     * Clears the gradient as {@link #zeroGrad} does but keeps its storage, which the next backward fills in place
+     * (no gigabytes of garbage per training step). The cleared gradient must not be held: it will be overwritten.
      */
     public void clearGradKeepingStorage() {
         if (grad != null && !grad.isCuda() && grad.dtype() == DType.F32 && grad.isContiguous()) {
@@ -237,14 +236,13 @@ public final class Tensor {
 
     void accumulateGrad(Tensor g) {
         if (spareGrad != null && !g.isCuda() && Arrays.equals(spareGrad.shape, g.shape)) {
-            Backend cpu = Backends.of(Device.CPU);
             if (grad == null) {
-                cpu.copyInto(g, spareGrad);
+                Backends.of(Device.CPU).copyInto(g, spareGrad);
                 grad = spareGrad;
                 return;
             }
             if (grad == spareGrad) {
-                cpu.addInPlace(grad, g, 1f); // grad + g, as add rounds it
+                Backends.of(Device.CPU).addInPlace(grad, g, 1f); // grad + g, as add rounds it
                 return;
             }
         }

@@ -1,19 +1,23 @@
 package sdj.train.optim;
 
+import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import sdj.backend.cpu.Parallel;
 
 /**
- * AdamW8bit's update of one tensor with 8-bit moments, block by block on all cores: each block is dequantized,
+ * AdamW8bit's update of one tensor with 8-bit moments, block by block on all cores (Java's common pool: the
+ * optimizer reaches the CPU backend's own threads only through the Backend SPI): each block is dequantized,
  * advanced in float32 vector lanes, and requantized with its new absmax. Every lane performs the scalar formula's
- * float operations in its order (no fused multiply-adds), so the result does not depend on the vector width.
+ * float operations in its order (no fused multiply-adds), so the result does not depend on the vector width or
+ * on how the blocks are shared out.
  */
 final class AdamW8bitBlocks {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int BLOCK = AdamW8bit.BLOCK_SIZE;
+    /** Blocks per task: 256 KiB of weights, so a small tensor stays on the calling thread. */
+    static final int BLOCKS_PER_TASK = 256;
 
     /** The update's float32 scalars, as bitsandbytes computes them for this step. */
     record Step(float beta1, float beta2, float stepSize, float epsScaled, float decay) {
@@ -31,7 +35,10 @@ final class AdamW8bitBlocks {
         int n = g.length;
         int blocks = (n + BLOCK - 1) / BLOCK;
         float[] mCode = signed.values(), vCode = unsigned.values();
-        Parallel.range(blocks, 40L * BLOCK, (from, to) -> {
+        int tasks = (blocks + BLOCKS_PER_TASK - 1) / BLOCKS_PER_TASK;
+        IntStream range = IntStream.range(0, tasks);
+        (tasks > 1 ? range.parallel() : range).forEach(task -> {
+            int from = task * BLOCKS_PER_TASK, to = Math.min(blocks, from + BLOCKS_PER_TASK);
             float[] m = new float[BLOCK];
             float[] v = new float[BLOCK];
             int[] lanes = new int[BLOCK];

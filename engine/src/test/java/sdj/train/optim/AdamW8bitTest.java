@@ -172,7 +172,8 @@ class AdamW8bitTest {
 
     @Test
     void blocksFollowTheScalarFormulaBitForBit() {
-        int n = 4096 + 256 * 7 + 37; // blocks on both threads and a short last block
+        // three tasks of blocks (run on the common pool's threads) and a short last block
+        int n = AdamW8bit.BLOCK_SIZE * (2 * AdamW8bitBlocks.BLOCKS_PER_TASK + 3) + 37;
         for (double wd : new double[] {1e-2, 0}) {
             Parameter p = param("w", n, 5);
             float[] w = p.tensor().floats().clone();
