@@ -141,4 +141,19 @@ class AttentionTest {
             assertValues(OpAssert.doubles(composed[i].grad()), fused[i].grad(), 1e-4);
         }
     }
+
+    /** No queries: the keys and values get zero gradients, even where earlier backwards left their scratch dirty. */
+    @Test
+    void noQueriesGiveZeroKeyAndValueGradients() {
+        Tensor k0 = Rand.uniform(41, 1, 2, 3, 4).requiresGrad(true);
+        Tensor v0 = Rand.uniform(42, 1, 2, 3, 4).requiresGrad(true);
+        Attention.sdpa(Rand.uniform(43, 1, 2, 5, 4), k0, v0, false).sum().backward(); // same scratch sizes
+        Tensor k = Rand.uniform(44, 1, 2, 3, 4).requiresGrad(true);
+        Tensor v = Rand.uniform(45, 1, 2, 3, 4).requiresGrad(true);
+        Tensor y = Attention.sdpa(Tensor.of(new float[0], 1, 2, 0, 4), k, v, false);
+        assertEquals(0, y.numel());
+        y.backward(Tensor.of(new float[0], 1, 2, 0, 4));
+        assertValues(new double[24], shape(1, 2, 3, 4), k.grad(), 0);
+        assertValues(new double[24], shape(1, 2, 3, 4), v.grad(), 0);
+    }
 }

@@ -200,8 +200,10 @@ final class CpuAttention {
                             false);
                     Gemm.sgemm(dm.d, dm.nk, rows, Gemm.Operand.rowMajor(qv, qOff, dm.d).t(), ds, gkT, 0, dm.nk, q0 > 0);
                 }
-                transposeInto(gvT, dm.dv, dm.nk, gv, h * dm.nk * dm.dv);
-                transposeInto(gkT, dm.d, dm.nk, gk, h * dm.nk * dm.d);
+                if (dm.nq > 0) { // no queries: dV and dK stay 0 (gvT, gkT were never written)
+                    transposeInto(gvT, dm.dv, dm.nk, gv, h * dm.nk * dm.dv);
+                    transposeInto(gkT, dm.d, dm.nk, gk, h * dm.nk * dm.d);
+                }
             }
             Scratch.give(p);
             Scratch.give(dp);
