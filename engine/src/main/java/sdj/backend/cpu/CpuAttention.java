@@ -112,12 +112,7 @@ final class CpuAttention {
         for (int r = 0; r < rows; r++) {
             int base = r * dm.nk;
             max[r] = VectorMath.max(scores, base, dm.nk);
-            if (max[r] == Float.NEGATIVE_INFINITY) {
-                java.util.Arrays.fill(scores, base, base + dm.nk, 0f);
-                invSum[r] = 0f;
-            } else {
-                invSum[r] = (float) (1.0 / VectorMath.expShifted(scores, scores, base, dm.nk, max[r], dm.scale));
-            }
+            invSum[r] = CpuSoftmax.expRow(scores, scores, base, dm.nk, max[r], dm.scale);
         }
     }
 

@@ -65,7 +65,7 @@ final class CpuConv {
         // Wide enough images pack their patches straight into the GEMM's panels; small ones (a few
         // panels, where the GEMM may transpose the product) go through an im2col matrix.
         boolean patches = !g.isPointwise() && p >= 2 * Gemm.PANEL;
-        if (!g.isPointwise() && !patches && n > 1) {
+        if (batchedAsOneProduct(g, n)) {
             batchAsOneProduct(xv, n, g, w, o, bv, out);
             return result(Tensor.of(out, n, o, g.ho, g.wo), x, weight, bias, g, xv, w, keep);
         }
@@ -157,7 +157,7 @@ final class CpuConv {
         if (colWeightGrad) {
             gw = new float[Math.toIntExact(weight.numel())];
         }
-        boolean batched = (colWeightGrad || colGrad) && !g.isPointwise() && p < 2 * Gemm.PANEL && n > 1;
+        boolean batched = (colWeightGrad || colGrad) && batchedAsOneProduct(g, n);
         if (batched) {
             batchBackwardAsOneProduct(xv, gv, n, g, w, o, colWeightGrad ? gw : null, colGrad ? gx : null);
         }
@@ -206,6 +206,11 @@ final class CpuConv {
             gx == null ? null : Tensor.of(gx, x.shape()),
             gw == null ? null : Tensor.of(gw, weight.shape()),
             gb};
+    }
+
+    /** Whether a batch of these images runs as one product ({@link #batchAsOneProduct}), forward and backward. */
+    private static boolean batchedAsOneProduct(Geometry g, int n) {
+        return !g.isPointwise() && g.positions() < 2 * Gemm.PANEL && n > 1;
     }
 
     /**

@@ -57,7 +57,11 @@ final class CpuSoftmax {
      * attends to nothing: dst is zeroed and 0 returned.
      */
     static float expRow(float[] src, float[] dst, int base, int d, float scale) {
-        float max = VectorMath.max(src, base, d);
+        return expRow(src, dst, base, d, VectorMath.max(src, base, d), scale);
+    }
+
+    /** As above with the row's maximum already known (attention keeps it for its backward). */
+    static float expRow(float[] src, float[] dst, int base, int d, float max, float scale) {
         if (max == Float.NEGATIVE_INFINITY) {
             java.util.Arrays.fill(dst, base, base + d, 0f);
             return 0f;
