@@ -57,6 +57,22 @@ class ActivationArenaParityTest {
     private record Forward(float[] eps, long allocatedBytes) {
     }
 
+    /**
+     * The pass that allocated least of {@link #PASSES}: a cold JIT runs some Vector API code unintrinsified, which
+     * allocates boxes that have nothing to do with the arena, and how much varies from pass to pass.
+     */
+    private static Forward leanest(java.util.function.Supplier<Forward> pass) {
+        Forward best = pass.get();
+        for (int i = 1; i < PASSES; i++) {
+            Forward next = pass.get();
+            assertArrayEquals(best.eps(), next.eps(), "passes agree");
+            best = next.allocatedBytes() < best.allocatedBytes() ? next : best;
+        }
+        return best;
+    }
+
+    private static final int PASSES = 3;
+
     private static Forward forward(UNetModel unet, Tensor x, Tensor context) {
         try (var g = Autograd.noGrad()) {
             long before = threadAllocatedBytes();
@@ -74,11 +90,11 @@ class ActivationArenaParityTest {
 
         ActivationArena.use(Mode.OFF);
         forward(unet, x, context); // creates the lazily initialised weights
-        Forward off = forward(unet, x, context);
+        Forward off = leanest(() -> forward(unet, x, context));
         ActivationArena.use(Mode.CHECK);
         Forward cold = forward(unet, x, context);
         long reusedBefore = ActivationArena.reusedBytes();
-        Forward warm = forward(unet, x, context);
+        Forward warm = leanest(() -> forward(unet, x, context));
 
         assertArrayEquals(off.eps(), cold.eps());
         assertArrayEquals(off.eps(), warm.eps());
@@ -95,26 +111,27 @@ class ActivationArenaParityTest {
         Tensor z = Rand.uniform(4, 1, config.zChannels(), 8, 8);
         ActivationArena.use(Mode.OFF);
         decodeAndEncode(vae, z); // creates the lazily initialised weights
-        long before = threadAllocatedBytes();
-        float[][] off = decodeAndEncode(vae, z);
-        long offBytes = threadAllocatedBytes() - before;
+        Forward off = leanest(() -> decodeAndEncode(vae, z));
         ActivationArena.use(Mode.CHECK);
-        float[][] cold = decodeAndEncode(vae, z);
-        before = threadAllocatedBytes();
-        float[][] warm = decodeAndEncode(vae, z);
-        long warmBytes = threadAllocatedBytes() - before;
-        for (int i = 0; i < 2; i++) {
-            assertArrayEquals(off[i], cold[i]);
-            assertArrayEquals(off[i], warm[i]);
-        }
-        assertTrue(warmBytes * 2 < offBytes, "a warm decode and encode allocated " + warmBytes + " bytes, "
-                + offBytes + " without the arena");
+        Forward cold = decodeAndEncode(vae, z);
+        Forward warm = leanest(() -> decodeAndEncode(vae, z));
+        assertArrayEquals(off.eps(), cold.eps());
+        assertArrayEquals(off.eps(), warm.eps());
+        assertTrue(warm.allocatedBytes() * 2 < off.allocatedBytes(), "a warm decode and encode allocated "
+                + warm.allocatedBytes() + " bytes, " + off.allocatedBytes() + " without the arena");
     }
 
-    private static float[][] decodeAndEncode(AutoencoderKL vae, Tensor z) {
+    /** The decoded image followed by its encoded mean, as one array, and the bytes the pass allocated. */
+    private static Forward decodeAndEncode(AutoencoderKL vae, Tensor z) {
         try (var g = Autograd.noGrad()) {
+            long before = threadAllocatedBytes();
             Tensor image = vae.decode(z);
-            return new float[][] {image.toFloatArray(), vae.encodeMean(image).toFloatArray()};
+            float[] pixels = image.toFloatArray();
+            float[] mean = vae.encodeMean(image).toFloatArray();
+            long allocated = threadAllocatedBytes() - before;
+            float[] both = java.util.Arrays.copyOf(pixels, pixels.length + mean.length);
+            System.arraycopy(mean, 0, both, pixels.length, mean.length);
+            return new Forward(both, allocated);
         }
     }
 
