@@ -34,6 +34,7 @@ public final class ActivationArena {
     private static volatile Mode mode = parseMode(System.getProperty("sdj.arena", "on"));
     private static final ArenaPool POOL = new ArenaPool();
     private static final ThreadLocal<Scope> CURRENT = new ThreadLocal<>();
+    private static final java.util.concurrent.atomic.LongAdder FRESH_BYTES = new java.util.concurrent.atomic.LongAdder();
     private static final Scope INACTIVE = new Scope(null, -1);
 
     private ActivationArena() {
@@ -78,10 +79,12 @@ public final class ActivationArena {
     public static float[] floats(int length) {
         Scope scope = CURRENT.get();
         if (scope == null || !scope.recordsNow()) {
+            FRESH_BYTES.add(4L * length);
             return new float[length];
         }
         float[] array = POOL.take(length);
         if (array == null) {
+            FRESH_BYTES.add(4L * length);
             array = new float[length];
         }
         scope.allocated.add(array);
@@ -96,6 +99,11 @@ public final class ActivationArena {
     /** Bytes held in the pool now. */
     public static long pooledBytes() {
         return POOL.pooledBytes();
+    }
+
+    /** Bytes of op outputs allocated fresh (outside a scope, or not found in the pool), since start-up. */
+    public static long freshBytes() {
+        return FRESH_BYTES.sum();
     }
 
     /** Bytes handed out from the pool instead of allocated, since start-up. */

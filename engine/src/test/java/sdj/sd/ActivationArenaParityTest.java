@@ -50,17 +50,19 @@ class ActivationArenaParityTest {
         return ModelConfigFiles.read(Path.of("../models/sd-tiny.json")).unet();
     }
 
-    private static long threadAllocatedBytes() {
-        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
+    /**
+     * Bytes of op outputs allocated fresh so far, on every thread: what the arena saves. (A thread's allocation
+     * counter would also count the Vector API's boxing while a kernel is not yet compiled, and which thread ran
+     * which range of an op, both of which change from run to run.)
+     */
+    private static long freshOutputBytes() {
+        return ActivationArena.freshBytes();
     }
 
     private record Forward(float[] eps, long allocatedBytes) {
     }
 
-    /**
-     * The pass that allocated least of {@link #PASSES}: a cold JIT runs some Vector API code unintrinsified, which
-     * allocates boxes that have nothing to do with the arena, and how much varies from pass to pass.
-     */
+    /** The pass that allocated least of {@link #PASSES}, all giving the same values (the pool settles over them). */
     private static Forward leanest(java.util.function.Supplier<Forward> pass) {
         Forward best = pass.get();
         for (int i = 1; i < PASSES; i++) {
@@ -75,9 +77,9 @@ class ActivationArenaParityTest {
 
     private static Forward forward(UNetModel unet, Tensor x, Tensor context) {
         try (var g = Autograd.noGrad()) {
-            long before = threadAllocatedBytes();
+            long before = freshOutputBytes();
             float[] eps = unet.forward(x, new float[] {10f, 700f}, context).toFloatArray();
-            return new Forward(eps, threadAllocatedBytes() - before);
+            return new Forward(eps, freshOutputBytes() - before);
         }
     }
 
@@ -99,7 +101,7 @@ class ActivationArenaParityTest {
         assertArrayEquals(off.eps(), cold.eps());
         assertArrayEquals(off.eps(), warm.eps());
         assertTrue(ActivationArena.reusedBytes() > reusedBefore, "the second forward took arrays from the pool");
-        assertTrue(warm.allocatedBytes() * 2 < off.allocatedBytes(), "a warm forward allocated "
+        assertTrue(warm.allocatedBytes() * 100 < off.allocatedBytes(), "a warm forward allocated op outputs of "
                 + warm.allocatedBytes() + " bytes, one without the arena " + off.allocatedBytes());
     }
 
@@ -117,18 +119,18 @@ class ActivationArenaParityTest {
         Forward warm = leanest(() -> decodeAndEncode(vae, z));
         assertArrayEquals(off.eps(), cold.eps());
         assertArrayEquals(off.eps(), warm.eps());
-        assertTrue(warm.allocatedBytes() * 2 < off.allocatedBytes(), "a warm decode and encode allocated "
+        assertTrue(warm.allocatedBytes() * 100 < off.allocatedBytes(), "a warm decode and encode allocated op outputs of "
                 + warm.allocatedBytes() + " bytes, " + off.allocatedBytes() + " without the arena");
     }
 
     /** The decoded image followed by its encoded mean, as one array, and the bytes the pass allocated. */
     private static Forward decodeAndEncode(AutoencoderKL vae, Tensor z) {
         try (var g = Autograd.noGrad()) {
-            long before = threadAllocatedBytes();
+            long before = freshOutputBytes();
             Tensor image = vae.decode(z);
             float[] pixels = image.toFloatArray();
             float[] mean = vae.encodeMean(image).toFloatArray();
-            long allocated = threadAllocatedBytes() - before;
+            long allocated = freshOutputBytes() - before;
             float[] both = java.util.Arrays.copyOf(pixels, pixels.length + mean.length);
             System.arraycopy(mean, 0, both, pixels.length, mean.length);
             return new Forward(both, allocated);

@@ -54,6 +54,9 @@ final class CpuWinograd {
         int tilesX = (w + f.m - 1) / f.m;
         int tiles = n * tilesY * tilesX;
         int wide = Math.min(tiles, Math.max(MIN_CHUNK_TILES, CHUNK_FLOATS / (a2 * Math.max(c, o))));
+        if (wide >= tilesX) { // whole rows of tiles, which the output pass reads where the products left them
+            wide = wide / tilesX * tilesX;
+        }
         int chunk = maxChunk > 0 ? Math.min(wide, maxChunk) : wide;
         int block = outputBlock(a2, c, o, maxBlock);
         boolean oneBlock = block == o;
@@ -61,14 +64,15 @@ final class CpuWinograd {
         if (oneBlock) {
             transformFilters(f, wt, o, c, 0, o, transposed, u);
         }
-        float[] v = Scratch.take(a2 * c * chunk);
+        float[] v = Scratch.take(a2 * new PackedPanels(c, chunk).size());
         float[] prod = Scratch.take(a2 * block * chunk);
         float[] y = sdj.tensor.ActivationArena.floats(n * o * h * w);
         WinogradTiling tiling = new WinogradTiling(f, n, h, w, tilesY, tilesX);
         for (int t0 = 0; t0 < tiles; t0 += chunk) {
             int count = Math.min(chunk, tiles - t0);
             int first = t0;
-            Parallel.range(c, 4L * a2 * count, (c0, c1) -> tiling.inputs(x, c, c0, c1, first, count, chunk, v));
+            PackedPanels panels = new PackedPanels(c, count); // V_ξ written as the products read it
+            Parallel.range(c, 4L * a2 * count, (c0, c1) -> tiling.inputs(x, c, c0, c1, first, count, 0, v, panels));
             for (int b0 = 0; b0 < o; b0 += block) {
                 int start = b0;
                 int rows = Math.min(block, o - b0);
@@ -76,8 +80,8 @@ final class CpuWinograd {
                     transformFilters(f, wt, o, c, start, start + rows, transposed, u);
                 }
                 long flopsEach = 2L * rows * c * count;
-                Gemm.batched(a2, flopsEach, xi -> Gemm.sgemm(rows, count, c, Gemm.Operand.rowMajor(u, xi * rows * c, c),
-                        Gemm.Operand.rowMajor(v, xi * c * chunk, chunk), prod, xi * rows * chunk, chunk, false));
+                Gemm.batched(a2, flopsEach, xi -> panels.multiply(rows, Gemm.Operand.rowMajor(u, xi * rows * c, c), v,
+                        xi * panels.size(), prod, xi * rows * chunk, chunk));
                 Parallel.range(rows, 4L * a2 * count, (o0, o1) -> tiling.outputs(prod, o, start, rows, start + o0,
                         start + o1, first, count, chunk, bias, y));
             }

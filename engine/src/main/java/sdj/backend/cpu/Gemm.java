@@ -27,7 +27,7 @@ public final class Gemm {
     // Zen 5 (48 KiB L1d, 1 MiB L2, 32 MiB L3): the KC×NR B micro-panel (48 KiB) streams from L1/L2, the
     // MC×KC A block (192 KiB) stays in L2, the KC×NC B block (4 MiB) is shared by both cores from L3.
     // KC 192–512 and MC 96–384 measured within noise of each other.
-    private static final int KC = 256;
+    static final int KC = 256;
     private static final int MC = 192 / MR * MR;
     private static final int NC = 4096 / NR * NR; // whole register panels
     /** Column panels up to which A's rows are read in place rather than packed (see {@link #directA}). */
@@ -156,14 +156,14 @@ public final class Gemm {
                 if (splitM) {
                     Parallel.range(panels, 2L * kc * NR, (lo, hi) -> b.pack(pc0, kc, jc0, lo * NR, Math.min(nc, hi * NR), pb));
                     Parallel.range((m + MR - 1) / MR, 2L * MR * nc * kc,
-                            (lo, hi) -> macro(lo * MR, Math.min(m, hi * MR), 0, nc, jc0, pc0, kc, a, pb, c, cOff, ldc));
+                            (lo, hi) -> macro(lo * MR, Math.min(m, hi * MR), 0, nc, jc0, pc0, kc, a, pb, 0, c, cOff, ldc));
                 } else {
                     // Few rows: each thread packs and multiplies its own column panels.
                     Parallel.range(panels, 2L * m * NR * kc, (lo, hi) -> {
                         int j0 = lo * NR;
                         int j1 = Math.min(nc, hi * NR);
                         b.pack(pc0, kc, jc0, j0, j1, pb);
-                        macro(0, m, j0, j1, jc0, pc0, kc, a, pb, c, cOff, ldc);
+                        macro(0, m, j0, j1, jc0, pc0, kc, a, pb, 0, c, cOff, ldc);
                     });
                 }
             }
@@ -178,7 +178,7 @@ public final class Gemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 b.pack(pc, kc, jc, 0, nc, pb);
-                macro(m0, m1, 0, nc, jc, pc, kc, a, pb, c, cOff, ldc);
+                macro(m0, m1, 0, nc, jc, pc, kc, a, pb, 0, c, cOff, ldc);
             }
         }
     }
@@ -201,7 +201,7 @@ public final class Gemm {
         return n <= NC + NC / 8 ? n : NC;
     }
 
-    private static void clear(int m, int n, float[] c, int cOff, int ldc) {
+    static void clear(int m, int n, float[] c, int cOff, int ldc) {
         for (int i = 0; i < m; i++) {
             java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
         }
@@ -242,10 +242,10 @@ public final class Gemm {
      * Rows [m0, m1) × packed-B columns [j0, j1) of the block at (jc, pc): packs A per MC rows into
      * this thread's buffer and sweeps the register tiles, B micro-panel outermost so it stays in L1.
      */
-    private static void macro(int m0, int m1, int j0, int j1, int jc, int pc, int kc, Operand a, float[] pb, float[] c,
-            int cOff, int ldc) {
+    static void macro(int m0, int m1, int j0, int j1, int jc, int pc, int kc, Operand a, float[] pb, int pbOff,
+            float[] c, int cOff, int ldc) {
         if (j1 - j0 <= DIRECT_A_PANELS * NR && a.cs == 1 && a.data != null) {
-            directA(m0, m1, j0, j1, jc, pc, kc, a, pb, c, cOff, ldc);
+            directA(m0, m1, j0, j1, jc, pc, kc, a, pb, pbOff, c, cOff, ldc);
             return;
         }
         float[] pa = PACK_A.get();
@@ -258,15 +258,15 @@ public final class Gemm {
                     int mr = Math.min(MR, mc - ir);
                     int cIndex = cOff + (ic + ir) * ldc + jc + jr;
                     if (mr == MR && nr == NR) {
-                        kernel(kc, pa, ir * kc, pb, jr * kc, c, cIndex, ldc);
+                        kernel(kc, pa, ir * kc, pb, pbOff + jr * kc, c, cIndex, ldc);
                     } else if (mr == MR && nr == 2 * L) {
                         // a last panel of two vectors (n = 320, 1280, ... with NR = 48): no scratch needed
-                        kernel2(kc, pa, ir * kc, MR, 1, 2, 3, pb, jr * kc, c, cIndex, ldc);
+                        kernel2(kc, pa, ir * kc, MR, 1, 2, 3, pb, pbOff + jr * kc, c, cIndex, ldc);
                     } else if (mr == MR && nr == L) {
                         // a last panel of one vector (n = 64, 1024, 4096, ...: n mod 48 = 16)
-                        kernel1(kc, pa, ir * kc, pb, jr * kc, c, cIndex, ldc);
+                        kernel1(kc, pa, ir * kc, pb, pbOff + jr * kc, c, cIndex, ldc);
                     } else {
-                        edgeKernel(kc, pa, ir * kc, MR, 1, 2, 3, pb, jr * kc, c, cIndex, ldc, mr, nr);
+                        edgeKernel(kc, pa, ir * kc, MR, 1, 2, 3, pb, pbOff + jr * kc, c, cIndex, ldc, mr, nr);
                     }
                 }
             }
@@ -281,7 +281,7 @@ public final class Gemm {
      * are dropped.
      */
     private static void directA(int m0, int m1, int j0, int j1, int jc, int pc, int kc, Operand a, float[] pb,
-            float[] c, int cOff, int ldc) {
+            int pbOff, float[] c, int cOff, int ldc) {
         for (int ir = m0; ir < m1; ir += MR) {
             int mr = Math.min(MR, m1 - ir);
             int first = a.off + ir * a.rs + pc;
@@ -292,17 +292,17 @@ public final class Gemm {
                 int nr = Math.min(NR, j1 - jr);
                 int cIndex = cOff + ir * ldc + jc + jr;
                 if (mr == MR && nr == NR) {
-                    kernel(kc, a.data, first, 1, r1, r2, r3, pb, jr * kc, c, cIndex, ldc);
+                    kernel(kc, a.data, first, 1, r1, r2, r3, pb, pbOff + jr * kc, c, cIndex, ldc);
                 } else if (mr == MR && nr == 2 * L) {
-                    kernel2(kc, a.data, first, 1, r1, r2, r3, pb, jr * kc, c, cIndex, ldc);
+                    kernel2(kc, a.data, first, 1, r1, r2, r3, pb, pbOff + jr * kc, c, cIndex, ldc);
                 } else {
-                    edgeKernel(kc, a.data, first, 1, r1, r2, r3, pb, jr * kc, c, cIndex, ldc, mr, nr);
+                    edgeKernel(kc, a.data, first, 1, r1, r2, r3, pb, pbOff + jr * kc, c, cIndex, ldc, mr, nr);
                 }
             }
         }
     }
 
-    private static int roundUp(int v, int m) {
+    static int roundUp(int v, int m) {
         return (v + m - 1) / m * m;
     }
 

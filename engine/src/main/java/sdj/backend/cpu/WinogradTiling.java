@@ -12,9 +12,14 @@ import jdk.incubator.vector.VectorSpecies;
  * first split by phase: phase q holds columns t·m + q − 1 (t = 0, 1, ...). Tap k of tile t is then phase
  * k mod m at position t + k div m, a contiguous vector load for consecutive tiles.
  */
-record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tilesX) {
+record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tilesX, int[] stride) {
+    // stride: {0, m, 2m, ...}, the gather map that reads one phase of L tiles
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+
+    WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tilesX) {
+        this(f, n, h, w, tilesY, tilesX, offsets(L, f.m, 0));
+    }
 
     /** Lanes per row buffer: the tile columns plus the one a shifted tap reaches, in whole vectors. */
     private int width() {
@@ -28,6 +33,14 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
 
     /** v[ξ][ic][t − first] = (Bᵀ d B)[ξ] of tile t's input window in channel ic, for ic in [c0, c1). */
     void inputs(float[] x, int c, int c0, int c1, int first, int count, int ld, float[] v) {
+        inputs(x, c, c0, c1, first, count, ld, v, null);
+    }
+
+    /**
+     * As above, or with {@code panels} (c × count) each V_ξ in that layout at v[ξ·panels.size()], ready to be the
+     * right operand of a product.
+     */
+    void inputs(float[] x, int c, int c0, int c1, int first, int count, int ld, float[] v, PackedPanels panels) {
         int m = f.m;
         int alpha = f.alpha;
         int width = width();
@@ -57,7 +70,11 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
                     input(columns, j * m * width, byTap, tiles, j * alpha * width, byLine, lanes);
                 }
                 for (int xi = 0; xi < alpha * alpha; xi++) {
-                    System.arraycopy(tiles, xi * width + lo - rowStart, v, (xi * c + ic) * ld + lo - first, hi - lo);
+                    if (panels == null) {
+                        System.arraycopy(tiles, xi * width + lo - rowStart, v, (xi * c + ic) * ld + lo - first, hi - lo);
+                    } else {
+                        panels.putRow(tiles, xi * width + lo - rowStart, v, xi * panels.size(), ic, lo - first, hi - lo);
+                    }
                 }
             }
         }
@@ -76,9 +93,21 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
             int row = plane + iy * w;
             for (int q = 0; q < m; q++) {
                 int dst = at + q * width;
-                for (int t = 0; t <= tilesX; t++) { // lanes past tilesX feed only discarded tiles
-                    int ix = t * m + q - 1;
-                    phases[dst + t] = ix >= 0 && ix < w ? x[row + ix] : 0f;
+                // tiles [inFirst, inEnd) read column t·m + q − 1 inside the image: one gather of L columns m apart
+                int inFirst = q == 0 ? 1 : 0;
+                int inEnd = Math.min(tilesX + 1, (w - q + m) / m);
+                int t = 0;
+                for (; t < inFirst; t++) {
+                    phases[dst + t] = 0f;
+                }
+                for (; t + L <= inEnd; t += L) {
+                    FloatVector.fromArray(S, x, row + t * m + q - 1, stride, 0).intoArray(phases, dst + t);
+                }
+                for (; t < inEnd; t++) {
+                    phases[dst + t] = x[row + t * m + q - 1];
+                }
+                for (; t <= tilesX; t++) { // lanes past tilesX feed only discarded tiles
+                    phases[dst + t] = 0f;
                 }
             }
         }
@@ -99,6 +128,7 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
         float[] pixels = new float[m * m * width]; // Aᵀ M A: [i'][i][t]
         int[] byLine = offsets(alpha, width, 0);
         int[] byRow = offsets(alpha, m * width, 0);
+        int[] byProduct = offsets(alpha, blockRows * ld, 0); // M_ξ to M_ξ+1 of one channel in prod
         int end = first + count;
         for (int oc = o0; oc < o1; oc++) {
             float bb = bias == null ? 0f : bias[oc];
@@ -106,12 +136,20 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
                 int rowStart = tileRow * tilesX;
                 int lo = Math.max(first, rowStart);
                 int hi = Math.min(end, rowStart + tilesX);
-                for (int xi = 0; xi < alpha * alpha; xi++) {
-                    System.arraycopy(prod, (xi * blockRows + oc - blockStart) * ld + lo - first, tiles, xi * width + lo - rowStart,
-                            hi - lo);
-                }
-                for (int j = 0; j < alpha; j++) {
-                    output(tiles, j * alpha * width, byLine, rows, j * m * width, byLine, lanes, 0f);
+                if (lo == rowStart && hi == rowStart + tilesX && tilesX % L == 0) {
+                    // a whole row of tiles, in whole vectors: read M where the products left it
+                    for (int j = 0; j < alpha; j++) {
+                        int from = (j * alpha * blockRows + oc - blockStart) * ld + rowStart - first;
+                        output(prod, from, byProduct, rows, j * m * width, byLine, lanes, 0f);
+                    }
+                } else {
+                    for (int xi = 0; xi < alpha * alpha; xi++) {
+                        System.arraycopy(prod, (xi * blockRows + oc - blockStart) * ld + lo - first, tiles,
+                                xi * width + lo - rowStart, hi - lo);
+                    }
+                    for (int j = 0; j < alpha; j++) {
+                        output(tiles, j * alpha * width, byLine, rows, j * m * width, byLine, lanes, 0f);
+                    }
                 }
                 for (int i = 0; i < m; i++) {
                     output(rows, i * width, byRow, pixels, i * width, byRow, lanes, bb);

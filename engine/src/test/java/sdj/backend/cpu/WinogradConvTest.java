@@ -83,7 +83,10 @@ class WinogradConvTest {
                 new Case(f, 2, 4, 5, 2, 3, false, 1),
                 new Case(f, 1, 33, 20, 24, 10, true, 0),
                 new Case(f, 1, 33, 20, 24, 10, true, 0, 7), // filter blocks, one chunk: each block transformed once
-                new Case(f, 2, 17, 9, 13, 11, true, 5, 4))); // blocks and chunks: re-transformed per chunk
+                new Case(f, 2, 17, 9, 13, 11, true, 5, 4), // blocks and chunks: re-transformed per chunk
+                // rows of 16 or 32 tiles, whole vectors, read in place by the output pass; k past one Gemm.KC block
+                new Case(f, 2, 260, 20, 9, 64, true, 0),
+                new Case(f, 2, 6, 5, 12, 64, true, 24))); // chunks of whole rows and of split ones
     }
 
     /** The exact 1-D identity Aᵀ[(G g) ⊙ (Bᵀ d)] = (Σ_k d[i+k]·g[k])_i, checked for the test's own matrices. */
