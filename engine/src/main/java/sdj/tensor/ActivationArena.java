@@ -7,6 +7,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Recycles the fp32 arrays of CPU op outputs between module forwards, so a sampling loop stops
@@ -34,7 +35,7 @@ public final class ActivationArena {
     private static volatile Mode mode = parseMode(System.getProperty("sdj.arena", "on"));
     private static final ArenaPool POOL = new ArenaPool();
     private static final ThreadLocal<Scope> CURRENT = new ThreadLocal<>();
-    private static final java.util.concurrent.atomic.LongAdder FRESH_BYTES = new java.util.concurrent.atomic.LongAdder();
+    private static final LongAdder FRESH_BYTES = new LongAdder();
     private static final Scope INACTIVE = new Scope(null, -1);
 
     private ActivationArena() {

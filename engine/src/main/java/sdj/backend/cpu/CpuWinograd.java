@@ -72,7 +72,7 @@ final class CpuWinograd {
             int count = Math.min(chunk, tiles - t0);
             int first = t0;
             PackedPanels panels = new PackedPanels(c, count); // V_ξ written as the products read it
-            Parallel.range(c, 4L * a2 * count, (c0, c1) -> tiling.inputs(x, c, c0, c1, first, count, 0, v, panels));
+            Parallel.range(c, 4L * a2 * count, (c0, c1) -> tiling.inputs(x, c, c0, c1, first, count, panels, v));
             for (int b0 = 0; b0 < o; b0 += block) {
                 int start = b0;
                 int rows = Math.min(block, o - b0);

@@ -33,14 +33,20 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
 
     /** v[ξ][ic][t − first] = (Bᵀ d B)[ξ] of tile t's input window in channel ic, for ic in [c0, c1). */
     void inputs(float[] x, int c, int c0, int c1, int first, int count, int ld, float[] v) {
-        inputs(x, c, c0, c1, first, count, ld, v, null);
+        inputs(x, c, c0, c1, first, count, ld, null, v);
     }
 
     /**
-     * As above, or with {@code panels} (c × count) each V_ξ in that layout at v[ξ·panels.size()], ready to be the
+     * As above with each V_ξ in the layout of {@code panels} (c × count) at v[ξ·panels.size()], ready to be the
      * right operand of a product.
      */
-    void inputs(float[] x, int c, int c0, int c1, int first, int count, int ld, float[] v, PackedPanels panels) {
+    void inputs(float[] x, int c, int c0, int c1, int first, int count, PackedPanels panels, float[] v) {
+        inputs(x, c, c0, c1, first, count, 0, panels, v);
+    }
+
+    /** V row-major with leading dimension ld when {@code panels} is null, else in its layout. */
+    private void inputs(float[] x, int c, int c0, int c1, int first, int count, int ld, PackedPanels panels,
+            float[] v) {
         int m = f.m;
         int alpha = f.alpha;
         int width = width();
@@ -136,20 +142,24 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
                 int rowStart = tileRow * tilesX;
                 int lo = Math.max(first, rowStart);
                 int hi = Math.min(end, rowStart + tilesX);
-                if (lo == rowStart && hi == rowStart + tilesX && tilesX % L == 0) {
-                    // a whole row of tiles, in whole vectors: read M where the products left it
-                    for (int j = 0; j < alpha; j++) {
-                        int from = (j * alpha * blockRows + oc - blockStart) * ld + rowStart - first;
-                        output(prod, from, byProduct, rows, j * m * width, byLine, lanes, 0f);
-                    }
-                } else {
+                // M_ξ of this row of tiles at src[start + ξ·step]: where the products left it when the row is whole
+                // and in whole vectors, else copied into tiles first
+                float[] src = prod;
+                int start = (oc - blockStart) * ld + rowStart - first;
+                int step = blockRows * ld;
+                int[] byXi = byProduct;
+                if (lo != rowStart || hi != rowStart + tilesX || tilesX % L != 0) {
                     for (int xi = 0; xi < alpha * alpha; xi++) {
                         System.arraycopy(prod, (xi * blockRows + oc - blockStart) * ld + lo - first, tiles,
                                 xi * width + lo - rowStart, hi - lo);
                     }
-                    for (int j = 0; j < alpha; j++) {
-                        output(tiles, j * alpha * width, byLine, rows, j * m * width, byLine, lanes, 0f);
-                    }
+                    src = tiles;
+                    start = 0;
+                    step = width;
+                    byXi = byLine;
+                }
+                for (int j = 0; j < alpha; j++) {
+                    output(src, start + j * alpha * step, byXi, rows, j * m * width, byLine, lanes, 0f);
                 }
                 for (int i = 0; i < m; i++) {
                     output(rows, i * width, byRow, pixels, i * width, byRow, lanes, bb);
