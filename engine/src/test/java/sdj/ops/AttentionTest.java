@@ -85,6 +85,7 @@ class AttentionTest {
     void forwardAgainstNaive(boolean causal) {
         checkForward(2, 2, 5, 5, 4, 4, causal);
         checkForward(1, 2, 5, 7, 4, 3, false); // cross-attention shapes, Nq ≠ Nk, dv ≠ d
+        checkForward(1, 2, 6, 9, 260, 3, false); // a head size deeper than one of the packed Kᵀ's 256-row blocks
     }
 
     @Test

@@ -68,6 +68,17 @@ final class CpuAttention {
         // each query row's score maximum and 1/Σ exp, for the backward
         float[] rowMax = keep ? new float[dm.heads * dm.nq] : null;
         float[] rowInvSum = keep ? new float[dm.heads * dm.nq] : null;
+        // every head's Kᵀ and V in the products' panel layout, packed once for all its query blocks
+        PackedPanels kPanels = new PackedPanels(dm.d, dm.nk);
+        PackedPanels vPanels = new PackedPanels(dm.nk, dm.dv);
+        float[] kPacked = Scratch.take(dm.heads * kPanels.size());
+        float[] vPacked = Scratch.take(dm.heads * vPanels.size());
+        Parallel.range(dm.heads, 2L * dm.nk * (dm.d + dm.dv), (h0, h1) -> {
+            for (int h = h0; h < h1; h++) {
+                packKeys(dm, kv, h, kPanels, kPacked, h * kPanels.size());
+                vPanels.pack(Gemm.Operand.rowMajor(vv, h * dm.nk * dm.dv, dm.dv), vPacked, h * vPanels.size());
+            }
+        });
         Parallel.range(dm.heads * qBlocks, 2L * BLOCK * dm.nk * (dm.d + dm.dv), (t0, t1) -> {
             float[] scores = Scratch.take(BLOCK * dm.nk);
             float[] invSum = new float[BLOCK];
@@ -76,20 +87,22 @@ final class CpuAttention {
                 int h = t / qBlocks;
                 int q0 = (t % qBlocks) * BLOCK;
                 int rows = Math.min(BLOCK, dm.nq - q0);
-                expScores(dm, qv, kv, h, q0, rows, scores, invSum, max);
+                expScores(dm, qv, kPanels, kPacked, h * kPanels.size(), h, q0, rows, scores, invSum, max);
                 if (keep) {
                     System.arraycopy(max, 0, rowMax, h * dm.nq + q0, rows);
                     System.arraycopy(invSum, 0, rowInvSum, h * dm.nq + q0, rows);
                 }
                 int outOff = (h * dm.nq + q0) * dm.dv;
-                Gemm.sgemm(rows, dm.dv, dm.nk, Gemm.Operand.rowMajor(scores, 0, dm.nk),
-                        Gemm.Operand.rowMajor(vv, h * dm.nk * dm.dv, dm.dv), out, outOff, dm.dv, false);
+                vPanels.multiply(rows, Gemm.Operand.rowMajor(scores, 0, dm.nk), vPacked, h * vPanels.size(), out,
+                        outOff, dm.dv);
                 // normalising the dv-wide output rows instead of the nk-wide score rows: softmax's division
                 // costs nk/dv (~100) times less
                 scaleRows(out, outOff, rows, dm.dv, invSum);
             }
             Scratch.give(scores);
         });
+        Scratch.give(kPacked);
+        Scratch.give(vPacked);
         Tensor y = Tensor.of(out, qs[0], qs[1], dm.nq, dm.dv);
         if (!keep) {
             return Backend.Result.of(y);
@@ -106,9 +119,9 @@ final class CpuAttention {
      * the softmax (a fully masked row: all 0, invSum 0). The scale is applied inside the exponential and the
      * division is left to the caller: the nk-long rows are read twice (max, exp) instead of four times.
      */
-    private static void expScores(Dims dm, float[] qv, float[] kv, int h, int q0, int rows, float[] scores,
-            float[] invSum, float[] max) {
-        rawScores(dm, qv, kv, h, q0, rows, scores);
+    private static void expScores(Dims dm, float[] qv, PackedPanels kPanels, float[] kPacked, int kOff, int h, int q0,
+            int rows, float[] scores, float[] invSum, float[] max) {
+        rawScores(dm, qv, kPanels, kPacked, kOff, h, q0, rows, scores);
         for (int r = 0; r < rows; r++) {
             int base = r * dm.nk;
             max[r] = VectorMath.max(scores, base, dm.nk);
@@ -116,10 +129,19 @@ final class CpuAttention {
         }
     }
 
-    /** scores[rows, nk] = q·kᵀ for query rows q0.. of head h, with −∞ where the causal mask hides a key. */
-    private static void rawScores(Dims dm, float[] qv, float[] kv, int h, int q0, int rows, float[] scores) {
-        Gemm.sgemm(rows, dm.nk, dm.d, Gemm.Operand.rowMajor(qv, (h * dm.nq + q0) * dm.d, dm.d),
-                Gemm.Operand.rowMajor(kv, h * dm.nk * dm.d, dm.d).t(), scores, 0, dm.nk, false);
+    /** Head h's Kᵀ [d, nk] packed at kPacked[off]. */
+    private static void packKeys(Dims dm, float[] kv, int h, PackedPanels kPanels, float[] kPacked, int off) {
+        kPanels.pack(Gemm.Operand.rowMajor(kv, h * dm.nk * dm.d, dm.d).t(), kPacked, off);
+    }
+
+    /**
+     * scores[rows, nk] = q·kᵀ for query rows q0.. of head h (its Kᵀ packed at kPacked[kOff]), with −∞ where the
+     * causal mask hides a key.
+     */
+    private static void rawScores(Dims dm, float[] qv, PackedPanels kPanels, float[] kPacked, int kOff, int h, int q0,
+            int rows, float[] scores) {
+        kPanels.multiply(rows, Gemm.Operand.rowMajor(qv, (h * dm.nq + q0) * dm.d, dm.d), kPacked, kOff, scores, 0,
+                dm.nk);
         if (dm.causal) {
             for (int r = 0; r < rows; r++) {
                 int limit = q0 + r; // query i sees keys 0..i (Nq == Nk, checked in sdpa)
@@ -129,9 +151,9 @@ final class CpuAttention {
     }
 
     /** p[rows, nk] = the softmax of query rows q0.. of head h, rebuilt from the forward's row maxima and 1/Σ. */
-    private static void probabilities(Dims dm, float[] qv, float[] kv, int h, int q0, int rows, float[] p,
-            float[] rowMax, float[] rowInvSum) {
-        rawScores(dm, qv, kv, h, q0, rows, p);
+    private static void probabilities(Dims dm, float[] qv, PackedPanels kPanels, float[] kPacked, int h, int q0,
+            int rows, float[] p, float[] rowMax, float[] rowInvSum) {
+        rawScores(dm, qv, kPanels, kPacked, 0, h, q0, rows, p);
         for (int r = 0; r < rows; r++) {
             int row = h * dm.nq + q0 + r;
             if (rowMax[row] == Float.NEGATIVE_INFINITY) {
@@ -166,10 +188,13 @@ final class CpuAttention {
             // layout (not packed as a transpose), then transposed once per head
             float[] gvT = Scratch.take(dm.dv * dm.nk);
             float[] gkT = Scratch.take(dm.d * dm.nk);
+            PackedPanels kPanels = new PackedPanels(dm.d, dm.nk);
+            float[] kPacked = Scratch.take(kPanels.size());
             for (int h = h0; h < h1; h++) {
+                packKeys(dm, kv, h, kPanels, kPacked, 0);
                 for (int q0 = 0; q0 < dm.nq; q0 += BLOCK) {
                     int rows = Math.min(BLOCK, dm.nq - q0);
-                    probabilities(dm, qv, kv, h, q0, rows, p, rowMax, rowInvSum);
+                    probabilities(dm, qv, kPanels, kPacked, h, q0, rows, p, rowMax, rowInvSum);
                     int gOff = (h * dm.nq + q0) * dm.dv;
                     Gemm.Operand gOut = Gemm.Operand.rowMajor(g, gOff, dm.dv);
                     // dVᵀ += dOᵀ·P
@@ -204,6 +229,7 @@ final class CpuAttention {
             Scratch.give(dp);
             Scratch.give(gvT);
             Scratch.give(gkT);
+            Scratch.give(kPacked);
         });
         return new Tensor[] {Tensor.of(gq, q.shape()), Tensor.of(gk, k.shape()), Tensor.of(gv, v.shape())};
     }

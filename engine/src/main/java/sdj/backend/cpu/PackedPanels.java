@@ -34,6 +34,27 @@ record PackedPanels(int k, int n) {
         }
     }
 
+    /**
+     * Packs the k×n matrix b (an array operand, any strides) into the layout at packed[off], columns past n zero:
+     * a B used by many products (attention's K and V of one head, for every block of queries) packed once.
+     */
+    void pack(Gemm.Operand b, float[] packed, int off) {
+        int width = paddedColumns();
+        for (int pc = 0; pc < k; pc += Gemm.KC) {
+            int kc = Math.min(Gemm.KC, k - pc);
+            for (int jr = 0; jr < width; jr += Gemm.NR) {
+                int panel = off + pc * width + jr * kc;
+                int cols = Math.min(Gemm.NR, n - jr);
+                for (int j = 0; j < Gemm.NR; j++) {
+                    int src = b.off() + pc * b.rs() + (jr + j) * b.cs();
+                    for (int p = 0; p < kc; p++) {
+                        packed[panel + p * Gemm.NR + j] = j < cols ? b.data()[src + p * b.rs()] : 0f;
+                    }
+                }
+            }
+        }
+    }
+
     /** C[m × n] = A·B with B the layout at packed[off], on the calling thread (callers run products in parallel). */
     void multiply(int m, Gemm.Operand a, float[] packed, int off, float[] c, int cOff, int ldc) {
         Gemm.clear(m, n, c, cOff, ldc);

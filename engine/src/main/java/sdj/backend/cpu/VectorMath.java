@@ -207,7 +207,7 @@ final class VectorMath {
         FloatVector compensation = FloatVector.zero(F);
         int i = 0;
         for (int end = F.loopBound(d); i < end; i += F.length()) {
-            FloatVector e = exp(FloatVector.fromArray(F, src, base + i).sub(max).mul(scale));
+            FloatVector e = expOfNonPositive(FloatVector.fromArray(F, src, base + i).sub(max).mul(scale));
             e.intoArray(dst, base + i);
             FloatVector y = e.sub(compensation);
             FloatVector t = sum.add(y);
@@ -233,7 +233,8 @@ final class VectorMath {
     static void expShiftedTimes(float[] src, float[] dst, int base, int d, float max, float scale, float factor) {
         int i = 0;
         for (int end = F.loopBound(d); i < end; i += F.length()) {
-            exp(FloatVector.fromArray(F, src, base + i).sub(max).mul(scale)).mul(factor).intoArray(dst, base + i);
+            expOfNonPositive(FloatVector.fromArray(F, src, base + i).sub(max).mul(scale)).mul(factor)
+                    .intoArray(dst, base + i);
         }
         for (; i < d; i++) {
             dst[base + i] = (float) Math.exp((src[base + i] - max) * scale) * factor;
@@ -242,12 +243,23 @@ final class VectorMath {
 
     /** The largest of src[base, base+d). */
     static float max(float[] src, int base, int d) {
-        FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        // four running maxima: Java's max is a chain of several instructions on x86, and max is exact in any order
+        FloatVector m0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        FloatVector m1 = m0;
+        FloatVector m2 = m0;
+        FloatVector m3 = m0;
         int i = 0;
-        for (int end = F.loopBound(d); i < end; i += F.length()) {
-            m = m.max(FloatVector.fromArray(F, src, base + i));
+        int step = 4 * F.length();
+        for (int end = d - d % step; i < end; i += step) {
+            m0 = m0.max(FloatVector.fromArray(F, src, base + i));
+            m1 = m1.max(FloatVector.fromArray(F, src, base + i + F.length()));
+            m2 = m2.max(FloatVector.fromArray(F, src, base + i + 2 * F.length()));
+            m3 = m3.max(FloatVector.fromArray(F, src, base + i + 3 * F.length()));
         }
-        float max = m.reduceLanes(VectorOperators.MAX);
+        for (int end = F.loopBound(d); i < end; i += F.length()) {
+            m0 = m0.max(FloatVector.fromArray(F, src, base + i));
+        }
+        float max = m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
         for (; i < d; i++) {
             max = Math.max(max, src[base + i]);
         }
@@ -269,7 +281,9 @@ final class VectorMath {
      */
     static FloatVector exp(FloatVector x) {
         VectorMask<Float> underflow = x.lt(UNDERFLOW);
-        x = x.max(UNDERFLOW).min(88.8f);
+        // blends on compares: Java's max/min (NaN- and signed-zero-aware) are several dependent instructions on x86
+        x = x.blend(UNDERFLOW, underflow);
+        x = x.blend(88.8f, x.compare(VectorOperators.GT, 88.8f));
         FloatVector shifted = x.mul(LOG2E).add(ROUND);
         FloatVector k = shifted.sub(ROUND);
         FloatVector r = k.mul(-LN2_HI).add(x).sub(k.mul(LN2_LO));
@@ -285,9 +299,21 @@ final class VectorMath {
     static FloatVector expOfSum(FloatVector a, FloatVector b) {
         FloatVector x = a.add(b);
         VectorMask<Float> underflow = x.lt(UNDERFLOW);
-        FloatVector shifted = x.max(UNDERFLOW).mul(LOG2E).add(ROUND);
+        FloatVector shifted = x.blend(UNDERFLOW, underflow).mul(LOG2E).add(ROUND);
         FloatVector k = shifted.sub(ROUND);
         FloatVector r = k.mul(-LN2_HI).add(a).add(b).sub(k.mul(LN2_LO));
+        return expOfReduced(r, shifted, underflow);
+    }
+
+    /**
+     * {@link #exp} for x ≤ 0 (a softmax's shifted scores), the same bits without the clamps to the range: the
+     * compare-and-blends cost a quarter of the exponential.
+     */
+    static FloatVector expOfNonPositive(FloatVector x) {
+        VectorMask<Float> underflow = x.lt(UNDERFLOW);
+        FloatVector shifted = x.mul(LOG2E).add(ROUND);
+        FloatVector k = shifted.sub(ROUND);
+        FloatVector r = k.mul(-LN2_HI).add(x).sub(k.mul(LN2_LO));
         return expOfReduced(r, shifted, underflow);
     }
 

@@ -51,6 +51,39 @@ class PackedPanelsTest {
     }
 
     @ParameterizedTest(name = "k{0} n{1}")
+    @CsvSource({"300, 100", "40, 4096", "513, 40", "7, 5"})
+    void packPutsEveryElementOfARowMajorOrTransposedOperandAtItsIndexAndZerosThePadding(int k, int n) {
+        float[] b = new float[k * n]; // B(p, j) = b[p·n + j]; its transpose is stored as bt[j·k + p]
+        float[] bt = new float[k * n];
+        for (int p = 0; p < k; p++) {
+            for (int j = 0; j < n; j++) {
+                b[p * n + j] = p * 10000f + j + 1;
+                bt[j * k + p] = b[p * n + j];
+            }
+        }
+        PackedPanels layout = new PackedPanels(k, n);
+        for (Gemm.Operand operand : new Gemm.Operand[] {Gemm.Operand.rowMajor(b, 0, n), Gemm.Operand.rowMajor(bt, 0, k).t()}) {
+            int off = 5;
+            float[] packed = new float[off + layout.size() + 3];
+            java.util.Arrays.fill(packed, Float.NaN);
+            layout.pack(operand, packed, off);
+            boolean[] element = new boolean[packed.length];
+            for (int p = 0; p < k; p++) {
+                for (int j = 0; j < n; j++) {
+                    assertEquals(b[p * n + j], packed[off + layout.index(p, j)], "B(" + p + ", " + j + ")");
+                    element[off + layout.index(p, j)] = true;
+                }
+            }
+            for (int i = 0; i < packed.length; i++) {
+                boolean inside = i >= off && i < off + layout.size();
+                if (!element[i]) {
+                    assertEquals(inside ? 0f : Float.NaN, packed[i], "padding at " + i);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "k{0} n{1}")
     @CsvSource({"300, 100", "256, 48", "7, 5"})
     void everyElementHasItsOwnPlaceInsideTheLayout(int k, int n) {
         PackedPanels layout = new PackedPanels(k, n);

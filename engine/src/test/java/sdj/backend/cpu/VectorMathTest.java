@@ -54,6 +54,52 @@ class VectorMathTest {
     }
 
     @Test
+    void expOfNonPositiveIsExpBitForBitOnEveryNonPositiveArgument() {
+        float[] x = inputs();
+        for (int i = 0; i < x.length; i++) {
+            x[i] = Math.min(x[i], 0f);
+        }
+        x[20] = Float.NaN;
+        float[] y = new float[x.length];
+        for (int i = 0; i < x.length; i += FL) {
+            VectorMath.expOfNonPositive(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, i)).intoArray(y, i);
+        }
+        float[] exp = floatExp(x);
+        for (int i = 0; i < x.length; i++) {
+            assertEquals(Float.floatToIntBits(exp[i]), Float.floatToIntBits(y[i]), "exp(" + x[i] + ")");
+        }
+        assertEquals(Float.NaN, y[20], "NaN stays NaN");
+        assertEquals(0f, y[12], "exp(−∞)");
+    }
+
+    @Test
+    void rowMaximumIsTheLargestElementWithJavasNanAndSignedZeroRules() {
+        Random random = new Random(9);
+        for (int d = 0; d < 5 * FL + 3; d++) {
+            float[] row = new float[d + 2];
+            for (int i = 0; i < row.length; i++) {
+                row[i] = random.nextFloat() * 100 - 50;
+            }
+            float expected = Float.NEGATIVE_INFINITY;
+            for (int i = 1; i <= d; i++) {
+                expected = Math.max(expected, row[i]);
+            }
+            assertEquals(expected, VectorMath.max(row, 1, d), "d = " + d);
+            if (d > 0) {
+                int at = random.nextInt(d) + 1;
+                row[at] = 1e6f; // each lane position and tail in turn over the loop of d
+                assertEquals(1e6f, VectorMath.max(row, 1, d), "d = " + d + ", the largest at " + at);
+                row[at] = Float.NaN;
+                assertEquals(Float.NaN, VectorMath.max(row, 1, d), "d = " + d + ", NaN at " + at);
+            }
+        }
+        float[] zeros = new float[4 * FL + 1];
+        java.util.Arrays.fill(zeros, -0f);
+        zeros[2 * FL + 3] = 0f;
+        assertEquals(Float.floatToIntBits(0f), Float.floatToIntBits(VectorMath.max(zeros, 0, zeros.length)), "+0 above −0");
+    }
+
+    @Test
     void resultsAreTheSameBitsBeforeAndAfterTheJitCompilesTheLoops() {
         // The first calls run interpreted (the Vector API's Java fallback); after many calls C2 compiles
         // them to intrinsics. A seed must give the same image either way.
