@@ -19,7 +19,12 @@ public final class UNetBench {
     private UNetBench() {
     }
 
-    public record Result(double seconds, double gflop, long peakHeapBytes, long allocatedBytesPerForward, int runs) {
+    /** allocatedBytes: heap allocated by each timed forward, in order (the first may still run uncompiled kernels). */
+    public record Result(double seconds, double gflop, long peakHeapBytes, long[] allocatedBytes, int runs) {
+        /** The last timed forward's allocation: the steady state, every kernel compiled by then. */
+        public long allocatedBytesPerForward() {
+            return allocatedBytes.length == 0 ? 0 : allocatedBytes[allocatedBytes.length - 1];
+        }
     }
 
     public static Result run(UNetConfig config, int latent, int batch, int runs, long seed) {
@@ -63,7 +68,7 @@ public final class UNetBench {
         java.util.Arrays.fill(t, 500f);
         HeapMeter.resetPeaks();
         double best = Double.MAX_VALUE;
-        long allocated;
+        long[] allocated;
         try (var g = Autograd.noGrad()) {
             // One untimed forward creates the ~3.4 GB of lazily initialised weights and compiles the
             // kernels; the GC then moves the weights to the old generation. Otherwise young collections
@@ -72,14 +77,15 @@ public final class UNetBench {
             unet.forward(x, t, context);
             waitForDevice.run();
             System.gc();
-            long allocatedBefore = HeapMeter.allocatedBytes();
+            allocated = new long[runs];
             for (int i = 0; i < runs; i++) {
+                long allocatedBefore = HeapMeter.allocatedBytes();
                 long t0 = System.nanoTime();
                 unet.forward(x, t, context);
                 waitForDevice.run();
                 best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+                allocated[i] = HeapMeter.allocatedBytes() - allocatedBefore;
             }
-            allocated = (HeapMeter.allocatedBytes() - allocatedBefore) / runs;
             if (profile != null) {
                 Tensor xs = x;
                 Tensor ctx = context;
@@ -95,9 +101,17 @@ public final class UNetBench {
     public static String describe(Result r, double peakGflops) {
         double rate = r.gflop() / r.seconds();
         return String.format(Locale.ROOT, "%.2f s per UNet forward (best of %d), %.1f GFLOP per forward, %.1f GFLOP/s = %.1f%% "
-                + "of fp32 peak, peak heap %.2f GiB, %.2f GiB allocated per forward", r.seconds(), r.runs(), r.gflop(), rate,
-                100 * rate / peakGflops, r.peakHeapBytes() / (double) (1L << 30),
-                r.allocatedBytesPerForward() / (double) (1L << 30));
+                + "of fp32 peak, peak heap %.2f GiB, %.2f GiB allocated per forward (the last; timed forwards: %s GiB)",
+                r.seconds(), r.runs(), r.gflop(), rate, 100 * rate / peakGflops, r.peakHeapBytes() / (double) (1L << 30),
+                r.allocatedBytesPerForward() / (double) (1L << 30), gib(r.allocatedBytes()));
+    }
+
+    private static String gib(long[] bytes) {
+        StringBuilder s = new StringBuilder();
+        for (long b : bytes) {
+            s.append(s.isEmpty() ? "" : " ").append(String.format(Locale.ROOT, "%.2f", b / (double) (1L << 30)));
+        }
+        return s.toString();
     }
 
     /** The GPU line: seconds, TFLOP/s, the fraction of the H200's peak for the dtype, device memory. */
