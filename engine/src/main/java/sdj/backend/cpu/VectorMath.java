@@ -47,7 +47,7 @@ final class VectorMath {
         for (int end = lo + F.loopBound(hi - lo); i < end; i += F.length()) {
             FloatVector x = FloatVector.fromArray(F, in, i);
             FloatVector ax = x.mul(a);
-            FloatVector e = exp(ax.abs().neg());
+            FloatVector e = expOfNonPositive(ax.abs().neg());
             FloatVector onePlus = e.add(1f);
             // σ(z) = 1/(1+e) for z ≥ 0 and e/(1+e) for z < 0, with e = exp(−|z|)
             FloatVector num = FloatVector.broadcast(F, 1f).blend(e, ax.lt(0f));
