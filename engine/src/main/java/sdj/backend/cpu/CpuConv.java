@@ -80,13 +80,16 @@ final class CpuConv {
                 Gemm.sgemm(o, p, g.rows(), w, Gemm.Operand.rowMajor(cols, 0, p), out, b * o * p, p, false);
             }
             if (bv != null) {
-                for (int oc = 0; oc < o; oc++) {
-                    float bb = bv[oc];
-                    int base = (b * o + oc) * p;
-                    for (int i = 0; i < p; i++) {
-                        out[base + i] += bb;
+                int image = b;
+                Parallel.range(o, p, (o0, o1) -> { // a pass over the whole output: both cores' bandwidth
+                    for (int oc = o0; oc < o1; oc++) {
+                        float bb = bv[oc];
+                        int base = (image * o + oc) * p;
+                        for (int i = 0; i < p; i++) {
+                            out[base + i] += bb;
+                        }
                     }
-                }
+                });
             }
         }
         Scratch.give(cols);

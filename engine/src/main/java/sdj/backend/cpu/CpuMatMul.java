@@ -61,12 +61,8 @@ final class CpuMatMul {
             throw new IllegalArgumentException("product of " + size + " elements added to an array of " + addTo.length);
         }
         float[] out = addTo != null ? addTo : ActivationArena.floats(size);
-        boolean accumulate = rowBias != null || addTo != null;
-        if (rowBias != null && addTo == null) {
-            for (int row = 0; row < batch * m; row++) {
-                System.arraycopy(rowBias, 0, out, row * n, n);
-            }
-        }
+        // the bias is where each output tile starts, so it costs no pass of its own (ignored when adding to addTo)
+        float[] start = addTo != null ? null : rowBias;
         Tensor ae = a.expand(concat(batchShape, m, k));
         Tensor be = b.expand(concat(batchShape, k, n));
         int[] aStrides = ae.strides();
@@ -85,8 +81,13 @@ final class CpuMatMul {
                 aOff += (long) idx * aStrides[d];
                 bOff += (long) idx * bStrides[d];
             }
-            Gemm.sgemm(m, n, k, HostWeights.operand(as, aOff, aStrides[r], aStrides[r + 1]),
-                    HostWeights.operand(bs, bOff, bStrides[r], bStrides[r + 1]), out, i * m * n, n, accumulate);
+            Gemm.Operand left = HostWeights.operand(as, aOff, aStrides[r], aStrides[r + 1]);
+            Gemm.Operand right = HostWeights.operand(bs, bOff, bStrides[r], bStrides[r + 1]);
+            if (start != null) {
+                Gemm.sgemmAddingRow(m, n, k, left, right, out, i * m * n, n, start);
+            } else {
+                Gemm.sgemm(m, n, k, left, right, out, i * m * n, n, addTo != null);
+            }
         };
         if (batch > 1 && flops < 50_000_000L) {
             Gemm.batched(batch, flops, body);

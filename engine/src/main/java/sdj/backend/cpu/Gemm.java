@@ -89,10 +89,25 @@ public final class Gemm {
      * dimension ldc starting at cOff.
      */
     public static void sgemm(int m, int n, int k, Operand a, Operand b, float[] c, int cOff, int ldc, boolean accumulate) {
+        product(m, n, k, a, b, c, cOff, ldc, accumulate ? null : ZEROS);
+    }
+
+    /** C = row + A·B: every row of C starts as {@code row} (n elements; a Linear's bias), with no pass of its own. */
+    public static void sgemmAddingRow(int m, int n, int k, Operand a, Operand b, float[] c, int cOff, int ldc,
+            float[] row) {
+        product(m, n, k, a, b, c, cOff, ldc, java.util.Objects.requireNonNull(row));
+    }
+
+    /**
+     * What C starts as: null, its own values (C += A·B); {@link #ZEROS}, zeros; any other array, that row in every
+     * row. Written into each register tile just before its first k block adds to it, while the tile is in L1: a
+     * separate pass would stream all of C through memory once more.
+     */
+    static final float[] ZEROS = new float[0];
+
+    private static void product(int m, int n, int k, Operand a, Operand b, float[] c, int cOff, int ldc, float[] init) {
         if (m > 0 && n > 0 && k > 0 && narrowN(m, n, k)) {
-            if (!accumulate) {
-                clear(m, n, c, cOff, ldc);
-            }
+            start(m, n, c, cOff, ldc, init);
             // Few columns would mostly fill zero padding in the NR-wide register panels (a conv at 4×4 or
             // 8×8, attention's P·V with 40 columns): compute Cᵀ = Bᵀ·Aᵀ, where they become rows, and add
             // it back transposed. Every element sums in the same order, so results are identical.
@@ -107,19 +122,23 @@ public final class Gemm {
             Scratch.give(ct);
             return;
         }
-        sgemm(m, n, k, a, (pc, kc, jc, j0, j1, dst) -> packB(b, pc, kc, jc, j0, j1, dst), c, cOff, ldc, accumulate);
+        product(m, n, k, a, (pc, kc, jc, j0, j1, dst) -> GemmPacking.packB(b, pc, kc, jc, j0, j1, dst), c, cOff, ldc,
+                init);
     }
 
     /** As above with B packed by {@code b}. */
     public static void sgemm(int m, int n, int k, Operand a, PanelSource b, float[] c, int cOff, int ldc,
             boolean accumulate) {
+        product(m, n, k, a, b, c, cOff, ldc, accumulate ? null : ZEROS);
+    }
+
+    private static void product(int m, int n, int k, Operand a, PanelSource b, float[] c, int cOff, int ldc,
+            float[] init) {
         if (m == 0 || n == 0) {
             return;
         }
-        if (!accumulate) {
-            clear(m, n, c, cOff, ldc);
-        }
         if (k == 0) {
+            start(m, n, c, cOff, ldc, init);
             return;
         }
         boolean parallel = Parallel.threads() > 1 && 2L * m * n * k >= 2_000_000;
@@ -134,7 +153,7 @@ public final class Gemm {
         boolean splitM = rowTiles >= 32 * threads || (rowTiles >= 4 * threads && columnPanels < 4 * threads);
         int ncMax = roundUp(Math.min(blockColumns, n), NR);
         if (!parallel) {
-            blocks(0, m, n, k, blockColumns, a, b, packBuffer(ncMax), c, cOff, ldc);
+            blocks(0, m, n, k, blockColumns, a, b, packBuffer(ncMax), c, cOff, ldc, init);
             return;
         }
         if (splitM && ncMax / NR <= OWN_B_PANELS) {
@@ -142,7 +161,7 @@ public final class Gemm {
             // barriers per KC step, 90 per product, for little work each. Each thread packs all of B (small)
             // for its own rows instead and runs every k step without waiting for the other.
             Parallel.perThread(rowTiles, (lo, hi) -> blocks(lo * MR, Math.min(m, hi * MR), n, k, blockColumns, a, b,
-                    packBuffer(ncMax), c, cOff, ldc));
+                    packBuffer(ncMax), c, cOff, ldc, init));
             return;
         }
         float[] pb = packBuffer(ncMax);
@@ -153,17 +172,19 @@ public final class Gemm {
                 int kc = Math.min(KC, k - pc);
                 int jc0 = jc;
                 int pc0 = pc;
+                float[] first = pc == 0 ? init : null;
                 if (splitM) {
                     Parallel.range(panels, 2L * kc * NR, (lo, hi) -> b.pack(pc0, kc, jc0, lo * NR, Math.min(nc, hi * NR), pb));
                     Parallel.range((m + MR - 1) / MR, 2L * MR * nc * kc,
-                            (lo, hi) -> macro(lo * MR, Math.min(m, hi * MR), 0, nc, jc0, pc0, kc, a, pb, 0, c, cOff, ldc));
+                            (lo, hi) -> macro(lo * MR, Math.min(m, hi * MR), 0, nc, jc0, pc0, kc, a, pb, 0, c, cOff, ldc,
+                                    first));
                 } else {
                     // Few rows: each thread packs and multiplies its own column panels.
                     Parallel.range(panels, 2L * m * NR * kc, (lo, hi) -> {
                         int j0 = lo * NR;
                         int j1 = Math.min(nc, hi * NR);
                         b.pack(pc0, kc, jc0, j0, j1, pb);
-                        macro(0, m, j0, j1, jc0, pc0, kc, a, pb, 0, c, cOff, ldc);
+                        macro(0, m, j0, j1, jc0, pc0, kc, a, pb, 0, c, cOff, ldc, first);
                     });
                 }
             }
@@ -172,13 +193,13 @@ public final class Gemm {
 
     /** Rows [m0, m1) of C over every (column, k) block of B, packed by this thread alone (serial, or per thread). */
     private static void blocks(int m0, int m1, int n, int k, int blockColumns, Operand a, PanelSource b, float[] pb,
-            float[] c, int cOff, int ldc) {
+            float[] c, int cOff, int ldc, float[] init) {
         for (int jc = 0; jc < n; jc += blockColumns) {
             int nc = Math.min(blockColumns, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 b.pack(pc, kc, jc, 0, nc, pb);
-                macro(m0, m1, 0, nc, jc, pc, kc, a, pb, 0, c, cOff, ldc);
+                macro(m0, m1, 0, nc, jc, pc, kc, a, pb, 0, c, cOff, ldc, pc == 0 ? init : null);
             }
         }
     }
@@ -201,9 +222,23 @@ public final class Gemm {
         return n <= NC + NC / 8 ? n : NC;
     }
 
-    static void clear(int m, int n, float[] c, int cOff, int ldc) {
-        for (int i = 0; i < m; i++) {
-            java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+    /** C[m × n] set to what {@code init} says (see {@link #ZEROS}; null leaves it). */
+    static void start(int m, int n, float[] c, int cOff, int ldc, float[] init) {
+        startTile(c, cOff, ldc, m, n, init, 0);
+    }
+
+    /** Rows of the C tile at cIndex (mr × nr, columns from col on) set to what {@code init} says. */
+    private static void startTile(float[] c, int cIndex, int ldc, int mr, int nr, float[] init, int col) {
+        if (init == null) {
+            return;
+        }
+        for (int r = 0; r < mr; r++) {
+            int row = cIndex + r * ldc;
+            if (init.length == 0) {
+                java.util.Arrays.fill(c, row, row + nr, 0f);
+            } else {
+                System.arraycopy(init, col, c, row, nr);
+            }
         }
     }
 
@@ -235,28 +270,27 @@ public final class Gemm {
 
     private static final ThreadLocal<float[]> PACK_A = ThreadLocal.withInitial(() -> new float[MC * KC]);
     private static final ThreadLocal<float[]> PACK_B = ThreadLocal.withInitial(() -> new float[0]);
-    /** One run of up to KC elements along k, copied in bulk out of a segment operand before packing. */
-    private static final ThreadLocal<float[]> SEGMENT_RUN = ThreadLocal.withInitial(() -> new float[KC]);
 
     /**
      * Rows [m0, m1) × packed-B columns [j0, j1) of the block at (jc, pc): packs A per MC rows into
      * this thread's buffer and sweeps the register tiles, B micro-panel outermost so it stays in L1.
      */
     static void macro(int m0, int m1, int j0, int j1, int jc, int pc, int kc, Operand a, float[] pb, int pbOff,
-            float[] c, int cOff, int ldc) {
+            float[] c, int cOff, int ldc, float[] init) {
         if (j1 - j0 <= DIRECT_A_PANELS * NR && a.cs == 1 && a.data != null) {
-            directA(m0, m1, j0, j1, jc, pc, kc, a, pb, pbOff, c, cOff, ldc);
+            directA(m0, m1, j0, j1, jc, pc, kc, a, pb, pbOff, c, cOff, ldc, init);
             return;
         }
         float[] pa = PACK_A.get();
         for (int ic = m0; ic < m1; ic += MC) {
             int mc = Math.min(MC, m1 - ic);
-            packA(a, ic, mc, pc, kc, pa);
+            GemmPacking.packA(a, ic, mc, pc, kc, pa);
             for (int jr = j0; jr < j1; jr += NR) {
                 int nr = Math.min(NR, j1 - jr);
                 for (int ir = 0; ir < mc; ir += MR) {
                     int mr = Math.min(MR, mc - ir);
                     int cIndex = cOff + (ic + ir) * ldc + jc + jr;
+                    startTile(c, cIndex, ldc, mr, nr, init, jc + jr);
                     if (mr == MR && nr == NR) {
                         kernel(kc, pa, ir * kc, pb, pbOff + jr * kc, c, cIndex, ldc);
                     } else if (mr == MR && nr == 2 * L) {
@@ -281,7 +315,7 @@ public final class Gemm {
      * are dropped.
      */
     private static void directA(int m0, int m1, int j0, int j1, int jc, int pc, int kc, Operand a, float[] pb,
-            int pbOff, float[] c, int cOff, int ldc) {
+            int pbOff, float[] c, int cOff, int ldc, float[] init) {
         for (int ir = m0; ir < m1; ir += MR) {
             int mr = Math.min(MR, m1 - ir);
             int first = a.off + ir * a.rs + pc;
@@ -291,6 +325,7 @@ public final class Gemm {
             for (int jr = j0; jr < j1; jr += NR) {
                 int nr = Math.min(NR, j1 - jr);
                 int cIndex = cOff + ir * ldc + jc + jr;
+                startTile(c, cIndex, ldc, mr, nr, init, jc + jr);
                 if (mr == MR && nr == NR) {
                     kernel(kc, a.data, first, 1, r1, r2, r3, pb, pbOff + jr * kc, c, cIndex, ldc);
                 } else if (mr == MR && nr == 2 * L) {
@@ -304,159 +339,6 @@ public final class Gemm {
 
     static int roundUp(int v, int m) {
         return (v + m - 1) / m * m;
-    }
-
-    /** Packs A[ic:ic+mc, pc:pc+kc] as MR-row panels, k-major inside a panel, zero-padded rows. */
-    private static void packA(Operand a, int ic, int mc, int pc, int kc, float[] dst) {
-        if (a.data == null) {
-            packASegment(a, ic, mc, pc, kc, dst);
-            return;
-        }
-        float[] src = a.data;
-        for (int ir = 0; ir < mc; ir += MR) {
-            int base = ir * kc;
-            int rows = Math.min(MR, mc - ir);
-            for (int r = 0; r < MR; r++) {
-                if (r >= rows) {
-                    for (int p = 0; p < kc; p++) {
-                        dst[base + p * MR + r] = 0f;
-                    }
-                    continue;
-                }
-                int s = a.off + (ic + ir + r) * a.rs + pc * a.cs;
-                for (int p = 0; p < kc; p++, s += a.cs) {
-                    dst[base + p * MR + r] = src[s];
-                }
-            }
-        }
-    }
-
-    /**
-     * {@link #packA} reading A from its segment: the same panels. A row contiguous along k (a conv
-     * weight) is copied in bulk into a small buffer first: element-wise segment reads cost ~25% of a
-     * UNet forward's time (each weight is packed once per image and column block).
-     */
-    private static void packASegment(Operand a, int ic, int mc, int pc, int kc, float[] dst) {
-        if (a.cs == 1) {
-            float[] run = SEGMENT_RUN.get();
-            for (int ir = 0; ir < mc; ir += MR) {
-                int base = ir * kc;
-                int rows = Math.min(MR, mc - ir);
-                for (int r = 0; r < MR; r++) {
-                    if (r >= rows) {
-                        for (int p = 0; p < kc; p++) {
-                            dst[base + p * MR + r] = 0f;
-                        }
-                        continue;
-                    }
-                    MemorySegment.copy(a.segment, SEGMENT_FLOAT, 4L * (a.off + (ic + ir + r) * a.rs + pc), run, 0, kc);
-                    for (int p = 0; p < kc; p++) {
-                        dst[base + p * MR + r] = run[p];
-                    }
-                }
-            }
-            return;
-        }
-        for (int ir = 0; ir < mc; ir += MR) {
-            int base = ir * kc;
-            int rows = Math.min(MR, mc - ir);
-            for (int r = 0; r < MR; r++) {
-                if (r >= rows) {
-                    for (int p = 0; p < kc; p++) {
-                        dst[base + p * MR + r] = 0f;
-                    }
-                    continue;
-                }
-                int s = a.off + (ic + ir + r) * a.rs + pc * a.cs;
-                for (int p = 0; p < kc; p++, s += a.cs) {
-                    dst[base + p * MR + r] = a.at(s);
-                }
-            }
-        }
-    }
-
-    /**
-     * Packs B[pc:pc+kc, jc+j0:jc+j1] as NR-column panels (j0 a multiple of NR), k-major inside a
-     * panel, zero-padded columns; panel jr lands at dst[jr*kc], so threads can pack disjoint panels.
-     */
-    private static void packB(Operand b, int pc, int kc, int jc, int j0, int nc, float[] dst) {
-        if (b.data == null) {
-            packBSegment(b, pc, kc, jc, j0, nc, dst);
-            return;
-        }
-        float[] src = b.data;
-        for (int jr = j0; jr < nc; jr += NR) {
-            int base = jr * kc;
-            int cols = Math.min(NR, nc - jr);
-            if (b.rs == 1 && b.cs != 1) {
-                // B is a transposed row-major matrix (e.g. a Linear weight read as Wᵀ): walk each column
-                // along k, which is contiguous in memory, instead of striding across rows.
-                for (int j = 0; j < NR; j++) {
-                    if (j >= cols) {
-                        for (int p = 0; p < kc; p++) {
-                            dst[base + p * NR + j] = 0f;
-                        }
-                        continue;
-                    }
-                    int s = b.off + pc + (jc + jr + j) * b.cs;
-                    for (int p = 0; p < kc; p++) {
-                        dst[base + p * NR + j] = src[s + p];
-                    }
-                }
-                continue;
-            }
-            for (int p = 0; p < kc; p++) {
-                int d = base + p * NR;
-                int s = b.off + (pc + p) * b.rs + (jc + jr) * b.cs;
-                if (b.cs == 1) {
-                    // contiguous rows; a narrow last panel (e.g. attention's P·V with 40 columns) is zero-padded
-                    System.arraycopy(src, s, dst, d, cols);
-                    java.util.Arrays.fill(dst, d + cols, d + NR, 0f);
-                } else {
-                    for (int j = 0; j < cols; j++) {
-                        dst[d + j] = src[s + j * b.cs];
-                    }
-                    for (int j = cols; j < NR; j++) {
-                        dst[d + j] = 0f;
-                    }
-                }
-            }
-        }
-    }
-
-    /** {@link #packB} reading B from its segment: the same panels (runs along k or along a row copied in bulk). */
-    private static void packBSegment(Operand b, int pc, int kc, int jc, int j0, int nc, float[] dst) {
-        MemorySegment src = b.segment;
-        for (int jr = j0; jr < nc; jr += NR) {
-            int base = jr * kc;
-            int cols = Math.min(NR, nc - jr);
-            for (int j = cols; j < NR; j++) {
-                for (int p = 0; p < kc; p++) {
-                    dst[base + p * NR + j] = 0f;
-                }
-            }
-            if (b.rs == 1 && b.cs != 1) { // a transposed row-major weight (Wᵀ of a Linear): k is contiguous
-                float[] run = SEGMENT_RUN.get();
-                for (int j = 0; j < cols; j++) {
-                    MemorySegment.copy(src, SEGMENT_FLOAT, 4L * (b.off + pc + (jc + jr + j) * b.cs), run, 0, kc);
-                    for (int p = 0; p < kc; p++) {
-                        dst[base + p * NR + j] = run[p];
-                    }
-                }
-                continue;
-            }
-            for (int p = 0; p < kc; p++) {
-                int d = base + p * NR;
-                int s = b.off + (pc + p) * b.rs + (jc + jr) * b.cs;
-                if (b.cs == 1) {
-                    MemorySegment.copy(src, SEGMENT_FLOAT, 4L * s, dst, d, cols);
-                } else {
-                    for (int j = 0; j < cols; j++) {
-                        dst[d + j] = src.getAtIndex(SEGMENT_FLOAT, s + j * b.cs);
-                    }
-                }
-            }
-        }
     }
 
     /** The MR×(3·lanes) register tile: C tile += Apanel·Bpanel over kc. */

@@ -57,9 +57,12 @@ record PackedPanels(int k, int n) {
 
     /** C[m × n] = A·B with B the layout at packed[off], on the calling thread (callers run products in parallel). */
     void multiply(int m, Gemm.Operand a, float[] packed, int off, float[] c, int cOff, int ldc) {
-        Gemm.clear(m, n, c, cOff, ldc);
+        if (k == 0) {
+            Gemm.start(m, n, c, cOff, ldc, Gemm.ZEROS);
+        }
         for (int pc = 0; pc < k; pc += Gemm.KC) {
-            Gemm.macro(0, m, 0, n, 0, pc, Math.min(Gemm.KC, k - pc), a, packed, off + pc * paddedColumns(), c, cOff, ldc);
+            Gemm.macro(0, m, 0, n, 0, pc, Math.min(Gemm.KC, k - pc), a, packed, off + pc * paddedColumns(), c, cOff, ldc,
+                    pc == 0 ? Gemm.ZEROS : null);
         }
     }
 }

@@ -129,6 +129,38 @@ class GemmTest {
         check(300, 150, 300, true, false, false); // A transposed: packed, B still per thread
     }
 
+    /**
+     * C = row + A·B over every path (register tiles, edge tiles, A read in place, the transposed narrow product,
+     * rows or columns split across threads, k = 0): the row, not C's old contents, is where each element starts,
+     * bit for bit what adding the product into rows pre-filled with it gives.
+     */
+    @ParameterizedTest(name = "{0}x{1}x{2}")
+    @org.junit.jupiter.params.provider.CsvSource({"37, 100, 300", "300, 17, 40", "257, 40, 600", "9, 48, 300",
+        "128, 1000, 200", "300, 128, 600", "5, 7, 0", "1, 1, 1", "300, 4200, 40", "33, 4700, 100", "300, 9300, 40"})
+    void productAddedToARowEqualsTheProductIntoPrefilledRowsBitForBit(int m, int n, int k) {
+        Gemm.Operand a = operand(random(1, m * k + 4), m, k, false);
+        Gemm.Operand b = operand(random(2, k * n + 4), k, n, true);
+        float[] row = random(4, n);
+        int ldc = n + 2;
+        int cOff = 3;
+        float[] c = random(3, cOff + m * ldc);
+        float[] before = c.clone();
+        float[] prefilled = c.clone();
+        for (int i = 0; i < m; i++) {
+            System.arraycopy(row, 0, prefilled, cOff + i * ldc, n);
+        }
+        double[] expected = naive(m, n, k, a, b, prefilled, cOff, ldc);
+        Gemm.sgemmAddingRow(m, n, k, a, b, c, cOff, ldc, row);
+        assertMatrix(expected, c, cOff, ldc, m, n);
+        Gemm.sgemm(m, n, k, a, b, prefilled, cOff, ldc, true);
+        for (int i = 0; i < c.length; i++) {
+            boolean inside = i >= cOff && (i - cOff) % ldc < n && (i - cOff) / ldc < m;
+            if (Float.floatToIntBits(c[i]) != Float.floatToIntBits(inside ? prefilled[i] : before[i])) {
+                fail("element " + i + (inside ? " differs from the pre-filled product" : " outside C was written"));
+            }
+        }
+    }
+
     @Test
     void degenerateSizes() {
         check(5, 7, 0, false, false, false); // k = 0 clears C
