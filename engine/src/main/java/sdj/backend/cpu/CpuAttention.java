@@ -190,8 +190,11 @@ final class CpuAttention {
             float[] gkT = Scratch.take(dm.d * dm.nk);
             PackedPanels kPanels = new PackedPanels(dm.d, dm.nk);
             float[] kPacked = Scratch.take(kPanels.size());
+            PackedPanels vtPanels = new PackedPanels(dm.dv, dm.nk); // Vᵀ, for dP = dO·Vᵀ
+            float[] vtPacked = Scratch.take(vtPanels.size());
             for (int h = h0; h < h1; h++) {
                 packKeys(dm, kv, h, kPanels, kPacked, 0);
+                vtPanels.pack(Gemm.Operand.rowMajor(vv, h * dm.nk * dm.dv, dm.dv).t(), vtPacked, 0);
                 for (int q0 = 0; q0 < dm.nq; q0 += BLOCK) {
                     int rows = Math.min(BLOCK, dm.nq - q0);
                     probabilities(dm, qv, kPanels, kPacked, h, q0, rows, p, rowMax, rowInvSum);
@@ -200,8 +203,7 @@ final class CpuAttention {
                     // dVᵀ += dOᵀ·P
                     Gemm.sgemm(dm.dv, dm.nk, rows, gOut.t(), Gemm.Operand.rowMajor(p, 0, dm.nk), gvT, 0, dm.nk, q0 > 0);
                     // dP = dO·Vᵀ ; dS = P ∘ (dP − rowsum(dO ∘ O)) · scale
-                    Gemm.sgemm(rows, dm.nk, dm.dv, gOut, Gemm.Operand.rowMajor(vv, h * dm.nk * dm.dv, dm.dv).t(), dp, 0,
-                            dm.nk, false);
+                    vtPanels.multiply(rows, gOut, vtPacked, 0, dp, 0, dm.nk);
                     for (int r = 0; r < rows; r++) {
                         double dot = 0;
                         for (int j = 0; j < dm.dv; j++) {
@@ -230,6 +232,7 @@ final class CpuAttention {
             Scratch.give(gvT);
             Scratch.give(gkT);
             Scratch.give(kPacked);
+            Scratch.give(vtPacked);
         });
         return new Tensor[] {Tensor.of(gq, q.shape()), Tensor.of(gk, k.shape()), Tensor.of(gv, v.shape())};
     }

@@ -232,12 +232,24 @@ public final class Gemm {
         if (init == null) {
             return;
         }
+        // vector stores: a library fill or copy per 48-float tile row costs more than the row itself
         for (int r = 0; r < mr; r++) {
             int row = cIndex + r * ldc;
+            int j = 0;
             if (init.length == 0) {
-                java.util.Arrays.fill(c, row, row + nr, 0f);
+                for (; j <= nr - L; j += L) {
+                    FloatVector.zero(S).intoArray(c, row + j);
+                }
+                for (; j < nr; j++) {
+                    c[row + j] = 0f;
+                }
             } else {
-                System.arraycopy(init, col, c, row, nr);
+                for (; j <= nr - L; j += L) {
+                    FloatVector.fromArray(S, init, col + j).intoArray(c, row + j);
+                }
+                for (; j < nr; j++) {
+                    c[row + j] = init[col + j];
+                }
             }
         }
     }
