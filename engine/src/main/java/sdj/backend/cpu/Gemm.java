@@ -232,22 +232,16 @@ public final class Gemm {
         if (init == null) {
             return;
         }
-        // vector stores: a library fill or copy per 48-float tile row costs more than the row itself
+        // plain loops, which C2 vectorises: a library fill or copy per 48-float tile row costs more than the row, and
+        // Vector API calls here, outside the kernels' inlining, get compiled boxed (an allocation per vector)
         for (int r = 0; r < mr; r++) {
             int row = cIndex + r * ldc;
-            int j = 0;
             if (init.length == 0) {
-                for (; j <= nr - L; j += L) {
-                    FloatVector.zero(S).intoArray(c, row + j);
-                }
-                for (; j < nr; j++) {
+                for (int j = 0; j < nr; j++) {
                     c[row + j] = 0f;
                 }
             } else {
-                for (; j <= nr - L; j += L) {
-                    FloatVector.fromArray(S, init, col + j).intoArray(c, row + j);
-                }
-                for (; j < nr; j++) {
+                for (int j = 0; j < nr; j++) {
                     c[row + j] = init[col + j];
                 }
             }
