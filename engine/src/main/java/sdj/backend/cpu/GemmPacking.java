@@ -13,70 +13,38 @@ final class GemmPacking {
     private GemmPacking() {
     }
 
-    /** Packs A[ic:ic+mc, pc:pc+kc] as MR-row panels, k-major inside a panel, zero-padded rows. */
+    /**
+     * Packs A[ic:ic+mc, pc:pc+kc] as MR-row panels, k-major inside a panel, zero-padded rows. From a segment, a row
+     * contiguous along k (a conv weight) is copied in bulk into a small buffer first: element-wise segment reads
+     * cost ~25% of a UNet forward's time (each weight is packed once per image and column block).
+     */
     static void packA(Gemm.Operand a, int ic, int mc, int pc, int kc, float[] dst) {
-        if (a.data() == null) {
-            packASegment(a, ic, mc, pc, kc, dst);
-            return;
-        }
         float[] src = a.data();
         for (int ir = 0; ir < mc; ir += Gemm.MR) {
-            int base = ir * kc;
             int rows = Math.min(Gemm.MR, mc - ir);
             for (int r = 0; r < Gemm.MR; r++) {
+                int at = ir * kc + r; // element p of this row goes to dst[at + p·MR]
                 if (r >= rows) {
                     for (int p = 0; p < kc; p++) {
-                        dst[base + p * Gemm.MR + r] = 0f;
+                        dst[at + p * Gemm.MR] = 0f;
                     }
                     continue;
                 }
                 int s = a.off() + (ic + ir + r) * a.rs() + pc * a.cs();
-                for (int p = 0; p < kc; p++, s += a.cs()) {
-                    dst[base + p * Gemm.MR + r] = src[s];
-                }
-            }
-        }
-    }
-
-    /**
-     * {@link #packA} reading A from its segment: the same panels. A row contiguous along k (a conv
-     * weight) is copied in bulk into a small buffer first: element-wise segment reads cost ~25% of a
-     * UNet forward's time (each weight is packed once per image and column block).
-     */
-    private static void packASegment(Gemm.Operand a, int ic, int mc, int pc, int kc, float[] dst) {
-        if (a.cs() == 1) {
-            float[] run = SEGMENT_RUN.get();
-            for (int ir = 0; ir < mc; ir += Gemm.MR) {
-                int base = ir * kc;
-                int rows = Math.min(Gemm.MR, mc - ir);
-                for (int r = 0; r < Gemm.MR; r++) {
-                    if (r >= rows) {
-                        for (int p = 0; p < kc; p++) {
-                            dst[base + p * Gemm.MR + r] = 0f;
-                        }
-                        continue;
+                if (src != null) {
+                    for (int p = 0; p < kc; p++, s += a.cs()) {
+                        dst[at + p * Gemm.MR] = src[s];
                     }
-                    MemorySegment.copy(a.segment(), Gemm.SEGMENT_FLOAT, 4L * (a.off() + (ic + ir + r) * a.rs() + pc), run, 0, kc);
+                } else if (a.cs() == 1) {
+                    float[] run = SEGMENT_RUN.get();
+                    MemorySegment.copy(a.segment(), Gemm.SEGMENT_FLOAT, 4L * s, run, 0, kc);
                     for (int p = 0; p < kc; p++) {
-                        dst[base + p * Gemm.MR + r] = run[p];
+                        dst[at + p * Gemm.MR] = run[p];
                     }
-                }
-            }
-            return;
-        }
-        for (int ir = 0; ir < mc; ir += Gemm.MR) {
-            int base = ir * kc;
-            int rows = Math.min(Gemm.MR, mc - ir);
-            for (int r = 0; r < Gemm.MR; r++) {
-                if (r >= rows) {
-                    for (int p = 0; p < kc; p++) {
-                        dst[base + p * Gemm.MR + r] = 0f;
+                } else {
+                    for (int p = 0; p < kc; p++, s += a.cs()) {
+                        dst[at + p * Gemm.MR] = a.at(s);
                     }
-                    continue;
-                }
-                int s = a.off() + (ic + ir + r) * a.rs() + pc * a.cs();
-                for (int p = 0; p < kc; p++, s += a.cs()) {
-                    dst[base + p * Gemm.MR + r] = a.at(s);
                 }
             }
         }
