@@ -122,7 +122,7 @@ public final class Gemm {
             Scratch.give(ct);
             return;
         }
-        product(m, n, k, a, (pc, kc, jc, j0, j1, dst) -> GemmPacking.packB(b, pc, kc, jc, j0, j1, dst), c, cOff, ldc,
+        product(m, n, k, a, (pc, kc, jc, j0, j1, dst) -> GemmPacking.packB(b, pc, kc, jc, j0, j1, dst, 0), c, cOff, ldc,
                 init);
     }
 

@@ -52,16 +52,16 @@ final class GemmPacking {
 
     /**
      * Packs B[pc:pc+kc, jc+j0:jc+j1] as NR-column panels (j0 a multiple of NR), k-major inside a
-     * panel, zero-padded columns; panel jr lands at dst[jr*kc], so threads can pack disjoint panels.
+     * panel, zero-padded columns; panel jr lands at dst[dstOff + jr*kc], so threads can pack disjoint panels.
      */
-    static void packB(Gemm.Operand b, int pc, int kc, int jc, int j0, int nc, float[] dst) {
+    static void packB(Gemm.Operand b, int pc, int kc, int jc, int j0, int nc, float[] dst, int dstOff) {
         if (b.data() == null) {
-            packBSegment(b, pc, kc, jc, j0, nc, dst);
+            packBSegment(b, pc, kc, jc, j0, nc, dst, dstOff);
             return;
         }
         float[] src = b.data();
         for (int jr = j0; jr < nc; jr += Gemm.NR) {
-            int base = jr * kc;
+            int base = dstOff + jr * kc;
             int cols = Math.min(Gemm.NR, nc - jr);
             if (b.rs() == 1 && b.cs() != 1) {
                 // B is a transposed row-major matrix (e.g. a Linear weight read as Wᵀ): walk each column
@@ -100,10 +100,11 @@ final class GemmPacking {
     }
 
     /** {@link #packB} reading B from its segment: the same panels (runs along k or along a row copied in bulk). */
-    private static void packBSegment(Gemm.Operand b, int pc, int kc, int jc, int j0, int nc, float[] dst) {
+    private static void packBSegment(Gemm.Operand b, int pc, int kc, int jc, int j0, int nc, float[] dst,
+            int dstOff) {
         MemorySegment src = b.segment();
         for (int jr = j0; jr < nc; jr += Gemm.NR) {
-            int base = jr * kc;
+            int base = dstOff + jr * kc;
             int cols = Math.min(Gemm.NR, nc - jr);
             for (int j = cols; j < Gemm.NR; j++) {
                 for (int p = 0; p < kc; p++) {

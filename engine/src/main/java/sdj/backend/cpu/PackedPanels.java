@@ -35,23 +35,13 @@ record PackedPanels(int k, int n) {
     }
 
     /**
-     * Packs the k×n matrix b (an array operand, any strides) into the layout at packed[off], columns past n zero:
-     * a B used by many products (attention's K and V of one head, for every block of queries) packed once.
+     * Packs the k×n matrix b (any operand Gemm takes) into the layout at packed[off], columns past n zero: a B used
+     * by many products (attention's K and V of one head, for every block of queries) packed once, by Gemm's own
+     * packing, one block of KC rows at a time.
      */
     void pack(Gemm.Operand b, float[] packed, int off) {
-        int width = paddedColumns();
         for (int pc = 0; pc < k; pc += Gemm.KC) {
-            int kc = Math.min(Gemm.KC, k - pc);
-            for (int jr = 0; jr < width; jr += Gemm.NR) {
-                int panel = off + pc * width + jr * kc;
-                int cols = Math.min(Gemm.NR, n - jr);
-                for (int j = 0; j < Gemm.NR; j++) {
-                    int src = b.off() + pc * b.rs() + (jr + j) * b.cs();
-                    for (int p = 0; p < kc; p++) {
-                        packed[panel + p * Gemm.NR + j] = j < cols ? b.data()[src + p * b.rs()] : 0f;
-                    }
-                }
-            }
+            GemmPacking.packB(b, pc, Math.min(Gemm.KC, k - pc), 0, 0, n, packed, off + pc * paddedColumns());
         }
     }
 
