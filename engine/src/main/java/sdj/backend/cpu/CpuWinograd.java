@@ -62,7 +62,7 @@ final class CpuWinograd {
         boolean oneBlock = block == o;
         float[] u = Scratch.take(a2 * block * c);
         if (oneBlock) {
-            transformFilters(f, wt, o, c, 0, o, transposed, u);
+            WinogradFilters.transform(f, wt, o, c, 0, o, transposed, u);
         }
         float[] v = Scratch.take(a2 * new PackedPanels(c, chunk).size());
         float[] prod = Scratch.take(a2 * block * chunk);
@@ -77,7 +77,7 @@ final class CpuWinograd {
                 int start = b0;
                 int rows = Math.min(block, o - b0);
                 if (!oneBlock) {
-                    transformFilters(f, wt, o, c, start, start + rows, transposed, u);
+                    WinogradFilters.transform(f, wt, o, c, start, start + rows, transposed, u);
                 }
                 long flopsEach = 2L * rows * c * count;
                 Gemm.batched(a2, flopsEach, xi -> panels.multiply(rows, Gemm.Operand.rowMajor(u, xi * rows * c, c), v,
@@ -105,70 +105,5 @@ final class CpuWinograd {
         int fits = Math.max(16, FILTER_FLOATS / (a2 * c) / 16 * 16);
         int block = Math.min(o, fits);
         return maxBlock > 0 ? Math.min(block, maxBlock) : block;
-    }
-
-    /** Filters per block of the filter transform (a multiple of every vector length). */
-    static final int FILTER_BLOCK = 256;
-
-    /**
-     * u[ξ][oc − o0][ic] = (G g Gᵀ)[ξ] of the filter g of output channel oc in [o0, o1) and input channel ic, for
-     * blocks of filters at a time with one filter per vector lane (G·g over the filter's rows, then ·Gᵀ over
-     * columns).
-     */
-    private static void transformFilters(WinogradTiles f, Tensor weight, int o, int c, int o0, int o1,
-            boolean transposed, float[] u) {
-        Tensor wt = weight.isContiguous() ? weight : weight.contiguous();
-        int alpha = f.alpha;
-        int first = o0 * c;
-        int filters = (o1 - o0) * c;
-        int blocks = (filters + FILTER_BLOCK - 1) / FILTER_BLOCK;
-        Parallel.range(blocks, 40L * alpha * alpha * FILTER_BLOCK, (b0, b1) -> {
-            int lanes = FILTER_BLOCK;
-            // scratch, not fresh arrays: a layer in blocks of output channels runs this once per block and chunk;
-            // lanes past a short last block hold stale values whose transforms are never copied out
-            float[] taps = Scratch.take(9 * lanes); // [u][v][filter]
-            float[] raw = Scratch.take(9 * lanes); // the block's filters as stored: [filter][u][v]
-            float[] half = Scratch.take(alpha * 3 * lanes); // G g: [i][v][filter]
-            float[] full = Scratch.take(alpha * alpha * lanes); // G g Gᵀ: [i][j][filter]
-            int[] byTapRow = WinogradTiling.offsets(3, 3 * lanes, 0);
-            int[] byHalfRow = WinogradTiling.offsets(alpha, 3 * lanes, 0);
-            int[] byColumn = WinogradTiling.offsets(3, lanes, 0);
-            int[] byFullColumn = WinogradTiling.offsets(alpha, lanes, 0);
-            for (int blk = b0; blk < b1; blk++) {
-                int p0 = blk * lanes;
-                int count = Math.min(lanes, filters - p0);
-                if (!transposed) {
-                    HostWeights.copyRange(wt, 9L * (first + p0), raw, 0, 9 * count);
-                }
-                for (int q = 0; q < count; q++) {
-                    int p = first + p0 + q;
-                    if (transposed) {
-                        // the data gradient correlates with the weight of (out = ic, in = oc) rotated by 180°
-                        HostWeights.copyRow(wt, (long) (p % c) * o + p / c, 9, raw, 0);
-                        for (int k = 0; k < 9; k++) {
-                            taps[k * lanes + q] = raw[8 - k];
-                        }
-                    } else {
-                        for (int k = 0; k < 9; k++) {
-                            taps[k * lanes + q] = raw[q * 9 + k];
-                        }
-                    }
-                }
-                for (int v = 0; v < 3; v++) {
-                    WinogradTiling.combine(f.gf, taps, v * lanes, byTapRow, half, v * lanes, byHalfRow, lanes, 0f);
-                }
-                for (int i = 0; i < alpha; i++) {
-                    WinogradTiling.combine(f.gf, half, i * 3 * lanes, byColumn, full, i * alpha * lanes, byFullColumn,
-                            lanes, 0f);
-                }
-                for (int xi = 0; xi < alpha * alpha; xi++) {
-                    System.arraycopy(full, xi * lanes, u, xi * filters + p0, count);
-                }
-            }
-            Scratch.give(full);
-            Scratch.give(half);
-            Scratch.give(raw);
-            Scratch.give(taps);
-        });
     }
 }

@@ -304,7 +304,7 @@ public final class Gemm {
                         kernel2(kc, pa, ir * kc, MR, 1, 2, 3, pb, pbOff + jr * kc, c, cIndex, ldc);
                     } else if (mr == MR && nr == L) {
                         // a last panel of one vector (n = 64, 1024, 4096, ...: n mod 48 = 16)
-                        kernel1(kc, pa, ir * kc, pb, pbOff + jr * kc, c, cIndex, ldc);
+                        kernel1(kc, pa, ir * kc, MR, 1, 2, 3, pb, pbOff + jr * kc, c, cIndex, ldc);
                     } else {
                         edgeKernel(kc, pa, ir * kc, MR, 1, 2, 3, pb, pbOff + jr * kc, c, cIndex, ldc, mr, nr);
                     }
@@ -336,6 +336,8 @@ public final class Gemm {
                     kernel(kc, a.data, first, 1, r1, r2, r3, pb, pbOff + jr * kc, c, cIndex, ldc);
                 } else if (mr == MR && nr == 2 * L) {
                     kernel2(kc, a.data, first, 1, r1, r2, r3, pb, pbOff + jr * kc, c, cIndex, ldc);
+                } else if (mr == MR && nr == L) {
+                    kernel1(kc, a.data, first, 1, r1, r2, r3, pb, pbOff + jr * kc, c, cIndex, ldc);
                 } else {
                     edgeKernel(kc, a.data, first, 1, r1, r2, r3, pb, pbOff + jr * kc, c, cIndex, ldc, mr, nr);
                 }
@@ -443,20 +445,21 @@ public final class Gemm {
         FloatVector.fromArray(S, c, i3 + L).add(c31).intoArray(c, i3 + L);
     }
 
-    /** The MR×lanes tile over the first vector of a zero-padded last panel. */
-    private static void kernel1(int kc, float[] pa, int aBase, float[] pb, int bBase, float[] c, int cIndex, int ldc) {
+    /** The MR×lanes tile over the first vector of a zero-padded last panel; A as in {@link #kernel}. */
+    private static void kernel1(int kc, float[] pa, int aBase, int aStep, int r1, int r2, int r3, float[] pb, int bBase,
+            float[] c, int cIndex, int ldc) {
         FloatVector c0 = FloatVector.zero(S);
         FloatVector c1 = FloatVector.zero(S);
         FloatVector c2 = FloatVector.zero(S);
         FloatVector c3 = FloatVector.zero(S);
         int ai = aBase;
         int bi = bBase;
-        for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
+        for (int p = 0; p < kc; p++, ai += aStep, bi += NR) {
             FloatVector b0 = FloatVector.fromArray(S, pb, bi);
             c0 = FloatVector.broadcast(S, pa[ai]).fma(b0, c0);
-            c1 = FloatVector.broadcast(S, pa[ai + 1]).fma(b0, c1);
-            c2 = FloatVector.broadcast(S, pa[ai + 2]).fma(b0, c2);
-            c3 = FloatVector.broadcast(S, pa[ai + 3]).fma(b0, c3);
+            c1 = FloatVector.broadcast(S, pa[ai + r1]).fma(b0, c1);
+            c2 = FloatVector.broadcast(S, pa[ai + r2]).fma(b0, c2);
+            c3 = FloatVector.broadcast(S, pa[ai + r3]).fma(b0, c3);
         }
         int i1 = cIndex + ldc; // added in place, as in kernel: no FloatVector crosses a call
         int i2 = cIndex + 2 * ldc;

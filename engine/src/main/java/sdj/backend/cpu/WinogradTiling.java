@@ -60,6 +60,9 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
             byTap[k] = k % m * width + k / m;
         }
         int[] byLine = offsets(alpha, width, 0);
+        int[] inLine = offsets(width / L, L, 0); // vector t/L of a row buffer at t
+        int[] inPanels = new int[lanes / L]; // vector t/L of a row of tiles in the packed V_ξ
+        int[] byPackedXi = panels == null ? null : offsets(alpha, panels.size(), 0);
         int end = first + count;
         for (int ic = c0; ic < c1; ic++) {
             for (int tileRow = first / tilesX; tileRow * tilesX < end; tileRow++) {
@@ -70,10 +73,21 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
                 int ty = tileRow % tilesY;
                 splitPhases(x, (b * c + ic) * h * w, ty * m - 1, phases, width);
                 for (int q = 0; q < m; q++) {
-                    input(phases, q * width, byRow, columns, q * width, byRow, width);
+                    input(phases, q * width, byRow, columns, q * width, byRow, inLine, width);
+                }
+                if (panels != null && f == WinogradTiles.F4 && tilesX % L == 0 && lo == rowStart
+                        && hi == rowStart + tilesX && (lo - first) % L == 0) {
+                    // whole vectors of tiles, none across a panel (NR = 3L): stored where the products read them
+                    for (int k = 0; k < inPanels.length; k++) {
+                        inPanels[k] = panels.index(ic, lo - first + k * L);
+                    }
+                    for (int j = 0; j < alpha; j++) {
+                        input(columns, j * m * width, byTap, v, j * alpha * panels.size(), byPackedXi, inPanels, lanes);
+                    }
+                    continue;
                 }
                 for (int j = 0; j < alpha; j++) {
-                    input(columns, j * m * width, byTap, tiles, j * alpha * width, byLine, lanes);
+                    input(columns, j * m * width, byTap, tiles, j * alpha * width, byLine, inLine, lanes);
                 }
                 for (int xi = 0; xi < alpha * alpha; xi++) {
                     if (panels == null) {
@@ -97,6 +111,17 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
                 continue;
             }
             int row = plane + iy * w;
+            if (f == WinogradTiles.F4 && w % WinogradPhases.GROUP == 0) {
+                // phase q holds column 4t + q − 1: columns 4t, 4t + 1, 4t + 2 are phases 1–3 at t, column 4t + 3
+                // is phase 0 at t + 1; phase 0 starts with the left padding, phases 1–3 end with the right
+                WinogradPhases.split(x, row, w / WinogradPhases.GROUP, phases, at + width, at + 2 * width, at + 3 * width,
+                        at + 1);
+                phases[at] = 0f;
+                for (int q = 1; q < m; q++) {
+                    phases[at + q * width + tilesX] = 0f;
+                }
+                continue;
+            }
             for (int q = 0; q < m; q++) {
                 int dst = at + q * width;
                 // tiles [inFirst, inEnd) read column t·m + q − 1 inside the image: one gather of L columns m apart
@@ -167,8 +192,16 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
                 int b = tileRow / tilesY;
                 int ty = tileRow % tilesY;
                 int plane = (b * o + oc) * h * w;
+                boolean wholeGroups = f == WinogradTiles.F4 && w % WinogradPhases.GROUP == 0 && lo == rowStart
+                        && hi == rowStart + tilesX;
                 for (int r = 0; r < m && ty * m + r < h; r++) {
                     int dst = plane + (ty * m + r) * w;
+                    if (wholeGroups) {
+                        int at = r * m * width;
+                        WinogradPhases.merge(pixels, at, at + width, at + 2 * width, at + 3 * width,
+                                w / WinogradPhases.GROUP, y, dst);
+                        continue;
+                    }
                     for (int t = lo - rowStart; t < hi - rowStart; t++) {
                         int cols = Math.min(m, w - t * m);
                         for (int i = 0; i < cols; i++) {
@@ -228,8 +261,11 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
         }
     }
 
-    /** Bᵀ lane-wise (see {@link #combine}); F(4,3)'s written out, the hottest loop of the input pass. */
-    private void input(float[] src, int sBase, int[] sOff, float[] dst, int dBase, int[] dOff, int lanes) {
+    /**
+     * Bᵀ lane-wise (see {@link #combine}), vector t/L of output i stored at dst[dBase + dOff[i] + dVec[t/L]]
+     * (dVec = {0, L, 2L, ...} for a row buffer); F(4,3)'s written out, the hottest loop of the input pass.
+     */
+    private void input(float[] src, int sBase, int[] sOff, float[] dst, int dBase, int[] dOff, int[] dVec, int lanes) {
         if (f != WinogradTiles.F4) {
             combine(f.bt, src, sBase, sOff, dst, dBase, dOff, lanes, 0f);
             return;
@@ -248,12 +284,13 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
             FloatVector b = d1.fma(minusFour, d3);
             FloatVector c = d4.sub(d2); // shared by rows 3 and 4
             FloatVector e = d3.sub(d1).add(d3.sub(d1));
-            d0.fma(four, d2.fma(minusFive, d4)).intoArray(dst, dBase + dOff[0] + t);
-            a.add(b).intoArray(dst, dBase + dOff[1] + t);
-            a.sub(b).intoArray(dst, dBase + dOff[2] + t);
-            c.add(e).intoArray(dst, dBase + dOff[3] + t);
-            c.sub(e).intoArray(dst, dBase + dOff[4] + t);
-            d1.fma(four, d3.fma(minusFive, d5)).intoArray(dst, dBase + dOff[5] + t);
+            int at = dBase + dVec[t / L];
+            d0.fma(four, d2.fma(minusFive, d4)).intoArray(dst, at + dOff[0]);
+            a.add(b).intoArray(dst, at + dOff[1]);
+            a.sub(b).intoArray(dst, at + dOff[2]);
+            c.add(e).intoArray(dst, at + dOff[3]);
+            c.sub(e).intoArray(dst, at + dOff[4]);
+            d1.fma(four, d3.fma(minusFive, d5)).intoArray(dst, at + dOff[5]);
         }
     }
 

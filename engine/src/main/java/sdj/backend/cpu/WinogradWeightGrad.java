@@ -43,7 +43,7 @@ final class WinogradWeightGrad {
     /** gw[p] (3×3) = Gᵀ dU[·][p] G for every filter p, one filter per vector lane. */
     private static void untransformFilters(WinogradTiles f, float[] du, int filters, float[] gw) {
         int alpha = f.alpha;
-        int lanes = CpuWinograd.FILTER_BLOCK;
+        int lanes = WinogradFilters.BLOCK;
         int blocks = (filters + lanes - 1) / lanes;
         Parallel.range(blocks, 40L * alpha * alpha * lanes, (b0, b1) -> {
             float[] block = new float[alpha * alpha * lanes]; // dU: [i][j][filter]

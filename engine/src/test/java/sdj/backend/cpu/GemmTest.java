@@ -116,7 +116,8 @@ class GemmTest {
         check(7, 4097, 257, true, true, true);
         check(300, 4200, 40, false, true, false); // rows enough to split them and pack B in parallel
         check(37, 320, 70, true, false, false); // last register panel two vectors wide
-        check(40, 64, 70, false, true, true); // last register panel one vector wide (n mod 48 = 16)
+        check(40, 64, 70, false, true, true); // last register panel one vector wide (n mod 48 = 16), A in place
+        check(40, 256, 70, false, true, true); // ... with A packed (over four panels)
         check(61, 1024, 30, true, false, false);
         check(300, 17, 40, false, false, false); // few columns: computed transposed
         check(260, 9, 300, true, true, true);

@@ -86,7 +86,8 @@ class WinogradConvTest {
                 new Case(f, 2, 17, 9, 13, 11, true, 5, 4), // blocks and chunks: re-transformed per chunk
                 // rows of 16 or 32 tiles, whole vectors, read in place by the output pass; k past one Gemm.KC block
                 new Case(f, 2, 260, 20, 9, 64, true, 0),
-                new Case(f, 2, 6, 5, 12, 64, true, 24))); // chunks of whole rows and of split ones
+                new Case(f, 2, 6, 5, 12, 64, true, 24), // chunks of whole rows and of split ones
+                new Case(f, 1, 3, 2, 9, 192, true, 0))); // rows of several groups of whole vectors of tiles
     }
 
     /** The exact 1-D identity Aᵀ[(G g) ⊙ (Bᵀ d)] = (Σ_k d[i+k]·g[k])_i, checked for the test's own matrices. */
