@@ -240,6 +240,12 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
                 int plane = (b * o + oc) * h * w;
                 for (int r = 0; r < m; r++) {
                     int iy = ty * m + r;
+                    if (f == WinogradTiles.F4 && w % WinogradPhases.GROUP == 0 && iy < h) {
+                        int at = r * m * width;
+                        WinogradPhases.split(gy, plane + iy * w, w / WinogradPhases.GROUP, phases, at, at + width,
+                                at + 2 * width, at + 3 * width);
+                        continue;
+                    }
                     for (int q = 0; q < m; q++) {
                         int dst = (r * m + q) * width;
                         for (int t = 0; t < tilesX; t++) {
