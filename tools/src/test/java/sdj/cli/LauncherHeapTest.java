@@ -39,9 +39,20 @@ class LauncherHeapTest {
         assertEquals(wholeModel, heapFlag(Map.of(), "train", "dreambooth"));
         assertEquals(wholeModel, heapFlag(Map.of(), "bench", "--latent", "32", "train"), "bench train: dreambooth");
         assertEquals(wholeModel, heapFlag(Map.of(), "bench", "unet-train"));
-        assertEquals("-Xmx" + machine + "m" + trainingPages, heapFlag(Map.of(), "train", "lora"));
-        assertEquals("-Xmx" + machine + "m" + trainingPages, heapFlag(Map.of(), "bench", "train", "--method", "cd"));
-        assertEquals("-Xmx" + machine + "m" + trainingPages, heapFlag(Map.of(), "bench", "train", "--method=lora"));
+        // adapter training: the heap reserved at once, all young but what the old generation keeps (≥ 40%, ≥ 6 GiB)
+        long adapterYoung = machine - Math.max(machine * 2 / 5, 6144);
+        String adapter = adapterYoung >= 1024 ? "-Xmx" + machine + "m -Xms" + machine + "m -XX:NewSize=" + adapterYoung
+                + "m -XX:MaxNewSize=" + adapterYoung + "m" + trainingPages : "-Xmx" + machine + "m" + trainingPages;
+        assertEquals(adapter, heapFlag(Map.of(), "train", "lora"));
+        assertEquals(adapter, heapFlag(Map.of(), "train", "custom-diffusion"));
+        assertEquals(adapter, heapFlag(Map.of(), "bench", "train", "--method", "cd"));
+        assertEquals(adapter, heapFlag(Map.of(), "bench", "train", "--method=lora"));
+        assertEquals("-Xmx18g -Xms18g -XX:NewSize=11060m -XX:MaxNewSize=11060m" + trainingPages,
+                heapFlag(Map.of("SDJ_HEAP", "18g"), "train", "lora"));
+        assertEquals("-Xmx12g -Xms12g -XX:NewSize=6144m -XX:MaxNewSize=6144m" + trainingPages,
+                heapFlag(Map.of("SDJ_HEAP", "12g"), "bench", "train", "--method", "cd"), "the old generation's 6 GiB floor");
+        assertEquals("-Xmx6g" + trainingPages, heapFlag(Map.of("SDJ_HEAP", "6g"), "train", "lora"),
+                "no young generation left beside the 6 GiB: the collector's own sizing");
         assertEquals("-Xmx12g -Xms12g -XX:NewSize=1536m -XX:MaxNewSize=1536m" + trainingPages,
                 heapFlag(Map.of("SDJ_HEAP", "12g"), "train", "dreambooth"));
         assertEquals("-Xmx6g -Xms6g -XX:NewSize=1024m -XX:MaxNewSize=1024m" + trainingPages,
