@@ -31,6 +31,11 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
         return (tilesX + L - 1) / L * L;
     }
 
+    /** Whether image rows split into (and merge from) their column phases by {@link WinogradPhases}' permutes. */
+    private boolean rowsInPhaseGroups() {
+        return f == WinogradTiles.F4 && w % WinogradPhases.GROUP == 0;
+    }
+
     /** v[ξ][ic][t − first] = (Bᵀ d B)[ξ] of tile t's input window in channel ic, for ic in [c0, c1). */
     void inputs(float[] x, int c, int c0, int c1, int first, int count, int ld, float[] v) {
         inputs(x, c, c0, c1, first, count, ld, null, v);
@@ -111,7 +116,7 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
                 continue;
             }
             int row = plane + iy * w;
-            if (f == WinogradTiles.F4 && w % WinogradPhases.GROUP == 0) {
+            if (rowsInPhaseGroups()) {
                 // phase q holds column 4t + q − 1: columns 4t, 4t + 1, 4t + 2 are phases 1–3 at t, column 4t + 3
                 // is phase 0 at t + 1; phase 0 starts with the left padding, phases 1–3 end with the right
                 WinogradPhases.split(x, row, w / WinogradPhases.GROUP, phases, at + width, at + 2 * width, at + 3 * width,
@@ -192,8 +197,7 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
                 int b = tileRow / tilesY;
                 int ty = tileRow % tilesY;
                 int plane = (b * o + oc) * h * w;
-                boolean wholeGroups = f == WinogradTiles.F4 && w % WinogradPhases.GROUP == 0 && lo == rowStart
-                        && hi == rowStart + tilesX;
+                boolean wholeGroups = rowsInPhaseGroups() && lo == rowStart && hi == rowStart + tilesX;
                 for (int r = 0; r < m && ty * m + r < h; r++) {
                     int dst = plane + (ty * m + r) * w;
                     if (wholeGroups) {
@@ -240,7 +244,7 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
                 int plane = (b * o + oc) * h * w;
                 for (int r = 0; r < m; r++) {
                     int iy = ty * m + r;
-                    if (f == WinogradTiles.F4 && w % WinogradPhases.GROUP == 0 && iy < h) {
+                    if (rowsInPhaseGroups() && iy < h) {
                         int at = r * m * width;
                         WinogradPhases.split(gy, plane + iy * w, w / WinogradPhases.GROUP, phases, at, at + width,
                                 at + 2 * width, at + 3 * width);
@@ -269,7 +273,8 @@ record WinogradTiling(WinogradTiles f, int n, int h, int w, int tilesY, int tile
 
     /**
      * Bᵀ lane-wise (see {@link #combine}), vector t/L of output i stored at dst[dBase + dOff[i] + dVec[t/L]]
-     * (dVec = {0, L, 2L, ...} for a row buffer); F(4,3)'s written out, the hottest loop of the input pass.
+     * (dVec = {0, L, 2L, ...} for a row buffer, the only layout F(2,3)'s {@code combine} writes); F(4,3)'s written
+     * out, the hottest loop of the input pass.
      */
     private void input(float[] src, int sBase, int[] sOff, float[] dst, int dBase, int[] dOff, int[] dVec, int lanes) {
         if (f != WinogradTiles.F4) {
